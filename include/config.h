@@ -1,0 +1,111 @@
+#ifndef RAMAL_CONFIG_H
+#define RAMAL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "secret.h"
+
+/*
+ * Configuration from the environment (and a .env file).  One table in
+ * config.c names every variable with its type, default, bounds and whether
+ * it is a secret; .env.example must list the same names (a unit test
+ * compares them).  After config_load() the struct is read-only and shared
+ * by every thread.
+ */
+struct config {
+	int port;
+	char *bind_address;
+	char *base_url; /* no trailing slash */
+	char *database_url;
+	int log_level;
+	char *secret_key_text;
+	uint8_t secret_key[SECRET_KEY_LEN];
+	int have_secret_key;
+
+	char *twilio_account_sid;
+	char *twilio_auth_token;
+	char *twilio_api_key_sid;
+	char *twilio_api_key_secret;
+	char *twilio_twiml_app_sid;
+	char *twilio_workspace_sid;
+	char *twilio_workflow_sid;
+	char *twilio_api_base;
+	char *twilio_taskrouter_base;
+
+	char *s3_bucket;
+	char *s3_region;
+	char *s3_endpoint;
+	char *s3_access_key_id;
+	char *s3_secret_access_key;
+	char *slack_webhook_url;
+	char *whatsapp_from;
+	char *whatsapp_to;
+
+	int http_threads;
+	int http_max_connections;
+	int http_conn_timeout;
+	int db_pool_size;
+	int db_acquire_timeout_ms;
+	int db_statement_timeout_ms;
+	int shutdown_timeout;
+};
+
+enum config_kind {
+	CFG_INT,
+	CFG_STR,
+	CFG_URL,      /* http:// or https:// */
+	CFG_BASE_URL, /* scheme://host[:port], no path, query or fragment */
+	CFG_LEVEL,    /* debug | info | warn | error */
+	CFG_SID,      /* two-letter prefix + 32 hex digits */
+	CFG_KEY,      /* RAMAL_SECRET_KEY: 32 bytes as hex or base64 */
+	CFG_DSN,      /* a libpq connection URI or keyword string */
+	CFG_WHATSAPP, /* whatsapp:+E164 or +E164 */
+};
+
+#define CFG_SECRET 0x1 /* never logged, wiped at exit */
+
+struct config_var {
+	const char *name;
+	enum config_kind kind;
+	size_t offset; /* into struct config */
+	const char *def; /* NULL: unset by default */
+	long min, max;   /* CFG_INT bounds */
+	const char *sid_prefix; /* CFG_SID */
+	int flags;
+	const char *help; /* one line, as in .env.example */
+};
+
+/* The table, ending with a NULL name (borrowed, static). */
+const struct config_var *config_vars(void);
+
+/*
+ * Read KEY=VALUE lines from path into the environment without overriding
+ * variables already set.  A missing file is fine (0).  -1 with a message in
+ * err on a malformed line.
+ */
+int config_read_dotenv(const char *path, char *err, size_t errlen);
+
+/*
+ * Fill cfg from the environment by the table.  0, or -1 with
+ * "NAME: what is wrong" in err.  On -1, cfg is cleaned up.
+ */
+int config_load(struct config *cfg, char *err, size_t errlen);
+
+/*
+ * 0 when the named variable has a value, -1 with "NAME: required ..." in
+ * err otherwise.
+ */
+int config_require(const struct config *cfg, const char *name, char *err,
+    size_t errlen);
+
+/* Free the strings and wipe the secrets. */
+void config_cleanup(struct config *cfg);
+
+/*
+ * A copy of a libpq URI or keyword string with any password replaced by
+ * "***", for log lines (free()).
+ */
+char *config_redact_dsn(const char *dsn);
+
+#endif

@@ -1,0 +1,88 @@
+#ifndef RAMAL_DB_H
+#define RAMAL_DB_H
+
+#include <libpq-fe.h>
+
+/*
+ * A bounded pool of PostgreSQL connections shared by the request threads.
+ *
+ * Connections are opened on demand up to the pool size, each with
+ * statement_timeout set and every statement of the caller's table prepared
+ * by name.  A connection found broken (server restarted, network cut) is
+ * reset and its statements prepared again; the process never needs a
+ * restart to recover from a database outage.  All functions are
+ * thread-safe once db_init() returned.
+ */
+enum db_result {
+	DB_OK,
+	DB_NOTFOUND,    /* the statement returned no row */
+	DB_CONFLICT,    /* unique or exclusion violation (SQLSTATE 23505/23P01) */
+	DB_INVALID,     /* other integrity / data errors (class 22, 23) */
+	DB_UNAVAILABLE, /* no connection, or it broke */
+	DB_ERR,         /* anything else */
+};
+
+/* A named statement: prepared on every connection of the pool. */
+struct db_stmt {
+	const char *name;
+	const char *sql;
+	int nparams;
+};
+
+struct db_conn; /* a pooled connection; see db_pg() */
+
+struct db_stats {
+	int size;
+	int in_use;
+	int idle;
+	unsigned long waits_timed_out;
+	unsigned long connects_failed;
+};
+
+/*
+ * Set up the pool (no connection is made yet).  stmts ends with a NULL name
+ * and must outlive the pool.  0 / -1.
+ */
+int db_init(const char *conninfo, int size, int acquire_timeout_ms,
+    int statement_timeout_ms, const struct db_stmt *stmts);
+
+/* Close every connection and free the pool.  No db_* call may follow. */
+void db_shutdown(void);
+
+/*
+ * A connection for this thread's exclusive use until db_release(), or NULL
+ * when none became free within the acquire timeout or the database cannot
+ * be reached (logged once per outage, not per call).
+ */
+struct db_conn *db_acquire(void);
+
+/* Give a connection back (NULL is fine). */
+void db_release(struct db_conn *c);
+
+/* The libpq handle, for PQ* calls the helpers below do not cover. */
+PGconn *db_pg(struct db_conn *c);
+
+/*
+ * Run a prepared statement by name with text parameters (NULL = SQL NULL).
+ * Returns the result (PQclear it) or NULL; *res says which.  A statement
+ * that fails because the connection broke is retried once on a reset
+ * connection when the connection was not inside a transaction.
+ * DB_NOTFOUND is set for a tuples result with no rows (the result is still
+ * returned).
+ */
+PGresult *db_exec(struct db_conn *c, const char *stmt, int nparams,
+    const char *const *params, enum db_result *res);
+
+/* Run plain SQL with no parameters (BEGIN, COMMIT...).  A db_result. */
+enum db_result db_simple(struct db_conn *c, const char *sql);
+
+/* 1 when the database answers a trivial query within the timeout. */
+int db_ping(void);
+
+/* Counters for /metrics. */
+void db_stats(struct db_stats *out);
+
+/* Map a failed result's SQLSTATE to a db_result. */
+enum db_result db_classify(const PGresult *r);
+
+#endif

@@ -1,0 +1,111 @@
+#ifndef RAMAL_HTTP_H
+#define RAMAL_HTTP_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "form.h"
+
+/*
+ * The HTTP core over libmicrohttpd: a static route table, per-request
+ * state, capped bodies, form/JSON parsing, request ids, the access log and
+ * graceful shutdown.  Handlers see only struct http_req and the reply
+ * functions below.
+ */
+#define HTTP_BODY_MAX_TWILIO (64 * 1024)
+#define HTTP_BODY_MAX_API (1024 * 1024)
+#define HTTP_MAX_PARAMS 4 /* "*" segments in a route path */
+
+struct http_req;
+struct http_server;
+
+/* How a route is authenticated before its handler runs. */
+enum http_auth {
+	HTTP_AUTH_NONE,
+	HTTP_AUTH_TWILIO, /* X-Twilio-Signature of the tenant's auth token */
+};
+
+/*
+ * A handler answers with exactly one http_reply* call and returns 0, or
+ * returns -1 without replying (the core answers 500).
+ */
+typedef int (*http_handler)(struct http_req *r);
+
+struct http_route {
+	const char *method; /* "GET" also serves HEAD */
+	const char *path;   /* "/a/b", a "*" segment matches one segment */
+	http_handler handler;
+	enum http_auth auth;
+	size_t body_max; /* 0: by prefix (64 KiB /twilio, 1 MiB /api) */
+};
+
+/*
+ * Start serving routes (array of n, borrowed for the server's lifetime)
+ * on cfg's address and port.  NULL on failure (logged).
+ */
+struct http_server *http_start(const struct config *cfg,
+    const struct http_route *routes, size_t n);
+
+/* The bound TCP port (useful with PORT=0). */
+int http_port(const struct http_server *s);
+
+/*
+ * Stop accepting, let in-flight requests finish for up to timeout_s
+ * seconds, then close every connection and free the server.
+ */
+void http_stop(struct http_server *s, int timeout_s);
+
+/* Requests in flight right now (for shutdown and metrics). */
+int http_inflight(void);
+
+/* ---- the request (all strings borrowed for the request's lifetime) ---- */
+
+const char *http_req_id(const struct http_req *r);
+const char *http_req_method(const struct http_req *r);
+/* The path as received, without the query. */
+const char *http_req_path(const struct http_req *r);
+/* Path and query exactly as received ("/x?a=1"). */
+const char *http_req_uri(const struct http_req *r);
+/* The raw query without '?', or "" when none. */
+const char *http_req_rawquery(const struct http_req *r);
+const char *http_req_header(const struct http_req *r, const char *name);
+/* First value of a query parameter, decoded; NULL when absent. */
+const char *http_req_query(const struct http_req *r, const char *name);
+/* The route's "*" segments, in order; NULL past the last. */
+const char *http_req_param(const struct http_req *r, int i);
+/* The form body (empty when the body is not a form). */
+const struct form *http_req_form(const struct http_req *r);
+/* The JSON body, or NULL when the body is not JSON. */
+json_t *http_req_json(const struct http_req *r);
+/* The raw body (NUL-terminated; "" when none). */
+const char *http_req_body(const struct http_req *r, size_t *len);
+/* The server configuration. */
+const struct config *http_req_config(const struct http_req *r);
+
+/* ---- replies ---- */
+
+/* Add a header to the coming reply (copied; at most 8 per request). */
+void http_reply_header(struct http_req *r, const char *name,
+    const char *value);
+
+/* Reply with a copy of body. */
+int http_reply(struct http_req *r, unsigned status, const char *content_type,
+    const char *body, size_t len);
+
+/* Reply with body, which the core frees (free()) when sent. */
+int http_reply_take(struct http_req *r, unsigned status,
+    const char *content_type, char *body, size_t len);
+
+/* Reply with a JSON value (the reference is stolen). */
+int http_reply_json(struct http_req *r, unsigned status, json_t *body);
+
+/* {"error": <formatted message>, "request_id": <id>} */
+int http_reply_error(struct http_req *r, unsigned status, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+/* A TwiML document (text/xml), taken as with http_reply_take. */
+int http_reply_twiml(struct http_req *r, char *doc, size_t len);
+
+#endif

@@ -1,0 +1,505 @@
+/*
+ * Configuration: one table of environment variables, a .env reader, and
+ * validation that names the variable that is wrong.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#define OFF(f) offsetof(struct config, f)
+
+/* Keep in step with .env.example (tests/unit/test_config.c checks it). */
+static const struct config_var vars[] = {
+    {"PORT", CFG_INT, OFF(port), "8080", 0, 65535, NULL, 0,
+	"TCP port to listen on (0 picks a free one)"},
+    {"BIND_ADDRESS", CFG_STR, OFF(bind_address), "0.0.0.0", 0, 0, NULL, 0,
+	"IPv4 address to listen on"},
+    {"BASE_URL", CFG_BASE_URL, OFF(base_url), NULL, 0, 0, NULL, 0,
+	"public https URL Twilio calls (signatures are checked against it)"},
+    {"DATABASE_URL", CFG_DSN, OFF(database_url), NULL, 0, 0, NULL, 0,
+	"PostgreSQL connection URI"},
+    {"LOG_LEVEL", CFG_LEVEL, OFF(log_level), "info", 0, 0, NULL, 0,
+	"debug, info, warn or error"},
+    {"RAMAL_SECRET_KEY", CFG_KEY, OFF(secret_key_text), NULL, 0, 0, NULL,
+	CFG_SECRET, "32-byte key (64 hex digits) that encrypts secrets at rest"},
+    {"TWILIO_ACCOUNT_SID", CFG_SID, OFF(twilio_account_sid), NULL, 0, 0, "AC",
+	0, "main Twilio account SID"},
+    {"TWILIO_AUTH_TOKEN", CFG_STR, OFF(twilio_auth_token), NULL, 0, 0, NULL,
+	CFG_SECRET, "auth token of the main account"},
+    {"TWILIO_API_KEY_SID", CFG_SID, OFF(twilio_api_key_sid), NULL, 0, 0, "SK",
+	0, "API key SID for access tokens and REST"},
+    {"TWILIO_API_KEY_SECRET", CFG_STR, OFF(twilio_api_key_secret), NULL, 0, 0,
+	NULL, CFG_SECRET, "secret of that API key"},
+    {"TWILIO_TWIML_APP_SID", CFG_SID, OFF(twilio_twiml_app_sid), NULL, 0, 0,
+	"AP", 0, "TwiML App the softphone dials through"},
+    {"TWILIO_WORKSPACE_SID", CFG_SID, OFF(twilio_workspace_sid), NULL, 0, 0,
+	"WS", 0, "TaskRouter workspace"},
+    {"TWILIO_WORKFLOW_SID", CFG_SID, OFF(twilio_workflow_sid), NULL, 0, 0,
+	"WW", 0, "TaskRouter workflow for the queue"},
+    {"TWILIO_API_BASE", CFG_URL, OFF(twilio_api_base),
+	"https://api.twilio.com", 0, 0, NULL, 0, "Twilio REST base URL"},
+    {"TWILIO_TASKROUTER_BASE", CFG_URL, OFF(twilio_taskrouter_base),
+	"https://taskrouter.twilio.com", 0, 0, NULL, 0,
+	"TaskRouter REST base URL"},
+    {"S3_BUCKET", CFG_STR, OFF(s3_bucket), NULL, 0, 0, NULL, 0,
+	"bucket for archived recordings"},
+    {"S3_REGION", CFG_STR, OFF(s3_region), "us-east-1", 0, 0, NULL, 0,
+	"bucket region"},
+    {"S3_ENDPOINT", CFG_URL, OFF(s3_endpoint), NULL, 0, 0, NULL, 0,
+	"S3-compatible endpoint (R2, MinIO); AWS when unset"},
+    {"S3_ACCESS_KEY_ID", CFG_STR, OFF(s3_access_key_id), NULL, 0, 0, NULL, 0,
+	"S3 access key id"},
+    {"S3_SECRET_ACCESS_KEY", CFG_STR, OFF(s3_secret_access_key), NULL, 0, 0,
+	NULL, CFG_SECRET, "S3 secret access key"},
+    {"SLACK_WEBHOOK_URL", CFG_URL, OFF(slack_webhook_url), NULL, 0, 0, NULL,
+	CFG_SECRET, "Slack incoming webhook for alerts"},
+    {"WHATSAPP_FROM", CFG_WHATSAPP, OFF(whatsapp_from), NULL, 0, 0, NULL, 0,
+	"WhatsApp sender, whatsapp:+E164"},
+    {"WHATSAPP_TO", CFG_WHATSAPP, OFF(whatsapp_to), NULL, 0, 0, NULL, 0,
+	"WhatsApp alert recipient, whatsapp:+E164"},
+    {"HTTP_THREADS", CFG_INT, OFF(http_threads), "4", 1, 256, NULL, 0,
+	"HTTP worker threads"},
+    {"HTTP_MAX_CONNECTIONS", CFG_INT, OFF(http_max_connections), "1024", 8,
+	65536, NULL, 0, "open client connections at most"},
+    {"HTTP_CONN_TIMEOUT", CFG_INT, OFF(http_conn_timeout), "30", 1, 3600,
+	NULL, 0, "seconds before an idle or stalled connection is closed"},
+    {"DB_POOL_SIZE", CFG_INT, OFF(db_pool_size), "8", 1, 200, NULL, 0,
+	"PostgreSQL connections at most"},
+    {"DB_ACQUIRE_TIMEOUT_MS", CFG_INT, OFF(db_acquire_timeout_ms), "2000", 1,
+	60000, NULL, 0, "wait for a free connection before answering 503"},
+    {"DB_STATEMENT_TIMEOUT_MS", CFG_INT, OFF(db_statement_timeout_ms), "5000",
+	100, 600000, NULL, 0, "PostgreSQL statement_timeout"},
+    {"SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout), "8", 1, 60, NULL, 0,
+	"seconds to finish in-flight requests on SIGTERM"},
+    {NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const struct config_var *
+config_vars(void)
+{
+	return vars;
+}
+
+static const struct config_var *
+var_find(const char *name)
+{
+	for (const struct config_var *v = vars; v->name != NULL; v++)
+		if (strcmp(v->name, name) == 0)
+			return v;
+	return NULL;
+}
+
+/* ---- .env ---- */
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+			    e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+/* Unquote a value in place; -1 on an unterminated quote. */
+static int
+dotenv_value(char *v)
+{
+	char *r, *w;
+
+	if (*v == '\'') {
+		r = strchr(v + 1, '\'');
+		if (r == NULL)
+			return -1;
+		*r = '\0';
+		memmove(v, v + 1, strlen(v + 1) + 1);
+		return 0;
+	}
+	if (*v == '"') {
+		for (r = v + 1, w = v; *r != '"'; r++) {
+			if (*r == '\0')
+				return -1;
+			if (*r == '\\' && r[1] != '\0') {
+				r++;
+				*w++ = *r == 'n' ? '\n' : *r == 't' ? '\t' : *r;
+			} else
+				*w++ = *r;
+		}
+		*w = '\0';
+		return 0;
+	}
+	/* Unquoted: a " #" starts a comment. */
+	for (r = v; *r != '\0'; r++)
+		if (*r == '#' && (r == v || r[-1] == ' ' || r[-1] == '\t')) {
+			*r = '\0';
+			break;
+		}
+	r = trim(v);
+	memmove(v, r, strlen(r) + 1);
+	return 0;
+}
+
+int
+config_read_dotenv(const char *path, char *err, size_t errlen)
+{
+	FILE *fp;
+	char line[8192];
+	int lineno = 0, result = -1;
+
+	fp = fopen(path, "r");
+	if (fp == NULL)
+		return errno == ENOENT ? 0 : (snprintf(err, errlen,
+			"%s: %s", path, strerror(errno)), -1);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *s, *eq, *key;
+
+		lineno++;
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (strncmp(s, "export ", 7) == 0)
+			s = trim(s + 7);
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s:%d: expected NAME=value", path,
+			    lineno);
+			goto out;
+		}
+		*eq = '\0';
+		key = trim(s);
+		for (char *k = key; *k != '\0'; k++)
+			if (!(isalnum((unsigned char)*k) || *k == '_')) {
+				snprintf(err, errlen, "%s:%d: bad name", path,
+				    lineno);
+				goto out;
+			}
+		if (*key == '\0' || dotenv_value(trim(eq + 1)) != 0) {
+			snprintf(err, errlen, "%s:%d: malformed line", path,
+			    lineno);
+			goto out;
+		}
+		if (setenv(key, trim(eq + 1), 0) != 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno,
+			    strerror(errno));
+			goto out;
+		}
+	}
+	result = 0;
+out:
+	OPENSSL_cleanse(line, sizeof(line));
+	fclose(fp);
+	return result;
+}
+
+/* ---- validation ---- */
+
+static int
+is_http_url(const char *s)
+{
+	return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
+}
+
+/* scheme://host[:port] with nothing after; host non-empty. */
+static int
+is_base_url(const char *s)
+{
+	const char *h, *p;
+
+	if (!is_http_url(s))
+		return 0;
+	h = strstr(s, "://") + 3;
+	if (*h == '\0' || *h == ':' || *h == '/')
+		return 0;
+	for (p = h; *p != '\0'; p++) {
+		if (*p == '?' || *p == '#' || *p == '@' || *p == ' ')
+			return 0;
+		if (*p == '/' && p[1] != '\0')
+			return 0; /* a path prefix is not supported */
+	}
+	return 1;
+}
+
+static int
+is_sid(const char *s, const char *prefix)
+{
+	if (strncmp(s, prefix, 2) != 0 || strlen(s) != 34)
+		return 0;
+	for (int i = 2; i < 34; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int
+is_whatsapp(const char *s)
+{
+	if (strncmp(s, "whatsapp:", 9) == 0)
+		s += 9;
+	if (*s++ != '+' || *s == '0')
+		return 0;
+	size_t n = strspn(s, "0123456789");
+	return s[n] == '\0' && n >= 8 && n <= 15;
+}
+
+static int
+set_value(struct config *cfg, const struct config_var *v, const char *val,
+    char *err, size_t errlen)
+{
+	void *field = (char *)cfg + v->offset;
+	char *end;
+	long n;
+
+	switch (v->kind) {
+	case CFG_INT:
+		errno = 0;
+		n = strtol(val, &end, 10);
+		if (errno != 0 || end == val || *end != '\0' || n < v->min ||
+		    n > v->max) {
+			snprintf(err, errlen,
+			    "%s: must be an integer from %ld to %ld (got \"%.40s\")",
+			    v->name, v->min, v->max, val);
+			return -1;
+		}
+		*(int *)field = (int)n;
+		return 0;
+	case CFG_LEVEL:
+		n = log_level_parse(val);
+		if (n < 0) {
+			snprintf(err, errlen,
+			    "%s: must be debug, info, warn or error (got \"%.40s\")",
+			    v->name, val);
+			return -1;
+		}
+		*(int *)field = (int)n;
+		return 0;
+	case CFG_URL:
+		if (!is_http_url(val)) {
+			snprintf(err, errlen,
+			    "%s: must be an http:// or https:// URL", v->name);
+			return -1;
+		}
+		break;
+	case CFG_BASE_URL:
+		if (!is_base_url(val)) {
+			snprintf(err, errlen,
+			    "%s: must be like https://host[:port], without a path "
+			    "(got \"%.80s\")", v->name, val);
+			return -1;
+		}
+		break;
+	case CFG_SID:
+		if (!is_sid(val, v->sid_prefix)) {
+			snprintf(err, errlen,
+			    "%s: must be %s followed by 32 hex digits (got \"%.40s\")",
+			    v->name, v->sid_prefix, val);
+			return -1;
+		}
+		break;
+	case CFG_KEY:
+		if (secret_key_parse(val, cfg->secret_key) != 0) {
+			snprintf(err, errlen,
+			    "%s: must be 32 bytes as 64 hex digits or base64 "
+			    "(make one with: openssl rand -hex 32)", v->name);
+			return -1;
+		}
+		cfg->have_secret_key = 1;
+		break;
+	case CFG_DSN:
+		if (strncmp(val, "postgres://", 11) != 0 &&
+		    strncmp(val, "postgresql://", 13) != 0 &&
+		    strchr(val, '=') == NULL) {
+			snprintf(err, errlen,
+			    "%s: must be a postgresql:// URI or a libpq "
+			    "key=value string", v->name);
+			return -1;
+		}
+		break;
+	case CFG_WHATSAPP:
+		if (!is_whatsapp(val)) {
+			snprintf(err, errlen,
+			    "%s: must be whatsapp:+<country><number> (got \"%.40s\")",
+			    v->name, val);
+			return -1;
+		}
+		break;
+	case CFG_STR:
+		break;
+	}
+	*(char **)field = xstrdup(val);
+	return 0;
+}
+
+int
+config_load(struct config *cfg, char *err, size_t errlen)
+{
+	const struct config_var *v;
+	char buf[128];
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (v = vars; v->name != NULL; v++) {
+		const char *val = getenv(v->name);
+
+		if (val != NULL && *val == '\0')
+			val = NULL; /* NAME= means unset */
+		if (val == NULL)
+			val = v->def;
+		if (val == NULL)
+			continue;
+		if (set_value(cfg, v, val, err, errlen) != 0)
+			goto fail;
+	}
+	if (cfg->base_url == NULL) {
+		snprintf(buf, sizeof(buf), "http://localhost:%d",
+		    cfg->port == 0 ? 8080 : cfg->port);
+		cfg->base_url = xstrdup(buf);
+	} else {
+		size_t n = strlen(cfg->base_url);
+
+		if (n > 0 && cfg->base_url[n - 1] == '/')
+			cfg->base_url[n - 1] = '\0';
+	}
+	if (cfg->twilio_account_sid != NULL && cfg->twilio_auth_token == NULL) {
+		snprintf(err, errlen,
+		    "TWILIO_AUTH_TOKEN: required when TWILIO_ACCOUNT_SID is set");
+		goto fail;
+	}
+	if (cfg->twilio_auth_token != NULL && cfg->twilio_account_sid == NULL) {
+		snprintf(err, errlen,
+		    "TWILIO_ACCOUNT_SID: required when TWILIO_AUTH_TOKEN is set");
+		goto fail;
+	}
+	if ((cfg->twilio_api_key_sid == NULL) !=
+	    (cfg->twilio_api_key_secret == NULL)) {
+		snprintf(err, errlen, "%s: required with %s",
+		    cfg->twilio_api_key_sid ? "TWILIO_API_KEY_SECRET"
+					    : "TWILIO_API_KEY_SID",
+		    cfg->twilio_api_key_sid ? "TWILIO_API_KEY_SID"
+					    : "TWILIO_API_KEY_SECRET");
+		goto fail;
+	}
+	return 0;
+fail:
+	config_cleanup(cfg);
+	return -1;
+}
+
+int
+config_require(const struct config *cfg, const char *name, char *err,
+    size_t errlen)
+{
+	const struct config_var *v = var_find(name);
+	const void *field;
+
+	if (v == NULL) {
+		snprintf(err, errlen, "%s: unknown variable", name);
+		return -1;
+	}
+	field = (const char *)cfg + v->offset;
+	if (v->kind == CFG_INT || v->kind == CFG_LEVEL)
+		return 0;
+	if (*(char *const *)field != NULL)
+		return 0;
+	snprintf(err, errlen, "%s: required (%s; see .env.example)", name,
+	    v->help);
+	return -1;
+}
+
+void
+config_cleanup(struct config *cfg)
+{
+	for (const struct config_var *v = vars; v->name != NULL; v++) {
+		char **field;
+
+		if (v->kind == CFG_INT || v->kind == CFG_LEVEL)
+			continue;
+		field = (char **)((char *)cfg + v->offset);
+		if (v->flags & CFG_SECRET)
+			util_free_secret(*field);
+		else
+			free(*field);
+		*field = NULL;
+	}
+	free(cfg->base_url); /* set above even when unset in the table */
+	cfg->base_url = NULL;
+	OPENSSL_cleanse(cfg->secret_key, sizeof(cfg->secret_key));
+	cfg->have_secret_key = 0;
+}
+
+char *
+config_redact_dsn(const char *dsn)
+{
+	struct buf b;
+	const char *p, *at, *colon, *scheme_end;
+
+	buf_init(&b, 4096);
+	scheme_end = strstr(dsn, "://");
+	if (scheme_end != NULL) {
+		/* URI: user:password@host */
+		at = strchr(scheme_end + 3, '@');
+		colon = at ? memchr(scheme_end + 3, ':',
+				 (size_t)(at - scheme_end - 3))
+			   : NULL;
+		if (colon != NULL) {
+			buf_add(&b, dsn, (size_t)(colon - dsn) + 1);
+			buf_addstr(&b, "***");
+			buf_addstr(&b, at);
+		} else
+			buf_addstr(&b, dsn);
+		/* ...and a password= query parameter. */
+		p = strstr(buf_cstr(&b), "password=");
+		if (p != NULL) {
+			size_t keep = (size_t)(p - buf_cstr(&b)) + 9;
+			const char *rest = strchr(p, '&');
+			char *tail = rest ? xstrdup(rest) : xstrdup("");
+
+			b.len = keep;
+			b.ptr[keep] = '\0';
+			buf_addstr(&b, "***");
+			buf_addstr(&b, tail);
+			free(tail);
+		}
+		return buf_take(&b, NULL);
+	}
+	/* key=value string */
+	for (p = dsn; *p != '\0';) {
+		if (strncmp(p, "password", 8) == 0) {
+			const char *q = p + 8;
+
+			while (*q == ' ')
+				q++;
+			if (*q == '=') {
+				buf_add(&b, p, (size_t)(q - p) + 1);
+				buf_addstr(&b, "***");
+				q++;
+				while (*q == ' ')
+					q++;
+				if (*q == '\'') {
+					for (q++; *q != '\0' && *q != '\''; q++)
+						if (*q == '\\' && q[1] != '\0')
+							q++;
+					if (*q == '\'')
+						q++;
+				} else
+					while (*q != '\0' && *q != ' ')
+						q++;
+				p = q;
+				continue;
+			}
+		}
+		buf_addc(&b, *p++);
+	}
+	return buf_take(&b, NULL);
+}

@@ -1,0 +1,314 @@
+/*
+ * ramal — command line and server start-up.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "migrate.h"
+#include "routes.h"
+#include "store.h"
+#include "tenant.h"
+#include "util.h"
+
+extern const char ramal_version[];
+
+#define EXIT_CONFIG 2
+#define MIGRATE_WAIT_S 30
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: ramal <command>\n"
+	    "\n"
+	    "  serve                      run the server (applies migrations "
+	    "first)\n"
+	    "  migrate                    apply database migrations and exit\n"
+	    "  tenant add <AccountSid> [--name NAME]\n"
+	    "                             add or update a Twilio (sub)account;\n"
+	    "                             its auth token is read from stdin\n"
+	    "  version                    print the version\n"
+	    "\n"
+	    "Configuration comes from the environment and ./.env; see "
+	    ".env.example.\n");
+}
+
+/* Load .env and the environment; on error print one line and exit 2. */
+static void
+load_config(struct config *cfg, const char *const *required)
+{
+	char err[512];
+
+	if (config_read_dotenv(".env", err, sizeof(err)) != 0 ||
+	    config_load(cfg, err, sizeof(err)) != 0)
+		goto fail;
+	for (; required && *required; required++)
+		if (config_require(cfg, *required, err, sizeof(err)) != 0) {
+			config_cleanup(cfg);
+			goto fail;
+		}
+	log_init(cfg->log_level);
+	return;
+fail:
+	fprintf(stderr, "ramal: %s\n", err);
+	exit(EXIT_CONFIG);
+}
+
+static const char *const need_db[] = {"DATABASE_URL", "RAMAL_SECRET_KEY",
+    NULL};
+
+/* Migrate, waiting up to MIGRATE_WAIT_S for the database to come up. */
+static int
+migrate_with_wait(const char *dsn)
+{
+	uint64_t deadline = util_now_ms() + MIGRATE_WAIT_S * 1000;
+	int n;
+
+	while ((n = migrate_run(dsn)) < 0 && util_now_ms() < deadline)
+		sleep(1);
+	return n;
+}
+
+static int
+seed_primary(const struct config *cfg)
+{
+	struct db_conn *c;
+	enum db_result res;
+
+	if (cfg->twilio_account_sid == NULL) {
+		log_warnx("TWILIO_ACCOUNT_SID is not set: Twilio webhooks will "
+			  "be refused until a tenant is added");
+		return 0;
+	}
+	c = db_acquire();
+	if (c == NULL)
+		return -1;
+	res = store_tenant_put(c, cfg->secret_key, cfg->twilio_account_sid,
+	    NULL, cfg->twilio_auth_token, 1);
+	db_release(c);
+	if (res != DB_OK)
+		return -1;
+	log_kv(LOG_INFO, "primary tenant ready", "account",
+	    cfg->twilio_account_sid, NULL);
+	return 0;
+}
+
+static int
+cmd_serve(void)
+{
+	struct config cfg;
+	struct http_server *srv = NULL;
+	const struct http_route *routes;
+	size_t nroutes;
+	sigset_t set;
+	int sig = 0, status = 1;
+	char *dsn_shown;
+	char port[8];
+
+	/* Threads started below inherit the mask; only sigwait sees these. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	load_config(&cfg, need_db);
+	dsn_shown = config_redact_dsn(cfg.database_url);
+	log_kv(LOG_INFO, "starting", "version", ramal_version, "database",
+	    dsn_shown, "base_url", cfg.base_url, NULL);
+	free(dsn_shown);
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (migrate_with_wait(cfg.database_url) < 0) {
+		log_errorx("database migrations failed; not starting");
+		goto out_config;
+	}
+	if (db_init(cfg.database_url, cfg.db_pool_size,
+		cfg.db_acquire_timeout_ms, cfg.db_statement_timeout_ms,
+		store_statements()) != 0)
+		goto out_config;
+	if (seed_primary(&cfg) != 0) {
+		log_errorx("cannot store the primary tenant; not starting");
+		goto out_db;
+	}
+	if (tenant_init(&cfg) != 0)
+		goto out_tenant;
+	routes = routes_table(&nroutes);
+	metrics_init(routes_names(), (int)nroutes);
+	srv = http_start(&cfg, routes, nroutes);
+	if (srv == NULL)
+		goto out_metrics;
+	snprintf(port, sizeof(port), "%d", http_port(srv));
+	log_kv(LOG_INFO, "listening", "port", port, "url", cfg.base_url,
+	    NULL);
+
+	while (sigwait(&set, &sig) != 0)
+		;
+	log_kv(LOG_INFO, "shutting down", "signal",
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+	http_stop(srv, cfg.shutdown_timeout);
+	status = 0;
+	log_info("stopped");
+out_metrics:
+	metrics_cleanup();
+out_tenant:
+	tenant_cleanup();
+out_db:
+	db_shutdown();
+out_config:
+	curl_global_cleanup();
+	config_cleanup(&cfg);
+	return status;
+}
+
+static int
+cmd_migrate(void)
+{
+	struct config cfg;
+	int n;
+
+	load_config(&cfg, need_db);
+	n = migrate_run(cfg.database_url);
+	config_cleanup(&cfg);
+	if (n < 0)
+		return 1;
+	printf("ramal: %d migration(s) applied\n", n);
+	return 0;
+}
+
+/* Read one line from stdin without echo when it is a terminal. */
+static char *
+read_secret_line(const char *prompt)
+{
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO);
+	char line[512];
+	char *result = NULL;
+	size_t n;
+
+	if (tty) {
+		fprintf(stderr, "%s", prompt);
+		tcgetattr(STDIN_FILENO, &old);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+	}
+	if (fgets(line, sizeof(line), stdin) != NULL) {
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		if (n > 0)
+			result = xstrdup(line);
+	}
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
+		fprintf(stderr, "\n");
+	}
+	OPENSSL_cleanse(line, sizeof(line));
+	return result;
+}
+
+static int
+cmd_tenant(int argc, char **argv)
+{
+	struct config cfg;
+	struct db_conn *c;
+	const char *sid, *name = NULL;
+	char *token = NULL;
+	int status = 1;
+	enum db_result res;
+
+	if (argc < 3 || strcmp(argv[1], "add") != 0) {
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	sid = argv[2];
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+			name = argv[++i];
+		else {
+			fprintf(stderr, "ramal: tenant add: unknown option %s\n",
+			    argv[i]);
+			return EXIT_CONFIG;
+		}
+	}
+	if (strlen(sid) != 34 || strncmp(sid, "AC", 2) != 0 ||
+	    strspn(sid + 2, "0123456789abcdefABCDEF") != 32) {
+		fprintf(stderr, "ramal: tenant add: %s is not an account SID "
+				"(AC + 32 hex digits)\n", sid);
+		return EXIT_CONFIG;
+	}
+	load_config(&cfg, need_db);
+	token = read_secret_line("Auth token: ");
+	if (token == NULL) {
+		fprintf(stderr, "ramal: tenant add: no auth token on stdin\n");
+		goto out;
+	}
+	if (migrate_run(cfg.database_url) < 0 ||
+	    db_init(cfg.database_url, 1, 5000, cfg.db_statement_timeout_ms,
+		store_statements()) != 0)
+		goto out;
+	c = db_acquire();
+	if (c == NULL) {
+		fprintf(stderr, "ramal: tenant add: database unreachable\n");
+		goto out_db;
+	}
+	res = store_tenant_put(c, cfg.secret_key, sid, name, token,
+	    cfg.twilio_account_sid != NULL &&
+		strcmp(sid, cfg.twilio_account_sid) == 0);
+	db_release(c);
+	if (res != DB_OK) {
+		fprintf(stderr, "ramal: tenant add: could not save %s\n", sid);
+		goto out_db;
+	}
+	printf("ramal: tenant %s saved\n", sid);
+	status = 0;
+out_db:
+	db_shutdown();
+out:
+	util_free_secret(token);
+	config_cleanup(&cfg);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (cmd == NULL) {
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve();
+	if (strcmp(cmd, "migrate") == 0)
+		return cmd_migrate();
+	if (strcmp(cmd, "tenant") == 0)
+		return cmd_tenant(argc - 1, argv + 1);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("ramal %s\n", ramal_version);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "ramal: unknown command '%s'\n\n", cmd);
+	usage(stderr);
+	return EXIT_CONFIG;
+}

@@ -1,0 +1,75 @@
+/*
+ * Operations endpoints: liveness, readiness, metrics.
+ */
+#include <stdio.h>
+
+#include "buf.h"
+#include "db.h"
+#include "http.h"
+#include "metrics.h"
+#include "ops.h"
+
+extern const char ramal_version[];
+
+int
+ops_healthz(struct http_req *r)
+{
+	return http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+int
+ops_readyz(struct http_req *r)
+{
+	if (db_ping())
+		return http_reply_json(r, 200,
+		    json_pack("{s:s}", "status", "ready"));
+	return http_reply_json(r, 503,
+	    json_pack("{s:s, s:s}", "status", "unavailable", "error",
+		"database unreachable"));
+}
+
+int
+ops_metrics(struct http_req *r)
+{
+	struct buf b;
+	struct db_stats st;
+	char *text;
+	size_t len;
+
+	buf_init(&b, 1024 * 1024);
+	if (metrics_render(&b) != 0)
+		goto fail;
+	db_stats(&st);
+	if (buf_printf(&b,
+		"# HELP ramal_db_pool_connections Open PostgreSQL "
+		"connections by state.\n"
+		"# TYPE ramal_db_pool_connections gauge\n"
+		"ramal_db_pool_connections{state=\"in_use\"} %d\n"
+		"ramal_db_pool_connections{state=\"idle\"} %d\n"
+		"# HELP ramal_db_pool_size Most connections the pool opens.\n"
+		"# TYPE ramal_db_pool_size gauge\n"
+		"ramal_db_pool_size %d\n"
+		"# HELP ramal_db_pool_timeouts_total Waits for a connection "
+		"that timed out.\n"
+		"# TYPE ramal_db_pool_timeouts_total counter\n"
+		"ramal_db_pool_timeouts_total %lu\n"
+		"# HELP ramal_db_connect_failures_total Failed connection "
+		"attempts.\n"
+		"# TYPE ramal_db_connect_failures_total counter\n"
+		"ramal_db_connect_failures_total %lu\n"
+		"# HELP ramal_http_inflight_requests Requests being served.\n"
+		"# TYPE ramal_http_inflight_requests gauge\n"
+		"ramal_http_inflight_requests %d\n"
+		"# HELP ramal_build_info Build version.\n"
+		"# TYPE ramal_build_info gauge\n"
+		"ramal_build_info{version=\"%s\"} 1\n",
+		st.in_use, st.idle, st.size, st.waits_timed_out,
+		st.connects_failed, http_inflight(), ramal_version) != 0)
+		goto fail;
+	text = buf_take(&b, &len);
+	return http_reply_take(r, 200, "text/plain; version=0.0.4", text,
+	    len);
+fail:
+	buf_cleanup(&b);
+	return -1;
+}

@@ -1,0 +1,33 @@
+/*
+ * Every route ramal serves, in one table.  Unmatched paths get 404, known
+ * paths with another method 405 (see http.c).
+ */
+#include "ops.h"
+#include "routes.h"
+#include "voice.h"
+
+static const struct http_route routes[] = {
+    {"GET", "/healthz", ops_healthz, HTTP_AUTH_NONE, 0},
+    {"GET", "/readyz", ops_readyz, HTTP_AUTH_NONE, 0},
+    {"GET", "/metrics", ops_metrics, HTTP_AUTH_NONE, 0},
+    {"POST", "/twilio/voice/fallback", voice_fallback, HTTP_AUTH_TWILIO, 0},
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+static const char *names[NROUTES];
+
+const struct http_route *
+routes_table(size_t *n)
+{
+	*n = NROUTES;
+	return routes;
+}
+
+const char *const *
+routes_names(void)
+{
+	for (size_t i = 0; i < NROUTES; i++)
+		names[i] = routes[i].path;
+	return names;
+}

@@ -1,0 +1,520 @@
+"""Process helpers for ramal's black-box tests and for scripts/bench.py.
+
+- Postgres: a throwaway PostgreSQL cluster in a temp dir, reachable only
+  through a unix socket in that dir.
+- Ramal: the built server started as `ramal serve` with a controlled
+  environment, stderr captured to a file, port read back from the
+  `msg=listening` log line.
+- run_cli(): one-shot commands (`ramal migrate`, `ramal version`, ...).
+
+Nothing here reads files outside the repository at run time.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+SANITIZER_MARKERS = (
+    "ERROR: AddressSanitizer",
+    "ERROR: LeakSanitizer",
+    "runtime error:",
+)
+
+# Environment variables passed through from the caller to every ramal
+# process, so `make asan` settings reach the binary.  Nothing else leaks in.
+PASSTHROUGH = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
+
+
+def ramal_bin():
+    return os.environ.get("RAMAL_BIN") or os.path.join(REPO, "ramal")
+
+
+_asan_cache = {}
+
+
+def binary_is_asan(path=None):
+    """True when the binary was built with AddressSanitizer (or RAMAL_ASAN=1)."""
+    if os.environ.get("RAMAL_ASAN") == "1":
+        return True
+    path = path or ramal_bin()
+    if path not in _asan_cache:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+            _asan_cache[path] = b"__asan_init" in data or b"AddressSanitizer" in data
+        except OSError:
+            _asan_cache[path] = False
+    return _asan_cache[path]
+
+
+def slow_factor():
+    """Multiplier for timeouts: sanitizer builds run several times slower."""
+    return 3.0 if binary_is_asan() else 1.0
+
+
+def minimal_env(extra=None):
+    """PATH/HOME/LANG plus sanitizer options from os.environ, plus `extra`.
+
+    A value of None in `extra` removes that variable.
+    """
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/root"),
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+    }
+    for k in PASSTHROUGH:
+        if k in os.environ:
+            env[k] = os.environ[k]
+    for k, v in (extra or {}).items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = str(v)
+    return env
+
+
+def sanitizer_reports(text):
+    """The lines of `text` that are sanitizer reports (empty list if none)."""
+    return [ln for ln in text.splitlines() if any(m in ln for m in SANITIZER_MARKERS)]
+
+
+def assert_no_sanitizer_reports(text, what="ramal"):
+    bad = sanitizer_reports(text)
+    if bad:
+        raise AssertionError(
+            "%s: sanitizer report(s):\n%s\n--- output tail ---\n%s"
+            % (what, "\n".join(bad[:10]), tail(text, 60))
+        )
+
+
+def tail(text, n=40):
+    return "\n".join(text.splitlines()[-n:])
+
+
+def free_port():
+    """A TCP port number that was free a moment ago on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------
+# Twilio request signatures
+
+
+def twilio_signature(token, url, pairs=()):
+    """X-Twilio-Signature for url and form pairs, built by hand.
+
+    The signed string is the URL followed, for each parameter name in
+    sorted order, by name+value for each of its values in sorted order
+    (repeated keys).  HMAC-SHA1 with the auth token, base64.
+    """
+    import base64
+    import hashlib
+    import hmac
+
+    by_name = {}
+    for k, v in pairs:
+        by_name.setdefault(k, []).append(v)
+    s = url
+    for k in sorted(by_name):
+        for v in sorted(by_name[k]):
+            s += k + v
+    mac = hmac.new(token.encode("utf-8"), s.encode("utf-8"), hashlib.sha1)
+    return base64.b64encode(mac.digest()).decode("ascii")
+
+
+# --------------------------------------------------------------------------
+# logfmt
+
+_LOGFMT_RE = re.compile(r'([A-Za-z0-9_.\-]+)=("(?:[^"\\]|\\.)*"|[^\s]*)')
+
+
+def parse_logfmt(line):
+    """Parse one logfmt line into a dict (quoted values unescaped)."""
+    out = {}
+    for m in _LOGFMT_RE.finditer(line):
+        k, v = m.group(1), m.group(2)
+        if v.startswith('"') and v.endswith('"') and len(v) >= 2:
+            v = re.sub(r"\\(.)", lambda mm: {"n": "\n", "t": "\t"}.get(mm.group(1), mm.group(1)), v[1:-1])
+        out.setdefault(k, v)
+    return out
+
+
+def log_records(text):
+    """All logfmt records (dicts) of a log text that have ts/level/msg."""
+    recs = []
+    for ln in text.splitlines():
+        if "level=" in ln and "msg=" in ln:
+            r = parse_logfmt(ln)
+            r["_line"] = ln
+            recs.append(r)
+    return recs
+
+
+# --------------------------------------------------------------------------
+# PostgreSQL
+
+
+def _pg_bindir():
+    env_dir = os.environ.get("PG_BINDIR")
+    if env_dir:
+        return env_dir
+    try:
+        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, timeout=10)
+        d = out.stdout.strip()
+        if out.returncode == 0 and os.path.exists(os.path.join(d, "initdb")):
+            return d
+    except (OSError, subprocess.SubprocessError):
+        pass
+    base = "/usr/lib/postgresql"
+    if os.path.isdir(base):
+        for v in sorted(os.listdir(base), key=lambda s: int(s) if s.isdigit() else 0, reverse=True):
+            d = os.path.join(base, v, "bin")
+            if os.path.exists(os.path.join(d, "initdb")):
+                return d
+    raise RuntimeError("PostgreSQL binaries not found (install postgresql; see scripts/deps.sh)")
+
+
+class Postgres:
+    """A throwaway PostgreSQL cluster listening only on a unix socket.
+
+    When running as root, initdb/pg_ctl run as the `postgres` user through
+    runuser, and the temp dir is handed to that user.
+    """
+
+    def __init__(self, prefix="ramal-pg-"):
+        self.bindir = _pg_bindir()
+        self.as_root = os.geteuid() == 0
+        self.dir = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+        os.chmod(self.dir, 0o755)
+        self.datadir = os.path.join(self.dir, "data")
+        self.logfile = os.path.join(self.dir, "postgres.log")
+        self.port = self._socket_port()
+        self.running = False
+        self._dbseq = 0
+        if self.as_root:
+            shutil.chown(self.dir, "postgres", "postgres")
+        self._initdb()
+
+    def _socket_port(self):
+        for _ in range(50):
+            p = free_port()
+            if not os.path.exists(os.path.join(self.dir, ".s.PGSQL.%d" % p)):
+                return p
+        raise RuntimeError("no port number for the socket")
+
+    def _run(self, args, check=True, timeout=120):
+        cmd = [os.path.join(self.bindir, args[0])] + list(args[1:])
+        if self.as_root:
+            runuser = shutil.which("runuser", path="/usr/sbin:/sbin:/usr/bin:/bin") or "runuser"
+            cmd = [runuser, "-u", "postgres", "--"] + cmd
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+        r = subprocess.run(cmd, env=env, cwd=self.dir, capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise RuntimeError(
+                "%s failed (%d):\n%s\n%s\n%s"
+                % (" ".join(cmd), r.returncode, r.stdout, r.stderr, self.server_log()[-3000:])
+            )
+        return r
+
+    def _initdb(self):
+        self._run(["initdb", "-D", self.datadir, "-A", "trust", "-U", "postgres",
+                   "-E", "UTF8", "--locale=C", "--no-sync"])
+        conf = (
+            "\n# ramal test cluster\n"
+            "listen_addresses = ''\n"
+            "unix_socket_directories = '%s'\n"
+            "port = %d\n"
+            "fsync = off\n"
+            "synchronous_commit = off\n"
+            "full_page_writes = off\n"
+            "max_connections = 200\n"
+            "shared_buffers = 32MB\n"
+            "log_min_messages = warning\n"
+        ) % (self.dir, self.port)
+        path = os.path.join(self.datadir, "postgresql.conf")
+        with open(path, "a") as f:
+            f.write(conf)
+
+    def server_log(self):
+        try:
+            with open(self.logfile, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def start(self):
+        if self.running:
+            return self
+        self._run(["pg_ctl", "-D", self.datadir, "-l", self.logfile, "-w", "-t", "60", "start"])
+        self.running = True
+        return self
+
+    def stop(self, mode="fast"):
+        if not self.running:
+            return
+        self._run(["pg_ctl", "-D", self.datadir, "-m", mode, "-w", "-t", "60", "stop"], check=False)
+        self.running = False
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def cleanup(self):
+        try:
+            self.stop("immediate")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def dsn(self, dbname="postgres", user="postgres", password=None):
+        """A libpq URI for `dbname` over this cluster's unix socket."""
+        auth = urllib.parse.quote(user, safe="")
+        if password is not None:
+            auth += ":" + urllib.parse.quote(password, safe="")
+        return "postgresql://%s@/%s?host=%s&port=%d" % (
+            auth, urllib.parse.quote(dbname, safe=""), urllib.parse.quote(self.dir, safe="/"), self.port)
+
+    def connect(self, dbname="postgres"):
+        import psycopg2  # imported here so bench.py works without it until needed
+
+        conn = psycopg2.connect(host=self.dir, port=self.port, user="postgres", dbname=dbname,
+                                connect_timeout=10)
+        return conn
+
+    def create_database(self, name=None):
+        """Create a fresh, empty database and return its name."""
+        if name is None:
+            self._dbseq += 1
+            name = "t%d_%d_%s" % (os.getpid(), self._dbseq, os.urandom(3).hex())
+        conn = self.connect("postgres")
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute('CREATE DATABASE "%s"' % name.replace('"', '""'))
+        finally:
+            conn.close()
+        return name
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+# --------------------------------------------------------------------------
+# ramal
+
+
+class RamalStartError(RuntimeError):
+    pass
+
+
+class Ramal:
+    """One `ramal serve` process.
+
+    env is the complete set of ramal variables for the process (on top of
+    minimal_env()); PORT defaults to 0.  The working directory is a fresh
+    temp dir unless cwd is given, so no stray .env is read.
+    """
+
+    LISTEN_TIMEOUT = 15.0
+
+    def __init__(self, env, cwd=None, binary=None, args=("serve",)):
+        self.binary = binary or ramal_bin()
+        self.env = dict(env)
+        self.env.setdefault("PORT", "0")
+        self._own_cwd = cwd is None
+        self.cwd = cwd or tempfile.mkdtemp(prefix="ramal-run-")
+        self.logdir = tempfile.mkdtemp(prefix="ramal-log-")
+        self.logfile = os.path.join(self.logdir, "stderr.log")
+        self.outfile = os.path.join(self.logdir, "stdout.log")
+        self.args = list(args)
+        self.proc = None
+        self.port = None
+        self.returncode = None
+
+    # -- lifecycle --------------------------------------------------------
+
+    def start(self, timeout=None):
+        timeout = timeout or self.LISTEN_TIMEOUT * slow_factor()
+        if not os.path.exists(self.binary):
+            raise RamalStartError("ramal binary not found at %s (run `make ramal`)" % self.binary)
+        self._err = open(self.logfile, "wb")
+        self._out = open(self.outfile, "wb")
+        self.proc = subprocess.Popen(
+            [self.binary] + self.args,
+            env=minimal_env(self.env),
+            cwd=self.cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._out,
+            stderr=self._err,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log()
+            for ln in text.splitlines():
+                if "msg=listening" in ln:
+                    m = re.search(r"\bport=(\d+)", ln)
+                    if m:
+                        self.port = int(m.group(1))
+                        self.listen_line = ln
+                        return self
+            rc = self.proc.poll()
+            if rc is not None:
+                self.returncode = rc
+                self._close_files()
+                raise RamalStartError(
+                    "ramal exited with %d before listening; log tail:\n%s" % (rc, tail(self.log())))
+            if time.monotonic() > deadline:
+                self._kill()
+                raise RamalStartError(
+                    "ramal did not log msg=listening within %.0fs; log tail:\n%s" % (timeout, tail(self.log())))
+            time.sleep(0.02)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self):
+        """Everything the process wrote to stderr so far."""
+        try:
+            with open(self.logfile, "rb") as f:
+                return f.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def stdout(self):
+        try:
+            with open(self.outfile, "rb") as f:
+                return f.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def records(self):
+        return log_records(self.log())
+
+    def wait_log(self, pred, timeout=5.0):
+        """Poll the log until some record satisfies pred(record); return it."""
+        deadline = time.monotonic() + timeout * slow_factor()
+        while True:
+            for r in self.records():
+                if pred(r):
+                    return r
+            if time.monotonic() > deadline:
+                raise AssertionError("no matching log line within %.1fs; tail:\n%s" % (timeout, tail(self.log())))
+            time.sleep(0.02)
+
+    def vm_status(self, field):
+        """A field of /proc/<pid>/status in kB (e.g. VmHWM, VmRSS)."""
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for ln in f:
+                if ln.startswith(field + ":"):
+                    return int(ln.split()[1])
+        raise KeyError(field)
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout):
+        try:
+            self.returncode = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self._close_files()
+        return self.returncode
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0, check=True):
+        """Signal the process and wait for it; return its exit code.
+
+        Fails (AssertionError) when it does not end within timeout seconds
+        (then it is killed) or, with check, when the log holds a sanitizer
+        report.
+        """
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(sig)
+            except ProcessLookupError:
+                pass
+            t0 = time.monotonic()
+            rc = self.wait(timeout)
+            if rc is None:
+                self._kill()
+                raise AssertionError(
+                    "ramal did not exit within %.1fs of signal %d; log tail:\n%s" % (timeout, sig, tail(self.log())))
+            self.stop_seconds = time.monotonic() - t0
+        else:
+            self.returncode = self.proc.returncode
+            self._close_files()
+        if check:
+            assert_no_sanitizer_reports(self.log())
+        return self.returncode
+
+    def _kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.proc:
+            self.returncode = self.proc.returncode
+        self._close_files()
+
+    def _close_files(self):
+        for f in (getattr(self, "_err", None), getattr(self, "_out", None)):
+            if f and not f.closed:
+                f.close()
+
+    def cleanup(self):
+        self._kill()
+        if self._own_cwd:
+            shutil.rmtree(self.cwd, ignore_errors=True)
+        shutil.rmtree(self.logdir, ignore_errors=True)
+
+
+def run_cli(args, env, input=None, cwd=None, timeout=60, binary=None, check_sanitizers=True):
+    """Run one ramal command to completion; a CompletedProcess with text output.
+
+    cwd defaults to a fresh temp dir (no stray .env).  `input` (str) goes to
+    stdin.  Sanitizer reports on stderr raise AssertionError.
+    """
+    binary = binary or ramal_bin()
+    own = cwd is None
+    cwd = cwd or tempfile.mkdtemp(prefix="ramal-cli-")
+    try:
+        r = subprocess.run(
+            [binary] + list(args),
+            env=minimal_env(env),
+            cwd=cwd,
+            input=(input.encode("utf-8") if isinstance(input, str) else input),
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout * slow_factor(),
+        )
+    finally:
+        if own:
+            shutil.rmtree(cwd, ignore_errors=True)
+    r.stdout = r.stdout.decode("utf-8", errors="replace")
+    r.stderr = r.stderr.decode("utf-8", errors="replace")
+    if check_sanitizers:
+        assert_no_sanitizer_reports(r.stderr, "ramal " + " ".join(args))
+    return r
