@@ -178,7 +178,8 @@ class FakeTwilio:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = "http://%s:%d" % (host, self.port)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="fake-twilio", daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name="fake-twilio", daemon=True)
 
     # -- set-up ----------------------------------------------------------
 

@@ -518,3 +518,130 @@ def run_cli(args, env, input=None, cwd=None, timeout=60, binary=None, check_sani
     if check_sanitizers:
         assert_no_sanitizer_reports(r.stderr, "ramal " + " ".join(args))
     return r
+
+
+# --------------------------------------------------------------------------
+# raw HTTP (for what requests cannot do: partial requests, stalls, chunks)
+
+
+def read_response(sock, timeout=10.0):
+    """Read one HTTP/1.1 response from sock.
+
+    Returns (status, headers{lower-case name: value}, body bytes).  Raises
+    ConnectionError when the peer closes before a full status line and
+    headers arrive.
+    """
+    sock.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("connection closed after %d bytes: %r" % (len(data), data[:200]))
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("iso-8859-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for ln in lines[1:]:
+        k, _, v = ln.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    if "content-length" in headers:
+        n = int(headers["content-length"])
+        while len(rest) < n:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        body = rest[:n]
+    elif headers.get("transfer-encoding", "").lower() == "chunked":
+        body = b""
+        while True:
+            while b"\r\n" not in rest:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return status, headers, body
+                rest += chunk
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            while len(rest) < size + 2:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                rest += chunk
+            body += rest[:size]
+            rest = rest[size + 2:]
+            if size == 0:
+                break
+    else:
+        body = rest
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            body += chunk
+    return status, headers, body
+
+
+def connect(port, host="127.0.0.1", timeout=10.0):
+    return socket.create_connection((host, port), timeout=timeout)
+
+
+def wait_closed(sock, timeout):
+    """Seconds until the peer closes sock (recv gives b'' or a reset), or None
+    if it is still open after timeout.  Data received meanwhile is dropped."""
+    t0 = time.monotonic()
+    deadline = t0 + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            return None
+        except (ConnectionResetError, BrokenPipeError):
+            return time.monotonic() - t0
+        if not chunk:
+            return time.monotonic() - t0
+
+
+# --------------------------------------------------------------------------
+# Prometheus text format
+
+_METRIC_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?$')
+_LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """{(name, frozenset(labels.items())): float} of a Prometheus text page.
+
+    Raises ValueError on a line that is not a comment, blank or a sample.
+    """
+    out = {}
+    for ln in text.splitlines():
+        if not ln.strip() or ln.startswith("#"):
+            continue
+        m = _METRIC_RE.match(ln)
+        if not m:
+            raise ValueError("not a Prometheus sample line: %r" % ln)
+        labels = {}
+        if m.group(3):
+            labels = dict((k, v.replace('\\"', '"').replace("\\\\", "\\")) for k, v in _LABEL_RE.findall(m.group(3)))
+        v = m.group(4)
+        out[(m.group(1), frozenset(labels.items()))] = float(v.replace("+Inf", "inf").replace("-Inf", "-inf"))
+    return out
+
+
+def metric(samples, name, **labels):
+    """The value of one sample (0.0 when absent)."""
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def metric_series(samples, name, **labels):
+    """[(labels dict, value)] of every sample of name whose labels include `labels`."""
+    want = set(labels.items())
+    return [(dict(lbls), v) for (n, lbls), v in samples.items() if n == name and want <= set(lbls)]
