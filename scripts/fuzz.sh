@@ -46,7 +46,8 @@ for src in "$@"; do
 	    "$bin" -max_total_time="$SECONDS_EACH" -print_final_stats=1 \
 	    -artifact_prefix="$OUT/artifacts/$name-" "$corpus" \
 	    >"$OUT/$name.log" 2>&1; then
-		tail -n 12 "$OUT/$name.log" | grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss)' || true
+		grep -E '^(Done|stat::number_of_executed_units)' \
+		    "$OUT/$name.log" || true
 	else
 		echo "!! $name failed; log: $OUT/$name.log" >&2
 		tail -n 40 "$OUT/$name.log" >&2

@@ -184,7 +184,7 @@ line_end(struct line *l)
 	}
 }
 
-static void
+__attribute__((format(printf, 3, 0))) static void
 log_vemit(enum log_level level, int with_errno, const char *fmt, va_list ap)
 {
 	struct line l;

@@ -45,6 +45,7 @@ twsig_key_new(const char *auth_token)
 	uint8_t block[TWSIG_BLOCK], pad[TWSIG_BLOCK];
 	size_t tlen, i;
 	unsigned int dlen;
+	int ok = 0;
 
 	if (auth_token == NULL)
 		return NULL;
@@ -54,40 +55,41 @@ twsig_key_new(const char *auth_token)
 
 	if ((k->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL ||
 	    (k->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
-		goto fail;
+		goto out;
 
+	/* RFC 2104: a key longer than the block is hashed first. */
 	tlen = strlen(auth_token);
 	if (tlen > TWSIG_BLOCK) {
 		if (EVP_Digest(auth_token, tlen, block, &dlen, k->sha1,
 		    NULL) != 1)
-			goto fail;
+			goto out;
 	} else
 		memcpy(block, auth_token, tlen);
 
 	if ((k->inner = EVP_MD_CTX_new()) == NULL ||
 	    (k->outer = EVP_MD_CTX_new()) == NULL)
-		goto fail;
+		goto out;
 
 	for (i = 0; i < TWSIG_BLOCK; i++)
 		pad[i] = block[i] ^ 0x36;
 	if (EVP_DigestInit_ex(k->inner, k->sha1, NULL) != 1 ||
 	    EVP_DigestUpdate(k->inner, pad, sizeof(pad)) != 1)
-		goto fail;
+		goto out;
 	for (i = 0; i < TWSIG_BLOCK; i++)
 		pad[i] = block[i] ^ 0x5c;
 	if (EVP_DigestInit_ex(k->outer, k->sha1, NULL) != 1 ||
 	    EVP_DigestUpdate(k->outer, pad, sizeof(pad)) != 1)
-		goto fail;
+		goto out;
+	ok = 1;
 
+out:
 	OPENSSL_cleanse(block, sizeof(block));
 	OPENSSL_cleanse(pad, sizeof(pad));
+	if (!ok) {
+		twsig_key_free(k);
+		k = NULL;
+	}
 	return k;
-
-fail:
-	OPENSSL_cleanse(block, sizeof(block));
-	OPENSSL_cleanse(pad, sizeof(pad));
-	twsig_key_free(k);
-	return NULL;
 }
 
 void

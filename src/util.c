@@ -41,7 +41,7 @@ xcalloc(size_t n, size_t size)
 	if (n == 0 || size == 0)
 		n = size = 1;
 	if ((p = calloc(n, size)) == NULL)
-		util_oom(size != 0 && n > SIZE_MAX / size ? SIZE_MAX : n * size);
+		util_oom(n > SIZE_MAX / size ? SIZE_MAX : n * size);
 	return p;
 }
 

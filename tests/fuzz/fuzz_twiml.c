@@ -127,6 +127,7 @@ check_doc(const char *doc, size_t len)
 {
 	static const char head[] =
 	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+	/* Response, the open elements, and a leaf with text. */
 	const char *stack[TWIML_MAX_DEPTH + 2];
 	size_t slen[TWIML_MAX_DEPTH + 2], nlen, elen;
 	const char *p, *name;
@@ -151,7 +152,8 @@ check_doc(const char *doc, size_t len)
 		if (*p == '/') {
 			name = p + 1;
 			p = check_name(name, &nlen);
-			if (depth == 0 || *p != '>' || nlen != slen[depth - 1] ||
+			if (depth == 0 || *p != '>' ||
+			    nlen != slen[depth - 1] ||
 			    memcmp(name, stack[depth - 1], nlen) != 0)
 				abort();
 			depth--;
@@ -174,7 +176,7 @@ check_doc(const char *doc, size_t len)
 			p += 2;
 			continue;
 		}
-		if (*p != '>' || depth == TWIML_MAX_DEPTH + 1)
+		if (*p != '>' || depth == TWIML_MAX_DEPTH + 2)
 			abort();
 		stack[depth] = name;
 		slen[depth] = elen;

@@ -137,7 +137,8 @@ test_wrong_key_or_aad(void **state)
 	sealed = secret_seal(key, TOKEN, AAD);
 	assert_non_null(sealed);
 	assert_null(secret_open(other, sealed, AAD));
-	assert_null(secret_open(key, sealed, "AC00000000000000000000000000000002"));
+	assert_null(secret_open(key, sealed,
+	    "AC00000000000000000000000000000002"));
 	assert_null(secret_open(key, sealed, ""));
 	assert_null(secret_open(key, sealed, NULL));
 	free(sealed);
@@ -188,7 +189,7 @@ test_malformed(void **state)
 		"", "v1:", "v1", "v2:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		"V1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		"v1:" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",   /* 27 bytes */
-		"v1:" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /* 28, bad tag */
+		"v1:" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /* 28 bytes */
 		"v1:!!!!", "v1:AAAA AAAA", "v1:A",
 	};
 	uint8_t key[SECRET_KEY_LEN];

@@ -149,6 +149,16 @@ test_depth(void **state)
 	free(doc);
 
 	twiml_init(&t);
+	for (i = 0; i < TWIML_MAX_DEPTH; i++)
+		twiml_open(&t, "Gather", NULL);
+	assert_int_equal(t.depth, TWIML_MAX_DEPTH);
+	assert_false(t.failed);
+	twiml_open(&t, "Gather", NULL);
+	assert_int_equal(t.depth, TWIML_MAX_DEPTH);
+	assert_true(t.failed);
+	assert_null(twiml_finish(&t, NULL));
+
+	twiml_init(&t);
 	for (i = 0; i < TWIML_MAX_DEPTH + 1; i++)
 		twiml_open(&t, "Gather", NULL);
 	/* Sticky: closing back down does not undo the error. */
