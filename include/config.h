@@ -99,6 +99,12 @@ int config_load(struct config *cfg, char *err, size_t errlen);
 int config_require(const struct config *cfg, const char *name, char *err,
     size_t errlen);
 
+/*
+ * Log every variable at debug level: its value, "(set)" for a secret,
+ * the DSN with its password masked.
+ */
+void config_log(const struct config *cfg);
+
 /* Free the strings and wipe the secrets. */
 void config_cleanup(struct config *cfg);
 

@@ -15,7 +15,9 @@
  * time too, so a flood of bad requests does not reach the database.
  */
 #define TENANT_CACHE_TTL_S 60
-#define TENANT_NEGATIVE_TTL_S 5
+#define TENANT_NEGATIVE_TTL_S 2
+/* A cached key younger than this is not re-read after a mismatch. */
+#define TENANT_RELOAD_MIN_S 2
 
 enum tenant_lookup {
 	TENANT_FOUND,
@@ -34,6 +36,16 @@ void tenant_cleanup(void);
  * its next tenant_sigkey call).
  */
 enum tenant_lookup tenant_sigkey(const char *account_sid,
+    const struct twsig_key **key);
+
+/*
+ * After a signature mismatch with a cached subaccount key: read the key
+ * again from the database (the token may have been rotated with `ramal
+ * tenant add`), unless the cached one is younger than TENANT_RELOAD_MIN_S
+ * or is the primary's.  TENANT_FOUND only when a different, fresh key was
+ * loaded; the caller then checks the signature once more.
+ */
+enum tenant_lookup tenant_sigkey_reload(const char *account_sid,
     const struct twsig_key **key);
 
 #endif

@@ -224,10 +224,22 @@ is_base_url(const char *s)
 	if (*h == '\0' || *h == ':' || *h == '/')
 		return 0;
 	for (p = h; *p != '\0'; p++) {
-		if (*p == '?' || *p == '#' || *p == '@' || *p == ' ')
+		if (*p == '?' || *p == '#' || *p == '@' || *p <= ' ')
 			return 0;
 		if (*p == '/' && p[1] != '\0')
 			return 0; /* a path prefix is not supported */
+	}
+	/* An explicit port must be 1-65535 (the host may be [IPv6]). */
+	p = strrchr(h, ':');
+	if (p != NULL && strchr(p, ']') == NULL) {
+		char *end;
+		long port;
+
+		errno = 0;
+		port = strtol(p + 1, &end, 10);
+		if (errno != 0 || end == p + 1 || port < 1 || port > 65535 ||
+		    (*end != '\0' && strcmp(end, "/") != 0))
+			return 0;
 	}
 	return 1;
 }
@@ -415,6 +427,39 @@ config_require(const struct config *cfg, const char *name, char *err,
 	snprintf(err, errlen, "%s: required (%s; see .env.example)", name,
 	    v->help);
 	return -1;
+}
+
+void
+config_log(const struct config *cfg)
+{
+	char num[16];
+	char *shown;
+
+	if (!log_enabled(LOG_DEBUG))
+		return;
+	for (const struct config_var *v = vars; v->name != NULL; v++) {
+		const void *field = (const char *)cfg + v->offset;
+		const char *val;
+
+		shown = NULL;
+		if (v->kind == CFG_INT) {
+			snprintf(num, sizeof(num), "%d", *(const int *)field);
+			val = num;
+		} else if (v->kind == CFG_LEVEL) {
+			static const char *const names[] = {"debug", "info",
+			    "warn", "error"};
+			val = names[*(const int *)field];
+		} else {
+			val = *(char *const *)field;
+			if (val != NULL && (v->flags & CFG_SECRET))
+				val = "(set)";
+			else if (val != NULL && v->kind == CFG_DSN)
+				val = shown = config_redact_dsn(val);
+		}
+		log_kv(LOG_DEBUG, "config", "name", v->name, "value",
+		    val ? val : "(unset)", NULL);
+		free(shown);
+	}
 }
 
 void

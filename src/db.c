@@ -2,6 +2,7 @@
  * PostgreSQL connection pool.  See include/db.h.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -37,6 +38,70 @@ struct db_pool {
 /* The one pool: created by db_init, read-only pointer afterwards. */
 static struct db_pool *pool;
 
+/* /readyz gives up on a database that does not answer after this long. */
+#define DB_PING_TIMEOUT_MS 2000
+/* Client-side margin over statement_timeout: the server's own timeout
+ * cannot fire when the server is frozen or the network silently drops. */
+#define DB_DEADLINE_MARGIN_MS 1000
+
+/*
+ * Collect the result of a query already sent, waiting at most timeout_ms.
+ * Returns the last result (PQclear it), or NULL on a connection failure or
+ * when the deadline passed; then the connection is mid-query and must not
+ * be reused (db_release drops any connection that is not idle).
+ */
+static PGresult *
+wait_result(PGconn *pg, int timeout_ms)
+{
+	uint64_t deadline = util_now_ms() + (uint64_t)timeout_ms;
+	PGresult *last = NULL, *r;
+	struct pollfd pfd;
+
+	pfd.fd = PQsocket(pg);
+	pfd.events = POLLIN;
+	for (;;) {
+		while (PQisBusy(pg)) {
+			uint64_t now = util_now_ms();
+			int n;
+
+			if (now >= deadline) {
+				log_warnx("database did not answer within %d ms",
+				    timeout_ms);
+				goto fail;
+			}
+			n = poll(&pfd, 1, (int)(deadline - now));
+			if (n < 0 && errno != EINTR)
+				goto fail;
+			if (n > 0 && PQconsumeInput(pg) == 0)
+				goto fail;
+		}
+		r = PQgetResult(pg);
+		if (r == NULL)
+			break;
+		PQclear(last);
+		last = r;
+	}
+	return last;
+fail:
+	PQclear(last);
+	return NULL;
+}
+
+/* PQexec with a deadline. */
+static PGresult *
+exec_sql(PGconn *pg, const char *sql, int timeout_ms)
+{
+	if (PQsendQuery(pg, sql) == 0)
+		return NULL;
+	return wait_result(pg, timeout_ms);
+}
+
+static int
+stmt_deadline_ms(void)
+{
+	return pool->statement_timeout_ms + DB_DEADLINE_MARGIN_MS;
+}
+
 static int
 conn_prepare(PGconn *pg)
 {
@@ -47,13 +112,15 @@ conn_prepare(PGconn *pg)
 	snprintf(sql, sizeof(sql),
 	    "SET statement_timeout = %d; SET lock_timeout = %d",
 	    pool->statement_timeout_ms, pool->statement_timeout_ms);
-	r = PQexec(pg, sql);
+	r = exec_sql(pg, sql, stmt_deadline_ms());
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	if (!ok)
 		goto fail;
 	for (const struct db_stmt *s = pool->stmts; s && s->name; s++) {
-		r = PQprepare(pg, s->name, s->sql, s->nparams, NULL);
+		r = NULL;
+		if (PQsendPrepare(pg, s->name, s->sql, s->nparams, NULL))
+			r = wait_result(pg, stmt_deadline_ms());
 		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 		if (!ok)
 			log_errorx("cannot prepare statement %s: %s", s->name,
@@ -87,7 +154,7 @@ conn_open(void)
 {
 	const char *keys[] = {"dbname", "connect_timeout", "application_name",
 	    NULL};
-	const char *vals[] = {pool->conninfo, "3", "ramal", NULL};
+	const char *vals[] = {pool->conninfo, "2", "ramal", NULL};
 	PGconn *pg;
 	char why[256];
 
@@ -285,6 +352,15 @@ conn_broken(PGconn *pg)
 	return PQstatus(pg) != CONNECTION_OK;
 }
 
+static PGresult *
+exec_prepared(PGconn *pg, const char *stmt, int nparams,
+    const char *const *params)
+{
+	if (PQsendQueryPrepared(pg, stmt, nparams, params, NULL, NULL, 0) == 0)
+		return NULL;
+	return wait_result(pg, stmt_deadline_ms());
+}
+
 PGresult *
 db_exec(struct db_conn *c, const char *stmt, int nparams,
     const char *const *params, enum db_result *res)
@@ -292,15 +368,14 @@ db_exec(struct db_conn *c, const char *stmt, int nparams,
 	PGresult *r;
 	int was_idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
 
-	r = PQexecPrepared(c->pg, stmt, nparams, params, NULL, NULL, 0);
+	r = exec_prepared(c->pg, stmt, nparams, params);
 	if (was_idle && conn_broken(c->pg)) {
 		/* Server restarted under an idle connection: retry once. */
 		PQclear(r);
 		r = NULL;
 		PQreset(c->pg);
 		if (!conn_broken(c->pg) && conn_prepare(c->pg) == 0)
-			r = PQexecPrepared(c->pg, stmt, nparams, params, NULL,
-			    NULL, 0);
+			r = exec_prepared(c->pg, stmt, nparams, params);
 	}
 	*res = db_classify(r);
 	if (*res == DB_UNAVAILABLE)
@@ -320,7 +395,7 @@ db_exec(struct db_conn *c, const char *stmt, int nparams,
 enum db_result
 db_simple(struct db_conn *c, const char *sql)
 {
-	PGresult *r = PQexec(c->pg, sql);
+	PGresult *r = exec_sql(c->pg, sql, stmt_deadline_ms());
 	enum db_result res = db_classify(r);
 
 	if (res != DB_OK && res != DB_NOTFOUND)
@@ -341,13 +416,11 @@ db_ping(void)
 	c = db_acquire();
 	if (c == NULL)
 		return 0;
-	r = PQexec(c->pg, "SELECT 1");
-	if (conn_broken(c->pg)) {
-		PQclear(r);
+	r = exec_sql(c->pg, "SELECT 1", DB_PING_TIMEOUT_MS);
+	if (r == NULL && conn_broken(c->pg)) {
 		PQreset(c->pg);
-		r = NULL;
 		if (!conn_broken(c->pg) && conn_prepare(c->pg) == 0)
-			r = PQexec(c->pg, "SELECT 1");
+			r = exec_sql(c->pg, "SELECT 1", DB_PING_TIMEOUT_MS);
 	}
 	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
 	if (ok)

@@ -620,6 +620,7 @@ http_start(const struct config *cfg, const struct http_route *routes,
 	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 		MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
 	    (uint16_t)cfg->port, NULL, NULL, on_request, s,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_connections,
@@ -628,7 +629,6 @@ http_start(const struct config *cfg, const struct http_route *routes,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		log_errorx("cannot listen on %s:%d (port in use, or not "

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -71,15 +72,23 @@ fail:
 static const char *const need_db[] = {"DATABASE_URL", "RAMAL_SECRET_KEY",
     NULL};
 
-/* Migrate, waiting up to MIGRATE_WAIT_S for the database to come up. */
+/*
+ * Migrate, waiting up to MIGRATE_WAIT_S for the database to come up.
+ * A SIGTERM/SIGINT (blocked, in set) meanwhile ends the wait: -2.
+ */
 static int
-migrate_with_wait(const char *dsn)
+migrate_with_wait(const char *dsn, const sigset_t *set)
 {
 	uint64_t deadline = util_now_ms() + MIGRATE_WAIT_S * 1000;
+	struct timespec pause = {1, 0};
 	int n;
 
-	while ((n = migrate_run(dsn)) < 0 && util_now_ms() < deadline)
-		sleep(1);
+	while ((n = migrate_run(dsn)) < 0 && util_now_ms() < deadline) {
+		if (sigtimedwait(set, NULL, &pause) > 0) {
+			log_info("stopped while waiting for the database");
+			return -2;
+		}
+	}
 	return n;
 }
 
@@ -131,11 +140,18 @@ cmd_serve(void)
 	log_kv(LOG_INFO, "starting", "version", ramal_version, "database",
 	    dsn_shown, "base_url", cfg.base_url, NULL);
 	free(dsn_shown);
+	config_log(&cfg);
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (migrate_with_wait(cfg.database_url) < 0) {
+	switch (migrate_with_wait(cfg.database_url, &set)) {
+	case -2:
+		status = 0;
+		goto out_config;
+	case -1:
 		log_errorx("database migrations failed; not starting");
 		goto out_config;
+	default:
+		break;
 	}
 	if (db_init(cfg.database_url, cfg.db_pool_size,
 		cfg.db_acquire_timeout_ms, cfg.db_statement_timeout_ms,

@@ -17,6 +17,7 @@
 struct cache_entry {
 	char sid[35];
 	struct twsig_key *key; /* NULL: known unknown */
+	uint64_t loaded_ms;
 	uint64_t expires_ms;
 };
 
@@ -85,58 +86,106 @@ cache_get(void)
 	return c;
 }
 
-enum tenant_lookup
-tenant_sigkey(const char *account_sid, const struct twsig_key **key)
+static struct cache_entry *
+cache_find(struct cache *c, const char *account_sid)
 {
-	struct cache *c;
-	struct cache_entry *hit = NULL, *slot;
+	for (int i = 0; i < CACHE_SLOTS; i++)
+		if (strcmp(c->e[i].sid, account_sid) == 0)
+			return &c->e[i];
+	return NULL;
+}
+
+/*
+ * Read account_sid's key from the database into the cache (hit, or a slot
+ * taken round-robin).  -1 when the database could not answer.
+ */
+static int
+cache_load(struct cache *c, struct cache_entry *hit, const char *account_sid,
+    uint64_t now)
+{
+	struct cache_entry *slot;
 	struct db_conn *conn;
 	char *token = NULL;
 	enum db_result res;
-	uint64_t now = util_now_ms();
-
-	*key = NULL;
-	if (account_sid == NULL || strlen(account_sid) != 34)
-		return TENANT_UNKNOWN;
-	if (primary_key != NULL &&
-	    strcmp(account_sid, cfg->twilio_account_sid) == 0) {
-		*key = primary_key;
-		return TENANT_FOUND;
-	}
-	c = cache_get();
-	for (int i = 0; i < CACHE_SLOTS; i++)
-		if (strcmp(c->e[i].sid, account_sid) == 0) {
-			hit = &c->e[i];
-			break;
-		}
-	if (hit != NULL && hit->expires_ms > now) {
-		*key = hit->key;
-		return hit->key ? TENANT_FOUND : TENANT_UNKNOWN;
-	}
 
 	conn = db_acquire();
 	if (conn == NULL)
-		goto stale;
+		return -1;
 	res = store_tenant_token(conn, cfg->secret_key, account_sid, &token);
 	db_release(conn);
 	if (res != DB_OK && res != DB_NOTFOUND)
-		goto stale;
-
+		return -1;
 	slot = hit ? hit : &c->e[c->next++ % CACHE_SLOTS];
 	twsig_key_free(slot->key);
 	slot->key = token ? twsig_key_new(token) : NULL;
 	util_free_secret(token);
 	memcpy(slot->sid, account_sid, 35);
+	slot->loaded_ms = now;
 	slot->expires_ms = now + 1000 * (uint64_t)(slot->key
 		    ? TENANT_CACHE_TTL_S : TENANT_NEGATIVE_TTL_S);
-	*key = slot->key;
-	return slot->key ? TENANT_FOUND : TENANT_UNKNOWN;
+	return (int)(slot - c->e);
+}
 
-stale:
-	/* Better an expired key than refusing Twilio during an outage. */
-	if (hit != NULL && hit->key != NULL) {
-		*key = hit->key;
+static int
+is_primary(const char *account_sid)
+{
+	return primary_key != NULL &&
+	    strcmp(account_sid, cfg->twilio_account_sid) == 0;
+}
+
+enum tenant_lookup
+tenant_sigkey(const char *account_sid, const struct twsig_key **key)
+{
+	struct cache *c;
+	struct cache_entry *hit;
+	uint64_t now = util_now_ms();
+	int i;
+
+	*key = NULL;
+	if (account_sid == NULL || strlen(account_sid) != 34)
+		return TENANT_UNKNOWN;
+	if (is_primary(account_sid)) {
+		*key = primary_key;
 		return TENANT_FOUND;
 	}
-	return TENANT_UNAVAILABLE;
+	c = cache_get();
+	hit = cache_find(c, account_sid);
+	if (hit != NULL && hit->expires_ms > now) {
+		*key = hit->key;
+		return hit->key ? TENANT_FOUND : TENANT_UNKNOWN;
+	}
+	i = cache_load(c, hit, account_sid, now);
+	if (i < 0) {
+		/* Better an expired key than refusing Twilio in an outage. */
+		if (hit != NULL && hit->key != NULL) {
+			*key = hit->key;
+			return TENANT_FOUND;
+		}
+		return TENANT_UNAVAILABLE;
+	}
+	*key = c->e[i].key;
+	return *key ? TENANT_FOUND : TENANT_UNKNOWN;
+}
+
+enum tenant_lookup
+tenant_sigkey_reload(const char *account_sid, const struct twsig_key **key)
+{
+	struct cache *c;
+	struct cache_entry *hit;
+	uint64_t now = util_now_ms();
+	int i;
+
+	*key = NULL;
+	if (account_sid == NULL || is_primary(account_sid))
+		return TENANT_UNKNOWN;
+	c = cache_get();
+	hit = cache_find(c, account_sid);
+	if (hit == NULL ||
+	    now - hit->loaded_ms < 1000 * (uint64_t)TENANT_RELOAD_MIN_S)
+		return TENANT_UNKNOWN;
+	i = cache_load(c, hit, account_sid, now);
+	if (i < 0)
+		return TENANT_UNAVAILABLE;
+	*key = c->e[i].key;
+	return *key ? TENANT_FOUND : TENANT_UNKNOWN;
 }

@@ -20,6 +20,15 @@ reject(struct http_req *r, const char *why, const char *account)
 	return http_reply_error(r, 403, "forbidden"), -1;
 }
 
+static int
+check(const struct twsig_key *key, const char *url, struct http_req *r,
+    int is_body, const char *body, size_t len, const char *sig)
+{
+	if (is_body)
+		return twsig_check_body(key, url, body, len, sig);
+	return twsig_check_form(key, url, http_req_form(r), sig);
+}
+
 int
 webhook_verify(struct http_req *r)
 {
@@ -66,12 +75,11 @@ webhook_verify(struct http_req *r)
 		buf_cleanup(&url);
 		return reject(r, "URL too long", account);
 	}
-	if (is_body) {
-		body = http_req_body(r, &len);
-		ok = twsig_check_body(key, buf_cstr(&url), body, len, sig);
-	} else
-		ok = twsig_check_form(key, buf_cstr(&url), http_req_form(r),
-		    sig);
+	body = http_req_body(r, &len);
+	ok = check(key, buf_cstr(&url), r, is_body, body, len, sig);
+	/* A rotated subaccount token: re-read it once and check again. */
+	if (!ok && tenant_sigkey_reload(account, &key) == TENANT_FOUND)
+		ok = check(key, buf_cstr(&url), r, is_body, body, len, sig);
 	buf_cleanup(&url);
 	if (!ok)
 		return reject(r, "signature mismatch", account);

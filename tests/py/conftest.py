@@ -3,7 +3,10 @@
 pg            one throwaway PostgreSQL cluster for the whole run
 fake_twilio   the loopback fake Twilio REST API (requests reset per test)
 ramal_factory start(**env) → a running server on a fresh database, stopped
-              (SIGTERM, exit 0, no sanitizer report) at teardown
+              (SIGTERM, exit 0, no sanitizer report) at teardown, which
+              also fails if the server sent the fake Twilio API a request
+              that breaks the spec (fake.take_unexpected() clears that
+              for tests that do it on purpose)
 ramal         a default server shared by a test module
 signer        X-Twilio-Signature helpers (twilio's RequestValidator, and a
               hand-built variant for repeated keys)
@@ -25,6 +28,7 @@ import harness  # noqa: E402
 from fake_twilio import FakeTwilio  # noqa: E402
 
 BASE_URL = "https://ramal.example.test"
+REPO_SQL = os.path.join(harness.REPO, "sql")
 FALLBACK = "/twilio/voice/fallback"
 
 
@@ -115,11 +119,15 @@ class RamalFactory:
         srv.auth_token = env.get("TWILIO_AUTH_TOKEN")
         srv.base_url = env.get("BASE_URL", BASE_URL)
         srv.database_url = env.get("DATABASE_URL")
-        srv.dbname = _dbname(env.get("DATABASE_URL"))
+        srv.dbname = dbname_of(env.get("DATABASE_URL"))
         if self.fake is not None and srv.account_sid and srv.auth_token:
             self.fake.add_account(srv.account_sid, srv.auth_token)
+        try:
+            srv.start()
+        except Exception:
+            srv.cleanup()
+            raise
         self.servers.append(srv)
-        srv.start()
         return srv
 
     def close(self):
@@ -129,20 +137,29 @@ class RamalFactory:
                 if srv.proc is None:
                     continue
                 was_running = srv.alive()
+                signalled = srv.signalled
                 rc = srv.stop()
                 if was_running and rc != 0:
                     problems.append("ramal (pid %d) exited with %s at teardown; log tail:\n%s"
+                                    % (srv.pid, rc, harness.tail(srv.log())))
+                elif not was_running and not signalled:
+                    problems.append("ramal (pid %d) exited by itself (code %s) during the test; log tail:\n%s"
                                     % (srv.pid, rc, harness.tail(srv.log())))
             except AssertionError as e:
                 problems.append(str(e))
             finally:
                 srv.cleanup()
         self.servers = []
+        if self.fake is not None:
+            bad = self.fake.take_unexpected()
+            if bad:
+                problems.append("requests to the fake Twilio API that break its spec:\n"
+                                + "\n".join("  %s %s: %s" % v for v in bad[:20]))
         if problems:
             pytest.fail("\n\n".join(problems), pytrace=False)
 
 
-def _dbname(dsn):
+def dbname_of(dsn):
     if not dsn:
         return None
     u = urllib.parse.urlsplit(dsn)

@@ -172,6 +172,9 @@ class FakeTwilio:
         self.parents = {}  # subaccount sid -> parent sid
         self.requests = []
         self.programmed = []
+        # every violation ever seen, kept across reset() until taken: the
+        # test fixtures fail a test whose server sent a request off the spec
+        self.unexpected = []
         self._seq = 0
         handler = type("Handler", (_Handler,), {"fake": self})
         self.httpd = ThreadingHTTPServer((host, 0), handler)
@@ -230,6 +233,13 @@ class FakeTwilio:
         with self.lock:
             self.requests.clear()
             self.programmed.clear()
+
+    def take_unexpected(self):
+        """Return and forget the violations seen since the last call (a test
+        that provokes violations on purpose calls this before it ends)."""
+        with self.lock:
+            out, self.unexpected = self.unexpected, []
+        return out
 
     @property
     def violations(self):
@@ -323,6 +333,9 @@ class FakeTwilio:
 
         status, payload, extra = self._respond(rec, bad_form)
         rec.status = status
+        if rec.violations:
+            with self.lock:
+                self.unexpected.extend((rec.method, rec.path, v) for v in rec.violations)
         if isinstance(payload, (dict, list)):
             data = json.dumps(payload).encode("utf-8")
             hdrs = {"Content-Type": "application/json; charset=utf-8"}

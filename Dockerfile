@@ -1,0 +1,38 @@
+# ramal — two stages: build with the Debian -dev packages, run on slim with
+# only the shared libraries.  Railway builds it (railway.toml); locally:
+#   docker build -t ramal . && docker run --env-file .env -p 8080:8080 ramal
+
+FROM debian:bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      build-essential pkg-config \
+      libmicrohttpd-dev libpq-dev libcurl4-openssl-dev libjansson-dev \
+      libjwt-dev libssl-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+# The version string: `git describe` when .git is in the context (git is not
+# installed here), else RAMAL_VERSION or Railway's commit SHA, else "unknown".
+ARG RAMAL_VERSION=
+ARG RAILWAY_GIT_COMMIT_SHA=
+RUN v="${RAMAL_VERSION:-$RAILWAY_GIT_COMMIT_SHA}"; \
+    make ramal ${v:+VERSION="$v"} \
+ && ./ramal version \
+ && mkdir -p web/dist
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libmicrohttpd12 libpq5 libcurl4 libjansson4 libjwt0 libssl3 \
+      ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin ramal
+COPY --from=build /src/ramal /usr/local/bin/ramal
+# web/dist is served relative to the working directory (empty when the
+# softphone was not built).
+COPY --from=build /src/web/dist /app/web/dist
+WORKDIR /app
+USER ramal
+ENV PORT=8080
+EXPOSE 8080
+CMD ["ramal", "serve"]
