@@ -15,7 +15,7 @@
  * exactly as it was.  Not thread-safe; one owner at a time.
  */
 struct buf {
-	char *ptr;  /* NULL until the first append */
+	char *ptr; /* NULL until the first append */
 	size_t len; /* bytes used, without the trailing NUL */
 	size_t cap; /* bytes allocated */
 	size_t max; /* hard cap on len */

@@ -54,12 +54,12 @@ struct config {
 enum config_kind {
 	CFG_INT,
 	CFG_STR,
-	CFG_URL,      /* http:// or https:// */
+	CFG_URL, /* http:// or https:// */
 	CFG_BASE_URL, /* scheme://host[:port], no path, query or fragment */
-	CFG_LEVEL,    /* debug | info | warn | error */
-	CFG_SID,      /* two-letter prefix + 32 hex digits */
-	CFG_KEY,      /* RAMAL_SECRET_KEY: 32 bytes as hex or base64 */
-	CFG_DSN,      /* a libpq connection URI or keyword string */
+	CFG_LEVEL, /* debug | info | warn | error */
+	CFG_SID, /* two-letter prefix + 32 hex digits */
+	CFG_KEY, /* RAMAL_SECRET_KEY: 32 bytes as hex or base64 */
+	CFG_DSN, /* a libpq connection URI or keyword string */
 	CFG_WHATSAPP, /* whatsapp:+E164 or +E164 */
 };
 
@@ -70,7 +70,7 @@ struct config_var {
 	enum config_kind kind;
 	size_t offset; /* into struct config */
 	const char *def; /* NULL: unset by default */
-	long min, max;   /* CFG_INT bounds */
+	long min, max; /* CFG_INT bounds */
 	const char *sid_prefix; /* CFG_SID */
 	int flags;
 	const char *help; /* one line, as in .env.example */

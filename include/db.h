@@ -15,11 +15,11 @@
  */
 enum db_result {
 	DB_OK,
-	DB_NOTFOUND,    /* the statement returned no row */
-	DB_CONFLICT,    /* unique or exclusion violation (SQLSTATE 23505/23P01) */
-	DB_INVALID,     /* other integrity / data errors (class 22, 23) */
+	DB_NOTFOUND, /* the statement returned no row */
+	DB_CONFLICT, /* unique or exclusion violation (SQLSTATE 23505/23P01) */
+	DB_INVALID, /* other integrity / data errors (class 22, 23) */
 	DB_UNAVAILABLE, /* no connection, or it broke */
-	DB_ERR,         /* anything else */
+	DB_ERR, /* anything else */
 };
 
 /* A named statement: prepared on every connection of the pool. */

@@ -35,7 +35,7 @@ typedef int (*http_handler)(struct http_req *r);
 
 struct http_route {
 	const char *method; /* "GET" also serves HEAD */
-	const char *path;   /* "/a/b", a "*" segment matches one segment */
+	const char *path; /* "/a/b", a "*" segment matches one segment */
 	http_handler handler;
 	enum http_auth auth;
 	size_t body_max; /* 0: by prefix (64 KiB /twilio, 1 MiB /api) */
@@ -87,8 +87,7 @@ const struct config *http_req_config(const struct http_req *r);
 /* ---- replies ---- */
 
 /* Add a header to the coming reply (copied; at most 8 per request). */
-void http_reply_header(struct http_req *r, const char *name,
-    const char *value);
+void http_reply_header(struct http_req *r, const char *name, const char *value);
 
 /* Reply with a copy of body. */
 int http_reply(struct http_req *r, unsigned status, const char *content_type,
@@ -102,8 +101,8 @@ int http_reply_take(struct http_req *r, unsigned status,
 int http_reply_json(struct http_req *r, unsigned status, json_t *body);
 
 /* {"error": <formatted message>, "request_id": <id>} */
-int http_reply_error(struct http_req *r, unsigned status, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
+int http_reply_error(struct http_req *r, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* A TwiML document (text/xml), taken as with http_reply_take. */
 int http_reply_twiml(struct http_req *r, char *doc, size_t len);

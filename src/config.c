@@ -19,68 +19,70 @@
 
 /* Keep in step with .env.example (tests/unit/test_config.c checks it). */
 static const struct config_var vars[] = {
-    {"PORT", CFG_INT, OFF(port), "8080", 0, 65535, NULL, 0,
-	"TCP port to listen on (0 picks a free one)"},
-    {"BIND_ADDRESS", CFG_STR, OFF(bind_address), "0.0.0.0", 0, 0, NULL, 0,
-	"IPv4 address to listen on"},
-    {"BASE_URL", CFG_BASE_URL, OFF(base_url), NULL, 0, 0, NULL, 0,
-	"public https URL Twilio calls (signatures are checked against it)"},
-    {"DATABASE_URL", CFG_DSN, OFF(database_url), NULL, 0, 0, NULL, 0,
-	"PostgreSQL connection URI"},
-    {"LOG_LEVEL", CFG_LEVEL, OFF(log_level), "info", 0, 0, NULL, 0,
-	"debug, info, warn or error"},
-    {"RAMAL_SECRET_KEY", CFG_KEY, OFF(secret_key_text), NULL, 0, 0, NULL,
-	CFG_SECRET, "32-byte key (64 hex digits) that encrypts secrets at rest"},
-    {"TWILIO_ACCOUNT_SID", CFG_SID, OFF(twilio_account_sid), NULL, 0, 0, "AC",
-	0, "main Twilio account SID"},
-    {"TWILIO_AUTH_TOKEN", CFG_STR, OFF(twilio_auth_token), NULL, 0, 0, NULL,
-	CFG_SECRET, "auth token of the main account"},
-    {"TWILIO_API_KEY_SID", CFG_SID, OFF(twilio_api_key_sid), NULL, 0, 0, "SK",
-	0, "API key SID for access tokens and REST"},
-    {"TWILIO_API_KEY_SECRET", CFG_STR, OFF(twilio_api_key_secret), NULL, 0, 0,
-	NULL, CFG_SECRET, "secret of that API key"},
-    {"TWILIO_TWIML_APP_SID", CFG_SID, OFF(twilio_twiml_app_sid), NULL, 0, 0,
-	"AP", 0, "TwiML App the softphone dials through"},
-    {"TWILIO_WORKSPACE_SID", CFG_SID, OFF(twilio_workspace_sid), NULL, 0, 0,
-	"WS", 0, "TaskRouter workspace"},
-    {"TWILIO_WORKFLOW_SID", CFG_SID, OFF(twilio_workflow_sid), NULL, 0, 0,
-	"WW", 0, "TaskRouter workflow for the queue"},
-    {"TWILIO_API_BASE", CFG_URL, OFF(twilio_api_base),
-	"https://api.twilio.com", 0, 0, NULL, 0, "Twilio REST base URL"},
-    {"TWILIO_TASKROUTER_BASE", CFG_URL, OFF(twilio_taskrouter_base),
-	"https://taskrouter.twilio.com", 0, 0, NULL, 0,
-	"TaskRouter REST base URL"},
-    {"S3_BUCKET", CFG_STR, OFF(s3_bucket), NULL, 0, 0, NULL, 0,
-	"bucket for archived recordings"},
-    {"S3_REGION", CFG_STR, OFF(s3_region), "us-east-1", 0, 0, NULL, 0,
-	"bucket region"},
-    {"S3_ENDPOINT", CFG_URL, OFF(s3_endpoint), NULL, 0, 0, NULL, 0,
-	"S3-compatible endpoint (R2, MinIO); AWS when unset"},
-    {"S3_ACCESS_KEY_ID", CFG_STR, OFF(s3_access_key_id), NULL, 0, 0, NULL, 0,
-	"S3 access key id"},
-    {"S3_SECRET_ACCESS_KEY", CFG_STR, OFF(s3_secret_access_key), NULL, 0, 0,
-	NULL, CFG_SECRET, "S3 secret access key"},
-    {"SLACK_WEBHOOK_URL", CFG_URL, OFF(slack_webhook_url), NULL, 0, 0, NULL,
-	CFG_SECRET, "Slack incoming webhook for alerts"},
-    {"WHATSAPP_FROM", CFG_WHATSAPP, OFF(whatsapp_from), NULL, 0, 0, NULL, 0,
-	"WhatsApp sender, whatsapp:+E164"},
-    {"WHATSAPP_TO", CFG_WHATSAPP, OFF(whatsapp_to), NULL, 0, 0, NULL, 0,
-	"WhatsApp alert recipient, whatsapp:+E164"},
-    {"HTTP_THREADS", CFG_INT, OFF(http_threads), "4", 1, 256, NULL, 0,
-	"HTTP worker threads"},
-    {"HTTP_MAX_CONNECTIONS", CFG_INT, OFF(http_max_connections), "1024", 8,
-	65536, NULL, 0, "open client connections at most"},
-    {"HTTP_CONN_TIMEOUT", CFG_INT, OFF(http_conn_timeout), "30", 1, 3600,
-	NULL, 0, "seconds before an idle or stalled connection is closed"},
-    {"DB_POOL_SIZE", CFG_INT, OFF(db_pool_size), "8", 1, 200, NULL, 0,
-	"PostgreSQL connections at most"},
-    {"DB_ACQUIRE_TIMEOUT_MS", CFG_INT, OFF(db_acquire_timeout_ms), "2000", 1,
-	60000, NULL, 0, "wait for a free connection before answering 503"},
-    {"DB_STATEMENT_TIMEOUT_MS", CFG_INT, OFF(db_statement_timeout_ms), "5000",
-	100, 600000, NULL, 0, "PostgreSQL statement_timeout"},
-    {"SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout), "8", 1, 60, NULL, 0,
-	"seconds to finish in-flight requests on SIGTERM"},
-    {NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL},
+	{ "PORT", CFG_INT, OFF(port), "8080", 0, 65535, NULL, 0,
+	    "TCP port to listen on (0 picks a free one)" },
+	{ "BIND_ADDRESS", CFG_STR, OFF(bind_address), "0.0.0.0", 0, 0, NULL, 0,
+	    "IPv4 address to listen on" },
+	{ "BASE_URL", CFG_BASE_URL, OFF(base_url), NULL, 0, 0, NULL, 0,
+	    "public https URL Twilio calls (signatures are checked against it)" },
+	{ "DATABASE_URL", CFG_DSN, OFF(database_url), NULL, 0, 0, NULL, 0,
+	    "PostgreSQL connection URI" },
+	{ "LOG_LEVEL", CFG_LEVEL, OFF(log_level), "info", 0, 0, NULL, 0,
+	    "debug, info, warn or error" },
+	{ "RAMAL_SECRET_KEY", CFG_KEY, OFF(secret_key_text), NULL, 0, 0, NULL,
+	    CFG_SECRET,
+	    "32-byte key (64 hex digits) that encrypts secrets at rest" },
+	{ "TWILIO_ACCOUNT_SID", CFG_SID, OFF(twilio_account_sid), NULL, 0, 0,
+	    "AC", 0, "main Twilio account SID" },
+	{ "TWILIO_AUTH_TOKEN", CFG_STR, OFF(twilio_auth_token), NULL, 0, 0,
+	    NULL, CFG_SECRET, "auth token of the main account" },
+	{ "TWILIO_API_KEY_SID", CFG_SID, OFF(twilio_api_key_sid), NULL, 0, 0,
+	    "SK", 0, "API key SID for access tokens and REST" },
+	{ "TWILIO_API_KEY_SECRET", CFG_STR, OFF(twilio_api_key_secret), NULL, 0,
+	    0, NULL, CFG_SECRET, "secret of that API key" },
+	{ "TWILIO_TWIML_APP_SID", CFG_SID, OFF(twilio_twiml_app_sid), NULL, 0,
+	    0, "AP", 0, "TwiML App the softphone dials through" },
+	{ "TWILIO_WORKSPACE_SID", CFG_SID, OFF(twilio_workspace_sid), NULL, 0,
+	    0, "WS", 0, "TaskRouter workspace" },
+	{ "TWILIO_WORKFLOW_SID", CFG_SID, OFF(twilio_workflow_sid), NULL, 0, 0,
+	    "WW", 0, "TaskRouter workflow for the queue" },
+	{ "TWILIO_API_BASE", CFG_URL, OFF(twilio_api_base),
+	    "https://api.twilio.com", 0, 0, NULL, 0, "Twilio REST base URL" },
+	{ "TWILIO_TASKROUTER_BASE", CFG_URL, OFF(twilio_taskrouter_base),
+	    "https://taskrouter.twilio.com", 0, 0, NULL, 0,
+	    "TaskRouter REST base URL" },
+	{ "S3_BUCKET", CFG_STR, OFF(s3_bucket), NULL, 0, 0, NULL, 0,
+	    "bucket for archived recordings" },
+	{ "S3_REGION", CFG_STR, OFF(s3_region), "us-east-1", 0, 0, NULL, 0,
+	    "bucket region" },
+	{ "S3_ENDPOINT", CFG_URL, OFF(s3_endpoint), NULL, 0, 0, NULL, 0,
+	    "S3-compatible endpoint (R2, MinIO); AWS when unset" },
+	{ "S3_ACCESS_KEY_ID", CFG_STR, OFF(s3_access_key_id), NULL, 0, 0, NULL,
+	    0, "S3 access key id" },
+	{ "S3_SECRET_ACCESS_KEY", CFG_STR, OFF(s3_secret_access_key), NULL, 0,
+	    0, NULL, CFG_SECRET, "S3 secret access key" },
+	{ "SLACK_WEBHOOK_URL", CFG_URL, OFF(slack_webhook_url), NULL, 0, 0,
+	    NULL, CFG_SECRET, "Slack incoming webhook for alerts" },
+	{ "WHATSAPP_FROM", CFG_WHATSAPP, OFF(whatsapp_from), NULL, 0, 0, NULL,
+	    0, "WhatsApp sender, whatsapp:+E164" },
+	{ "WHATSAPP_TO", CFG_WHATSAPP, OFF(whatsapp_to), NULL, 0, 0, NULL, 0,
+	    "WhatsApp alert recipient, whatsapp:+E164" },
+	{ "HTTP_THREADS", CFG_INT, OFF(http_threads), "4", 1, 256, NULL, 0,
+	    "HTTP worker threads" },
+	{ "HTTP_MAX_CONNECTIONS", CFG_INT, OFF(http_max_connections), "1024", 8,
+	    65536, NULL, 0, "open client connections at most" },
+	{ "HTTP_CONN_TIMEOUT", CFG_INT, OFF(http_conn_timeout), "30", 1, 3600,
+	    NULL, 0, "seconds before an idle or stalled connection is closed" },
+	{ "DB_POOL_SIZE", CFG_INT, OFF(db_pool_size), "8", 1, 200, NULL, 0,
+	    "PostgreSQL connections at most" },
+	{ "DB_ACQUIRE_TIMEOUT_MS", CFG_INT, OFF(db_acquire_timeout_ms), "2000",
+	    1, 60000, NULL, 0,
+	    "wait for a free connection before answering 503" },
+	{ "DB_STATEMENT_TIMEOUT_MS", CFG_INT, OFF(db_statement_timeout_ms),
+	    "5000", 100, 600000, NULL, 0, "PostgreSQL statement_timeout" },
+	{ "SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout), "8", 1, 60, NULL,
+	    0, "seconds to finish in-flight requests on SIGTERM" },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL },
 };
 
 const struct config_var *
@@ -108,8 +110,8 @@ trim(char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
-			    e[-1] == '\n'))
+	while (e > s &&
+	    (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
 		*--e = '\0';
 	return s;
 }
@@ -161,8 +163,10 @@ config_read_dotenv(const char *path, char *err, size_t errlen)
 
 	fp = fopen(path, "r");
 	if (fp == NULL)
-		return errno == ENOENT ? 0 : (snprintf(err, errlen,
-			"%s: %s", path, strerror(errno)), -1);
+		return errno == ENOENT
+		    ? 0
+		    : (snprintf(err, errlen, "%s: %s", path, strerror(errno)),
+			  -1);
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		char *s, *eq, *key;
 
@@ -174,8 +178,8 @@ config_read_dotenv(const char *path, char *err, size_t errlen)
 			s = trim(s + 7);
 		eq = strchr(s, '=');
 		if (eq == NULL) {
-			snprintf(err, errlen, "%s:%d: expected NAME=value", path,
-			    lineno);
+			snprintf(err, errlen, "%s:%d: expected NAME=value",
+			    path, lineno);
 			goto out;
 		}
 		*eq = '\0';
@@ -308,7 +312,8 @@ set_value(struct config *cfg, const struct config_var *v, const char *val,
 		if (!is_base_url(val)) {
 			snprintf(err, errlen,
 			    "%s: must be like https://host[:port], without a path "
-			    "(got \"%.80s\")", v->name, val);
+			    "(got \"%.80s\")",
+			    v->name, val);
 			return -1;
 		}
 		break;
@@ -324,7 +329,8 @@ set_value(struct config *cfg, const struct config_var *v, const char *val,
 		if (secret_key_parse(val, cfg->secret_key) != 0) {
 			snprintf(err, errlen,
 			    "%s: must be 32 bytes as 64 hex digits or base64 "
-			    "(make one with: openssl rand -hex 32)", v->name);
+			    "(make one with: openssl rand -hex 32)",
+			    v->name);
 			return -1;
 		}
 		cfg->have_secret_key = 1;
@@ -335,7 +341,8 @@ set_value(struct config *cfg, const struct config_var *v, const char *val,
 		    strchr(val, '=') == NULL) {
 			snprintf(err, errlen,
 			    "%s: must be a postgresql:// URI or a libpq "
-			    "key=value string", v->name);
+			    "key=value string",
+			    v->name);
 			return -1;
 		}
 		break;
@@ -446,8 +453,8 @@ config_log(const struct config *cfg)
 			snprintf(num, sizeof(num), "%d", *(const int *)field);
 			val = num;
 		} else if (v->kind == CFG_LEVEL) {
-			static const char *const names[] = {"debug", "info",
-			    "warn", "error"};
+			static const char *const names[] = { "debug", "info",
+				"warn", "error" };
 			val = names[*(const int *)field];
 		} else {
 			val = *(char *const *)field;
@@ -494,9 +501,9 @@ config_redact_dsn(const char *dsn)
 	if (scheme_end != NULL) {
 		/* URI: user:password@host */
 		at = strchr(scheme_end + 3, '@');
-		colon = at ? memchr(scheme_end + 3, ':',
-				 (size_t)(at - scheme_end - 3))
-			   : NULL;
+		colon = at
+		    ? memchr(scheme_end + 3, ':', (size_t)(at - scheme_end - 3))
+		    : NULL;
 		if (colon != NULL) {
 			buf_add(&b, dsn, (size_t)(colon - dsn) + 1);
 			buf_addstr(&b, "***");

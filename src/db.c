@@ -29,7 +29,7 @@ struct db_pool {
 	int statement_timeout_ms;
 	const struct db_stmt *stmts;
 	struct db_conn *conns; /* size slots; pg NULL = not connected */
-	int opening;           /* connects in progress (slots reserved) */
+	int opening; /* connects in progress (slots reserved) */
 	unsigned long waits_timed_out;
 	unsigned long connects_failed;
 	atomic_int down; /* 1 after a failed connect, until one succeeds */
@@ -65,7 +65,8 @@ wait_result(PGconn *pg, int timeout_ms)
 			int n;
 
 			if (now >= deadline) {
-				log_warnx("database did not answer within %d ms",
+				log_warnx(
+				    "database did not answer within %d ms",
 				    timeout_ms);
 				goto fail;
 			}
@@ -152,9 +153,9 @@ note_down(const char *why)
 static PGconn *
 conn_open(void)
 {
-	const char *keys[] = {"dbname", "connect_timeout", "application_name",
-	    NULL};
-	const char *vals[] = {pool->conninfo, "2", "ramal", NULL};
+	const char *keys[] = { "dbname", "connect_timeout", "application_name",
+		NULL };
+	const char *vals[] = { pool->conninfo, "2", "ramal", NULL };
 	PGconn *pg;
 	char why[256];
 
@@ -302,8 +303,9 @@ db_release(struct db_conn *c)
 	if (c == NULL)
 		return;
 	/* A connection left inside a transaction must not be reused. */
-	if (c->pg != NULL && (PQstatus(c->pg) != CONNECTION_OK ||
-				 PQtransactionStatus(c->pg) != PQTRANS_IDLE)) {
+	if (c->pg != NULL &&
+	    (PQstatus(c->pg) != CONNECTION_OK ||
+		PQtransactionStatus(c->pg) != PQTRANS_IDLE)) {
 		PQfinish(c->pg);
 		c->pg = NULL;
 	}

@@ -43,8 +43,8 @@ struct http_req {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
 	char id[65];
-	char *uri;       /* raw target */
-	char *path;      /* raw path (uri up to '?') */
+	char *uri; /* raw target */
+	char *path; /* raw path (uri up to '?') */
 	const char *query; /* into uri, after '?', or "" */
 	const char *method;
 	const struct http_route *route;
@@ -226,13 +226,13 @@ http_reply(struct http_req *r, unsigned status, const char *content_type,
 }
 
 int
-http_reply_take(struct http_req *r, unsigned status,
-    const char *content_type, char *body, size_t len)
+http_reply_take(struct http_req *r, unsigned status, const char *content_type,
+    char *body, size_t len)
 {
 	struct MHD_Response *resp;
 
-	resp = MHD_create_response_from_buffer_with_free_callback(len, body,
-	    free);
+	resp =
+	    MHD_create_response_from_buffer_with_free_callback(len, body, free);
 	if (resp == NULL) {
 		free(body);
 		return -1;
@@ -417,15 +417,14 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		    "method", r->method, "path", r->path, "route", route,
 		    "status", status, "dur_ms", dur_ms, NULL);
 	} else
-		log_kv(LOG_INFO, "request aborted", "method", r->method,
-		    "path", r->path, "route", route, "reason",
-		    toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
-			? "timeout"
+		log_kv(LOG_INFO, "request aborted", "method", r->method, "path",
+		    r->path, "route", route, "reason",
+		    toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
 			: toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT
-			    ? "client closed"
-			    : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN
-				? "shutdown"
-				: "error",
+			? "client closed"
+			: toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN
+			? "shutdown"
+			: "error",
 		    "dur_ms", dur_ms, NULL);
 	log_ctx_clear();
 	req_free(r);
@@ -531,7 +530,8 @@ request_dispatch(struct http_req *r)
 			    "application/json");
 	}
 	if (r->route->auth == HTTP_AUTH_TWILIO && webhook_verify(r) != 0)
-		return r->status != 0 ? 0 : http_reply_error(r, 403, "forbidden");
+		return r->status != 0 ? 0
+				      : http_reply_error(r, 403, "forbidden");
 	if (r->route->handler(r) != 0 && r->status == 0)
 		return http_reply_error(r, 500, "internal error");
 	return 0;
@@ -599,8 +599,7 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 struct http_server *
-http_start(const struct config *cfg, const struct http_route *routes,
-    size_t n)
+http_start(const struct config *cfg, const struct http_route *routes, size_t n)
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_in addr;
@@ -620,19 +619,19 @@ http_start(const struct config *cfg, const struct http_route *routes,
 	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 		MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
 	    (uint16_t)cfg->port, NULL, NULL, on_request, s,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_connections,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_conn_timeout,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)cfg->http_conn_timeout,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u,
-	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u, MHD_OPTION_URI_LOG_CALLBACK,
+	    on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		log_errorx("cannot listen on %s:%d (port in use, or not "
-			   "allowed?)", cfg->bind_address, cfg->port);
+			   "allowed?)",
+		    cfg->bind_address, cfg->port);
 		goto fail;
 	}
 	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);

@@ -15,7 +15,7 @@ static enum log_level log_threshold = LOG_INFO;
 static _Thread_local char ctx_req[72];
 static _Thread_local char ctx_call[72];
 
-static const char *const level_names[] = {"debug", "info", "warn", "error"};
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
 void
 log_init(enum log_level level)
@@ -201,13 +201,13 @@ log_vemit(enum log_level level, int with_errno, const char *fmt, va_list ap)
 	errno = saved;
 }
 
-#define LOG_FN(name, level, with_errno)                                      \
-	void name(const char *fmt, ...)                                      \
-	{                                                                    \
-		va_list ap;                                                  \
-		va_start(ap, fmt);                                           \
-		log_vemit(level, with_errno, fmt, ap);                       \
-		va_end(ap);                                                  \
+#define LOG_FN(name, level, with_errno) \
+	void name(const char *fmt, ...) \
+	{ \
+		va_list ap; \
+		va_start(ap, fmt); \
+		log_vemit(level, with_errno, fmt, ap); \
+		va_end(ap); \
 	}
 
 LOG_FN(log_debug, LOG_DEBUG, 0)

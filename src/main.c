@@ -69,8 +69,8 @@ fail:
 	exit(EXIT_CONFIG);
 }
 
-static const char *const need_db[] = {"DATABASE_URL", "RAMAL_SECRET_KEY",
-    NULL};
+static const char *const need_db[] = { "DATABASE_URL", "RAMAL_SECRET_KEY",
+	NULL };
 
 /*
  * Migrate, waiting up to MIGRATE_WAIT_S for the database to come up.
@@ -80,7 +80,7 @@ static int
 migrate_with_wait(const char *dsn, const sigset_t *set)
 {
 	uint64_t deadline = util_now_ms() + MIGRATE_WAIT_S * 1000;
-	struct timespec pause = {1, 0};
+	struct timespec pause = { 1, 0 };
 	int n;
 
 	while ((n = migrate_run(dsn)) < 0 && util_now_ms() < deadline) {
@@ -169,8 +169,7 @@ cmd_serve(void)
 	if (srv == NULL)
 		goto out_metrics;
 	snprintf(port, sizeof(port), "%d", http_port(srv));
-	log_kv(LOG_INFO, "listening", "port", port, "url", cfg.base_url,
-	    NULL);
+	log_kv(LOG_INFO, "listening", "port", port, "url", cfg.base_url, NULL);
 
 	while (sigwait(&set, &sig) != 0)
 		;
@@ -256,15 +255,17 @@ cmd_tenant(int argc, char **argv)
 		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
 			name = argv[++i];
 		else {
-			fprintf(stderr, "ramal: tenant add: unknown option %s\n",
-			    argv[i]);
+			fprintf(stderr,
+			    "ramal: tenant add: unknown option %s\n", argv[i]);
 			return EXIT_CONFIG;
 		}
 	}
 	if (strlen(sid) != 34 || strncmp(sid, "AC", 2) != 0 ||
 	    strspn(sid + 2, "0123456789abcdefABCDEF") != 32) {
-		fprintf(stderr, "ramal: tenant add: %s is not an account SID "
-				"(AC + 32 hex digits)\n", sid);
+		fprintf(stderr,
+		    "ramal: tenant add: %s is not an account SID "
+		    "(AC + 32 hex digits)\n",
+		    sid);
 		return EXIT_CONFIG;
 	}
 	load_config(&cfg, need_db);

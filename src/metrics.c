@@ -13,19 +13,19 @@
 #include "metrics.h"
 #include "util.h"
 
-static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH",
-    "DELETE", "OPTIONS", "other"};
+static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "PATCH",
+	"DELETE", "OPTIONS", "other" };
 #define NMETHODS 8
 
-static const unsigned statuses[] = {200, 201, 202, 204, 301, 302, 304, 400,
-    401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 502, 503, 504, 0};
+static const unsigned statuses[] = { 200, 201, 202, 204, 301, 302, 304, 400,
+	401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 502, 503, 504, 0 };
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0])) /* 0 = other */
 
 /* Upper bounds in microseconds; the last bucket is +Inf. */
-static const uint64_t bounds_us[] = {1000, 2500, 5000, 10000, 25000, 50000,
-    100000, 250000, 500000, 1000000, 2500000, 5000000};
-static const char *const bounds_txt[] = {"0.001", "0.0025", "0.005", "0.01",
-    "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5"};
+static const uint64_t bounds_us[] = { 1000, 2500, 5000, 10000, 25000, 50000,
+	100000, 250000, 500000, 1000000, 2500000, 5000000 };
+static const char *const bounds_txt[] = { "0.001", "0.0025", "0.005", "0.01",
+	"0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5" };
 #define NBUCKETS (sizeof(bounds_us) / sizeof(bounds_us[0]))
 
 struct route_metrics {
@@ -72,8 +72,7 @@ status_index(unsigned status)
 }
 
 void
-metrics_observe(int route, const char *method, unsigned status,
-    uint64_t dur_us)
+metrics_observe(int route, const char *method, unsigned status, uint64_t dur_us)
 {
 	struct route_metrics *m;
 	size_t b;
@@ -81,9 +80,9 @@ metrics_observe(int route, const char *method, unsigned status,
 	if (rm == NULL || route < 0 || route > nroutes)
 		return;
 	m = &rm[route];
-	atomic_fetch_add_explicit(
-	    &m->count[method_index(method)][status_index(status)], 1,
-	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->count[method_index(method)]
+					   [status_index(status)],
+	    1, memory_order_relaxed);
 	for (b = 0; b < NBUCKETS && dur_us > bounds_us[b]; b++)
 		;
 	atomic_fetch_add_explicit(&m->bucket[b], 1, memory_order_relaxed);
@@ -107,8 +106,9 @@ metrics_render(struct buf *out)
 	for (int i = 0; i <= nroutes; i++)
 		for (int mi = 0; mi < NMETHODS; mi++)
 			for (size_t si = 0; si < NSTATUS; si++) {
-				unsigned long v = atomic_load_explicit(
-				    &rm[i].count[mi][si], memory_order_relaxed);
+				unsigned long v =
+				    atomic_load_explicit(&rm[i].count[mi][si],
+					memory_order_relaxed);
 				char st[16];
 
 				if (v == 0)
@@ -136,8 +136,8 @@ metrics_render(struct buf *out)
 			rc |= buf_printf(out,
 			    "ramal_http_request_duration_seconds_bucket{route="
 			    "\"%s\",le=\"%s\"} %lu\n",
-			    route_name(i), b < NBUCKETS ? bounds_txt[b] : "+Inf",
-			    cum);
+			    route_name(i),
+			    b < NBUCKETS ? bounds_txt[b] : "+Inf", cum);
 		}
 		rc |= buf_printf(out,
 		    "ramal_http_request_duration_seconds_sum{route=\"%s\"} "
@@ -146,7 +146,8 @@ metrics_render(struct buf *out)
 		    "%lu\n",
 		    route_name(i),
 		    (double)atomic_load_explicit(&rm[i].sum_us,
-			memory_order_relaxed) / 1e6,
+			memory_order_relaxed) /
+			1e6,
 		    route_name(i), cum);
 	}
 	return rc ? -1 : 0;

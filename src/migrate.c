@@ -51,7 +51,7 @@ static int
 already_applied(PGconn *pg, const struct migration *m, const char *sum)
 {
 	char ver[16];
-	const char *params[1] = {ver};
+	const char *params[1] = { ver };
 	PGresult *r;
 	int result = -1;
 
@@ -85,7 +85,7 @@ static int
 apply_one(PGconn *pg, const struct migration *m, const char *sum)
 {
 	char ver[16];
-	const char *params[3] = {ver, m->name, sum};
+	const char *params[3] = { ver, m->name, sum };
 	PGresult *r;
 	int ok;
 
@@ -113,9 +113,9 @@ fail:
 int
 migrate_run(const char *conninfo)
 {
-	const char *keys[] = {"dbname", "connect_timeout", "application_name",
-	    NULL};
-	const char *vals[] = {conninfo, "5", "ramal-migrate", NULL};
+	const char *keys[] = { "dbname", "connect_timeout", "application_name",
+		NULL };
+	const char *vals[] = { conninfo, "5", "ramal-migrate", NULL };
 	PGconn *pg;
 	int applied = 0, result = -1, locked = 0;
 

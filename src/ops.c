@@ -67,8 +67,7 @@ ops_metrics(struct http_req *r)
 		st.connects_failed, http_inflight(), ramal_version) != 0)
 		goto fail;
 	text = buf_take(&b, &len);
-	return http_reply_take(r, 200, "text/plain; version=0.0.4", text,
-	    len);
+	return http_reply_take(r, 200, "text/plain; version=0.0.4", text, len);
 fail:
 	buf_cleanup(&b);
 	return -1;

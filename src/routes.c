@@ -7,10 +7,11 @@
 #include "voice.h"
 
 static const struct http_route routes[] = {
-    {"GET", "/healthz", ops_healthz, HTTP_AUTH_NONE, 0},
-    {"GET", "/readyz", ops_readyz, HTTP_AUTH_NONE, 0},
-    {"GET", "/metrics", ops_metrics, HTTP_AUTH_NONE, 0},
-    {"POST", "/twilio/voice/fallback", voice_fallback, HTTP_AUTH_TWILIO, 0},
+	{ "GET", "/healthz", ops_healthz, HTTP_AUTH_NONE, 0 },
+	{ "GET", "/readyz", ops_readyz, HTTP_AUTH_NONE, 0 },
+	{ "GET", "/metrics", ops_metrics, HTTP_AUTH_NONE, 0 },
+	{ "POST", "/twilio/voice/fallback", voice_fallback, HTTP_AUTH_TWILIO,
+	    0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -18,9 +18,10 @@
 #define SECRET_TAG_LEN 16
 /* Auth tokens are 32 characters; anything near this is a mistake. */
 #define SECRET_MAX_PLAIN (64 * 1024)
-#define SECRET_MAX_TEXT                                                   \
-	(sizeof(SECRET_PREFIX) - 1 +                                      \
-	    (SECRET_NONCE_LEN + SECRET_MAX_PLAIN + SECRET_TAG_LEN + 2) / 3 * 4)
+#define SECRET_MAX_TEXT \
+	(sizeof(SECRET_PREFIX) - 1 + \
+	    (SECRET_NONCE_LEN + SECRET_MAX_PLAIN + SECRET_TAG_LEN + 2) / 3 * \
+		4)
 
 int
 secret_key_parse(const char *text, uint8_t key[SECRET_KEY_LEN])
@@ -76,24 +77,25 @@ secret_seal(const uint8_t key[SECRET_KEY_LEN], const char *plaintext,
 		goto fail;
 	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, raw) != 1)
 		goto fail;
-	if (alen > 0 && EVP_EncryptUpdate(ctx, NULL, &outl,
-	    (const unsigned char *)aad, (int)alen) != 1)
+	if (alen > 0 &&
+	    EVP_EncryptUpdate(ctx, NULL, &outl, (const unsigned char *)aad,
+		(int)alen) != 1)
 		goto fail;
 	total = 0;
 	if (plen > 0) {
 		if (EVP_EncryptUpdate(ctx, raw + SECRET_NONCE_LEN, &outl,
-		    (const unsigned char *)plaintext, (int)plen) != 1)
+			(const unsigned char *)plaintext, (int)plen) != 1)
 			goto fail;
 		total = outl;
 	}
-	if (EVP_EncryptFinal_ex(ctx, raw + SECRET_NONCE_LEN + total,
-	    &outl) != 1)
+	if (EVP_EncryptFinal_ex(ctx, raw + SECRET_NONCE_LEN + total, &outl) !=
+	    1)
 		goto fail;
 	total += outl;
 	if ((size_t)total != plen)
 		goto fail;
 	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SECRET_TAG_LEN,
-	    raw + SECRET_NONCE_LEN + plen) != 1)
+		raw + SECRET_NONCE_LEN + plen) != 1)
 		goto fail;
 
 	if (buf_addstr(&out, SECRET_PREFIX) == -1 ||
@@ -143,22 +145,23 @@ secret_open(const uint8_t key[SECRET_KEY_LEN], const char *sealed,
 		goto fail;
 	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, raw) != 1)
 		goto fail;
-	if (alen > 0 && EVP_DecryptUpdate(ctx, NULL, &outl,
-	    (const unsigned char *)aad, (int)alen) != 1)
+	if (alen > 0 &&
+	    EVP_DecryptUpdate(ctx, NULL, &outl, (const unsigned char *)aad,
+		(int)alen) != 1)
 		goto fail;
 	total = 0;
 	if (ctlen > 0) {
 		if (EVP_DecryptUpdate(ctx, (unsigned char *)plain, &outl,
-		    raw + SECRET_NONCE_LEN, (int)ctlen) != 1)
+			raw + SECRET_NONCE_LEN, (int)ctlen) != 1)
 			goto fail;
 		total = outl;
 	}
 	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SECRET_TAG_LEN,
-	    tag) != 1)
+		tag) != 1)
 		goto fail;
 	/* Only now is the plaintext authentic. */
-	if (EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + total,
-	    &outl) != 1)
+	if (EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + total, &outl) !=
+	    1)
 		goto fail;
 	total += outl;
 	if ((size_t)total != ctlen || memchr(plain, '\0', ctlen) != NULL)

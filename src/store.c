@@ -9,24 +9,24 @@
 #include "util.h"
 
 static const struct db_stmt statements[] = {
-    {"tenant_demote_primary",
-	"UPDATE tenants SET is_primary = false, updated_at = now()"
-	" WHERE is_primary AND account_sid <> $1",
-	1},
-    {"tenant_put",
-	"INSERT INTO tenants (account_sid, friendly_name, auth_token_enc,"
-	" is_primary) VALUES ($1, coalesce($2, ''), $3, $4::boolean)"
-	" ON CONFLICT (account_sid) DO UPDATE SET"
-	" friendly_name = coalesce($2, tenants.friendly_name),"
-	" auth_token_enc = excluded.auth_token_enc,"
-	" is_primary = excluded.is_primary OR tenants.is_primary,"
-	" updated_at = now()",
-	4},
-    {"tenant_token",
-	"SELECT auth_token_enc FROM tenants"
-	" WHERE account_sid = $1 AND status = 'active'",
-	1},
-    {NULL, NULL, 0},
+	{ "tenant_demote_primary",
+	    "UPDATE tenants SET is_primary = false, updated_at = now()"
+	    " WHERE is_primary AND account_sid <> $1",
+	    1 },
+	{ "tenant_put",
+	    "INSERT INTO tenants (account_sid, friendly_name, auth_token_enc,"
+	    " is_primary) VALUES ($1, coalesce($2, ''), $3, $4::boolean)"
+	    " ON CONFLICT (account_sid) DO UPDATE SET"
+	    " friendly_name = coalesce($2, tenants.friendly_name),"
+	    " auth_token_enc = excluded.auth_token_enc,"
+	    " is_primary = excluded.is_primary OR tenants.is_primary,"
+	    " updated_at = now()",
+	    4 },
+	{ "tenant_token",
+	    "SELECT auth_token_enc FROM tenants"
+	    " WHERE account_sid = $1 AND status = 'active'",
+	    1 },
+	{ NULL, NULL, 0 },
 };
 
 const struct db_stmt *
@@ -37,8 +37,8 @@ store_statements(void)
 
 enum db_result
 store_tenant_put(struct db_conn *c, const uint8_t key[SECRET_KEY_LEN],
-    const char *account_sid, const char *friendly_name,
-    const char *auth_token, int primary)
+    const char *account_sid, const char *friendly_name, const char *auth_token,
+    int primary)
 {
 	char *sealed = NULL;
 	const char *params[4];
@@ -78,7 +78,7 @@ enum db_result
 store_tenant_token(struct db_conn *c, const uint8_t key[SECRET_KEY_LEN],
     const char *account_sid, char **token)
 {
-	const char *params[1] = {account_sid};
+	const char *params[1] = { account_sid };
 	PGresult *r;
 	enum db_result res;
 
@@ -90,7 +90,8 @@ store_tenant_token(struct db_conn *c, const uint8_t key[SECRET_KEY_LEN],
 	if (*token == NULL) {
 		log_kv(LOG_ERROR,
 		    "tenant auth token does not open: was RAMAL_SECRET_KEY "
-		    "changed?", "account", account_sid, NULL);
+		    "changed?",
+		    "account", account_sid, NULL);
 		res = DB_ERR;
 	}
 out:

@@ -121,8 +121,10 @@ cache_load(struct cache *c, struct cache_entry *hit, const char *account_sid,
 	util_free_secret(token);
 	memcpy(slot->sid, account_sid, 35);
 	slot->loaded_ms = now;
-	slot->expires_ms = now + 1000 * (uint64_t)(slot->key
-		    ? TENANT_CACHE_TTL_S : TENANT_NEGATIVE_TTL_S);
+	slot->expires_ms = now +
+	    1000 *
+		(uint64_t)(slot->key ? TENANT_CACHE_TTL_S
+				     : TENANT_NEGATIVE_TTL_S);
 	return (int)(slot - c->e);
 }
 

@@ -18,7 +18,7 @@
 #include "twsig.h"
 #include "util.h"
 
-#define TWSIG_BLOCK 64	/* SHA-1 block size */
+#define TWSIG_BLOCK 64 /* SHA-1 block size */
 #define TWSIG_MACLEN 20 /* SHA-1 digest size */
 #define TWSIG_B64LEN 28 /* base64 of 20 bytes */
 #define TWSIG_SHA256LEN 32
@@ -60,8 +60,8 @@ twsig_key_new(const char *auth_token)
 	/* RFC 2104: a key longer than the block is hashed first. */
 	tlen = strlen(auth_token);
 	if (tlen > TWSIG_BLOCK) {
-		if (EVP_Digest(auth_token, tlen, block, &dlen, k->sha1,
-		    NULL) != 1)
+		if (EVP_Digest(auth_token, tlen, block, &dlen, k->sha1, NULL) !=
+		    1)
 			goto out;
 	} else
 		memcpy(block, auth_token, tlen);
@@ -150,9 +150,8 @@ twsig_sorted(const struct form *params, const struct form_pair **stack,
 
 /* HMAC of url + pairs with the key's precomputed states.  0 / -1. */
 static int
-twsig_mac(const struct twsig_key *k, EVP_MD_CTX *ctx,
-    const struct twsig_url *u, const struct form_pair **pairs, size_t n,
-    uint8_t mac[TWSIG_MACLEN])
+twsig_mac(const struct twsig_key *k, EVP_MD_CTX *ctx, const struct twsig_url *u,
+    const struct form_pair **pairs, size_t n, uint8_t mac[TWSIG_MACLEN])
 {
 	uint8_t ih[EVP_MAX_MD_SIZE];
 	unsigned int ilen, mlen;
@@ -166,9 +165,9 @@ twsig_mac(const struct twsig_key *k, EVP_MD_CTX *ctx,
 			goto out;
 	for (i = 0; i < n; i++) {
 		if (EVP_DigestUpdate(ctx, pairs[i]->name,
-		    strlen(pairs[i]->name)) != 1 ||
+			strlen(pairs[i]->name)) != 1 ||
 		    EVP_DigestUpdate(ctx, pairs[i]->value,
-		    strlen(pairs[i]->value)) != 1)
+			strlen(pairs[i]->value)) != 1)
 			goto out;
 	}
 	if (EVP_DigestFinal_ex(ctx, ih, &ilen) != 1)
@@ -353,8 +352,8 @@ twsig_body_hash(const char *url, uint8_t out[TWSIG_SHA256LEN])
 		if (seglen >= sizeof(name) - 1 &&
 		    memcmp(q, name, sizeof(name) - 1) == 0) {
 			if (util_hex_decode(q + sizeof(name) - 1,
-			    seglen - (sizeof(name) - 1), out,
-			    TWSIG_SHA256LEN) != TWSIG_SHA256LEN)
+				seglen - (sizeof(name) - 1), out,
+				TWSIG_SHA256LEN) != TWSIG_SHA256LEN)
 				return -1;
 			return 0;
 		}
@@ -366,8 +365,8 @@ twsig_body_hash(const char *url, uint8_t out[TWSIG_SHA256LEN])
 }
 
 int
-twsig_check_body(const struct twsig_key *k, const char *url,
-    const void *body, size_t len, const char *sig)
+twsig_check_body(const struct twsig_key *k, const char *url, const void *body,
+    size_t len, const char *sig)
 {
 	EVP_MD_CTX *ctx = NULL;
 	uint8_t want[TWSIG_SHA256LEN], got[EVP_MAX_MD_SIZE];

@@ -54,19 +54,19 @@ voice_fallback(struct http_req *r)
 		twiml_leaf(&t, "Hangup", NULL, NULL);
 		return reply(r, &t);
 	}
-	log_kv(LOG_WARN, "voice fallback answered", "from",
-	    form_get(f, "From"), "to", form_get(f, "To"), "error_code",
-	    form_get(f, "ErrorCode"), "error_url", form_get(f, "ErrorUrl"),
-	    NULL);
-	snprintf(action, sizeof(action), "%s/twilio/voice/fallback?step=recorded",
+	log_kv(LOG_WARN, "voice fallback answered", "from", form_get(f, "From"),
+	    "to", form_get(f, "To"), "error_code", form_get(f, "ErrorCode"),
+	    "error_url", form_get(f, "ErrorUrl"), NULL);
+	snprintf(action, sizeof(action),
+	    "%s/twilio/voice/fallback?step=recorded",
 	    http_req_config(r)->base_url);
 	twiml_leaf(&t, "Say", fallback_sorry, "language", VOICE_LANG, "voice",
 	    VOICE_NAME, NULL);
 	twiml_leaf(&t, "Record", NULL, "action", action, "method", "POST",
-	    "maxLength", "120", "timeout", "10", "finishOnKey", "#",
-	    "playBeep", "true", NULL);
-	twiml_leaf(&t, "Say", fallback_nothing, "language", VOICE_LANG,
-	    "voice", VOICE_NAME, NULL);
+	    "maxLength", "120", "timeout", "10", "finishOnKey", "#", "playBeep",
+	    "true", NULL);
+	twiml_leaf(&t, "Say", fallback_nothing, "language", VOICE_LANG, "voice",
+	    VOICE_NAME, NULL);
 	twiml_leaf(&t, "Hangup", NULL, NULL);
 	return reply(r, &t);
 }

@@ -44,7 +44,8 @@ webhook_verify(struct http_req *r)
 	sig = http_req_header(r, "X-Twilio-Signature");
 	is_body = json != NULL || http_req_query(r, "bodySHA256") != NULL;
 	if (json != NULL && json_is_object(json))
-		account = json_string_value(json_object_get(json, "AccountSid"));
+		account =
+		    json_string_value(json_object_get(json, "AccountSid"));
 	else
 		account = form_get(http_req_form(r), "AccountSid");
 	if (account == NULL)

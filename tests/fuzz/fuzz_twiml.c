@@ -16,11 +16,26 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const names[] = {
-	"Say", "Play", "Dial", "Number", "Client", "Enqueue", "Task",
-	"Record", "Hangup", "Redirect", "Pause", "Gather",
+	"Say",
+	"Play",
+	"Dial",
+	"Number",
+	"Client",
+	"Enqueue",
+	"Task",
+	"Record",
+	"Hangup",
+	"Redirect",
+	"Pause",
+	"Gather",
 };
 static const char *const attrs[] = {
-	"action", "language", "voice", "url", "loop", "timeout",
+	"action",
+	"language",
+	"voice",
+	"url",
+	"loop",
+	"timeout",
 };
 
 #define NNAMES (sizeof(names) / sizeof(names[0]))
@@ -66,7 +81,13 @@ static size_t
 entity_len(const char *s)
 {
 	static const char *const ents[] = {
-		"&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#9;", "&#10;",
+		"&amp;",
+		"&lt;",
+		"&gt;",
+		"&quot;",
+		"&apos;",
+		"&#9;",
+		"&#10;",
 		"&#13;",
 	};
 	size_t i, n;
@@ -100,7 +121,7 @@ check_chars(const char *p, char stop)
 		if ((unsigned char)p[0] == 0xef &&
 		    (unsigned char)p[1] == 0xbf &&
 		    ((unsigned char)p[2] == 0xbe ||
-		    (unsigned char)p[2] == 0xbf))
+			(unsigned char)p[2] == 0xbf))
 			abort();
 		p++;
 	}
@@ -125,8 +146,7 @@ check_name(const char *p, size_t *len)
 static void
 check_doc(const char *doc, size_t len)
 {
-	static const char head[] =
-	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+	static const char head[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
 	/* Response, the open elements, and a leaf with text. */
 	const char *stack[TWIML_MAX_DEPTH + 2];
 	size_t slen[TWIML_MAX_DEPTH + 2], nlen, elen;

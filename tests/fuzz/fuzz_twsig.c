@@ -90,8 +90,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    twsig_check_body(k, buf_cstr(&u), in.p, in.n, good) != 1)
 			abort();
 		/* One byte less of body must not check. */
-		if (in.n > 0 && twsig_check_body(k, buf_cstr(&u), in.p,
-		    in.n - 1, good) != 0)
+		if (in.n > 0 &&
+		    twsig_check_body(k, buf_cstr(&u), in.p, in.n - 1, good) !=
+			0)
 			abort();
 		buf_cleanup(&u);
 	}

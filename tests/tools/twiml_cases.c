@@ -62,23 +62,17 @@ case_dial_client_number(void)
 	struct twiml t;
 
 	twiml_init(&t);
-	twiml_open(&t, "Dial",
-	    "action", BASE "/voice/overflow?line=1&try=2",
-	    "timeout", "20",
-	    "answerOnBridge", "true",
-	    "record", "record-from-answer-dual",
-	    "recordingStatusCallback", BASE "/recording",
-	    "callerId", "+551130000000",
-	    NULL);
-	twiml_open(&t, "Client",
-	    "url", BASE "/voice/whisper?agent=agent_1",
-	    "statusCallback", BASE "/status",
-	    "statusCallbackEvent", "initiated ringing answered completed",
-	    NULL);
+	twiml_open(&t, "Dial", "action", BASE "/voice/overflow?line=1&try=2",
+	    "timeout", "20", "answerOnBridge", "true", "record",
+	    "record-from-answer-dual", "recordingStatusCallback",
+	    BASE "/recording", "callerId", "+551130000000", NULL);
+	twiml_open(&t, "Client", "url", BASE "/voice/whisper?agent=agent_1",
+	    "statusCallback", BASE "/status", "statusCallbackEvent",
+	    "initiated ringing answered completed", NULL);
 	twiml_leaf(&t, "Identity", "agent_1", NULL);
 	twiml_close(&t);
-	twiml_leaf(&t, "Number", "+5511987654321",
-	    "url", BASE "/voice/whisper?agent=agent_2", NULL);
+	twiml_leaf(&t, "Number", "+5511987654321", "url",
+	    BASE "/voice/whisper?agent=agent_2", NULL);
 	twiml_close(&t);
 	emit("dial_client_number", &t);
 }
@@ -89,10 +83,10 @@ case_dial_number(void)
 	struct twiml t;
 
 	twiml_init(&t);
-	twiml_open(&t, "Dial", "action", BASE "/voice/overflow",
-	    "timeout", "20", "callerId", "+551130000000", NULL);
-	twiml_leaf(&t, "Number", "+5511987654321",
-	    "url", BASE "/voice/whisper", NULL);
+	twiml_open(&t, "Dial", "action", BASE "/voice/overflow", "timeout",
+	    "20", "callerId", "+551130000000", NULL);
+	twiml_leaf(&t, "Number", "+5511987654321", "url", BASE "/voice/whisper",
+	    NULL);
 	twiml_close(&t);
 	emit("dial_number", &t);
 }
@@ -103,13 +97,12 @@ case_enqueue_task(void)
 	struct twiml t;
 
 	twiml_init(&t);
-	twiml_open(&t, "Enqueue",
-	    "workflowSid", "WW0123456789abcdef0123456789abcdef",
-	    "action", BASE "/voice/queue-exit",
-	    "waitUrl", BASE "/voice/queue-wait",
+	twiml_open(&t, "Enqueue", "workflowSid",
+	    "WW0123456789abcdef0123456789abcdef", "action",
+	    BASE "/voice/queue-exit", "waitUrl", BASE "/voice/queue-wait",
 	    NULL);
-	twiml_leaf(&t, "Task",
-	    "{\"json\":\"with \\\"quotes\\\" & <tags>\"}", NULL);
+	twiml_leaf(&t, "Task", "{\"json\":\"with \\\"quotes\\\" & <tags>\"}",
+	    NULL);
 	twiml_close(&t);
 	emit("enqueue_task", &t);
 }
@@ -156,8 +149,8 @@ case_redirect(void)
 	struct twiml t;
 
 	twiml_init(&t);
-	twiml_leaf(&t, "Redirect", BASE "/voice/queue-wait?n=1&m=2",
-	    "method", "POST", NULL);
+	twiml_leaf(&t, "Redirect", BASE "/voice/queue-wait?n=1&m=2", "method",
+	    "POST", NULL);
 	emit("redirect", &t);
 }
 

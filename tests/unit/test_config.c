@@ -105,8 +105,7 @@ test_defaults(void **state)
 	assert_string_equal(cfg.twilio_api_base, "https://api.twilio.com");
 	assert_int_equal(cfg.http_conn_timeout, 30);
 	assert_null(cfg.database_url);
-	assert_int_equal(config_require(&cfg, "DATABASE_URL", err,
-			     sizeof(err)),
+	assert_int_equal(config_require(&cfg, "DATABASE_URL", err, sizeof(err)),
 	    -1);
 	assert_true(strncmp(err, "DATABASE_URL: required", 22) == 0);
 	config_cleanup(&cfg);
@@ -125,7 +124,8 @@ expect_error(const char *name, const char *value, const char *prefix)
 		fail_msg("%s=%s was accepted", name, value);
 	}
 	if (strncmp(err, prefix, strlen(prefix)) != 0)
-		fail_msg("error \"%s\" does not start with \"%s\"", err, prefix);
+		fail_msg("error \"%s\" does not start with \"%s\"", err,
+		    prefix);
 	assert_null(strchr(err, '\n'));
 }
 
@@ -140,15 +140,18 @@ test_bad_values(void **state)
 	expect_error("LOG_LEVEL", "loud", "LOG_LEVEL: must be debug");
 	expect_error("BASE_URL", "ramal.example.com", "BASE_URL: must be like");
 	expect_error("BASE_URL", "https://x.example/app", "BASE_URL:");
-	expect_error("TWILIO_ACCOUNT_SID", "AC123", "TWILIO_ACCOUNT_SID: must be AC");
+	expect_error("TWILIO_ACCOUNT_SID", "AC123",
+	    "TWILIO_ACCOUNT_SID: must be AC");
 	expect_error("TWILIO_WORKSPACE_SID",
 	    "WW0123456789abcdef0123456789abcdef", "TWILIO_WORKSPACE_SID:");
-	expect_error("RAMAL_SECRET_KEY", "short", "RAMAL_SECRET_KEY: must be 32");
+	expect_error("RAMAL_SECRET_KEY", "short",
+	    "RAMAL_SECRET_KEY: must be 32");
 	expect_error("DATABASE_URL", "mysql://x", "DATABASE_URL:");
 	expect_error("WHATSAPP_TO", "+55 11 9999", "WHATSAPP_TO:");
 	expect_error("TWILIO_API_BASE", "ftp://x", "TWILIO_API_BASE:");
 	/* A token without its account, and the reverse. */
-	expect_error("TWILIO_AUTH_TOKEN", "abc", "TWILIO_ACCOUNT_SID: required");
+	expect_error("TWILIO_AUTH_TOKEN", "abc",
+	    "TWILIO_ACCOUNT_SID: required");
 	expect_error("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef",
 	    "TWILIO_AUTH_TOKEN: required");
 }
@@ -206,7 +209,8 @@ test_dotenv(void **state)
 	assert_int_equal(config_read_dotenv(path, err, sizeof(err)), 0);
 	assert_string_equal(getenv("RAMAL_T_PLAIN"), "value");
 	assert_string_equal(getenv("RAMAL_T_EXPORTED"), "yes");
-	assert_string_equal(getenv("RAMAL_T_DQ"), "a \"quoted\" # not a comment");
+	assert_string_equal(getenv("RAMAL_T_DQ"),
+	    "a \"quoted\" # not a comment");
 	assert_string_equal(getenv("RAMAL_T_SQ"), "single $x");
 	assert_string_equal(getenv("RAMAL_T_HASH"), "abc#def");
 	assert_string_equal(getenv("RAMAL_T_KEPT"), "from-env");
@@ -226,7 +230,8 @@ test_redact(void **state)
 	char *s;
 
 	(void)state;
-	s = config_redact_dsn("postgresql://u:s3cret@h:5432/db?sslmode=require");
+	s = config_redact_dsn(
+	    "postgresql://u:s3cret@h:5432/db?sslmode=require");
 	assert_string_equal(s, "postgresql://u:***@h:5432/db?sslmode=require");
 	free(s);
 	s = config_redact_dsn("postgresql:///db?host=/tmp&password=s3cret&x=1");
@@ -245,12 +250,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_env_example_matches_table),
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_bad_values),
-	    cmocka_unit_test(test_good_values),
-	    cmocka_unit_test(test_dotenv),
-	    cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_env_example_matches_table),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_good_values),
+		cmocka_unit_test(test_dotenv),
+		cmocka_unit_test(test_redact),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -23,8 +23,11 @@ test_basic(void **state)
 
 	(void)state;
 	form_init(&f);
-	assert_int_equal(parse(&f, "CallSid=CA123&From=%2B5511999990000"
-	    "&To=+5511&Caller=a+b%20c", 100), 0);
+	assert_int_equal(parse(&f,
+			     "CallSid=CA123&From=%2B5511999990000"
+			     "&To=+5511&Caller=a+b%20c",
+			     100),
+	    0);
 	assert_int_equal(f.n, 4);
 	assert_string_equal(f.v[0].name, "CallSid");
 	assert_string_equal(f.v[0].value, "CA123");
@@ -105,8 +108,11 @@ test_utf8(void **state)
 
 	(void)state;
 	form_init(&f);
-	assert_int_equal(parse(&f, "CalledCity=S%C3%A3o+Paulo"
-	    "&Raw=S\xc3\xa3o&Emoji=%F0%9F%93%9E", 100), 0);
+	assert_int_equal(parse(&f,
+			     "CalledCity=S%C3%A3o+Paulo"
+			     "&Raw=S\xc3\xa3o&Emoji=%F0%9F%93%9E",
+			     100),
+	    0);
 	assert_string_equal(form_get(&f, "CalledCity"), "S\xc3\xa3o Paulo");
 	assert_string_equal(form_get(&f, "Raw"), "S\xc3\xa3o");
 	assert_string_equal(form_get(&f, "Emoji"), "\xf0\x9f\x93\x9e");
@@ -117,9 +123,22 @@ static void
 test_malformed(void **state)
 {
 	static const char *const bad[] = {
-		"a=%", "a=%4", "a=%zz", "a=%4g", "a=%00", "%=1", "a%0=1",
-		"a=b&c=%", "a=%C3%28", "a=%C0%AF", "a=%ED%A0%80",
-		"a=%F4%90%80%80", "a=%C3", "a=%FF", "a=\xc3\x28", "%C3=x",
+		"a=%",
+		"a=%4",
+		"a=%zz",
+		"a=%4g",
+		"a=%00",
+		"%=1",
+		"a%0=1",
+		"a=b&c=%",
+		"a=%C3%28",
+		"a=%C0%AF",
+		"a=%ED%A0%80",
+		"a=%F4%90%80%80",
+		"a=%C3",
+		"a=%FF",
+		"a=\xc3\x28",
+		"%C3=x",
 		"a=%E2%82",
 	};
 	struct form f;

@@ -11,7 +11,7 @@
 #include "secret.h"
 #include "util.h"
 
-#define KEY_HEX                                                           \
+#define KEY_HEX \
 	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 /* base64 of the same 32 bytes */
 #define KEY_B64 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -41,17 +41,21 @@ test_key_parse(void **state)
 	assert_memory_equal(key, want, SECRET_KEY_LEN);
 
 	memset(key, 0xaa, sizeof(key));
-	assert_int_equal(secret_key_parse(
-	    "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F",
-	    key), 0);
+	assert_int_equal(
+	    secret_key_parse(
+		"000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F",
+		key),
+	    0);
 	assert_memory_equal(key, want, SECRET_KEY_LEN);
 
 	memset(key, 0xaa, sizeof(key));
 	assert_int_equal(secret_key_parse(KEY_B64, key), 0);
 	assert_memory_equal(key, want, SECRET_KEY_LEN);
 	memset(key, 0xaa, sizeof(key));
-	assert_int_equal(secret_key_parse(
-	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", key), 0);
+	assert_int_equal(
+	    secret_key_parse("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+		key),
+	    0);
 	assert_memory_equal(key, want, SECRET_KEY_LEN);
 
 	/* Bad: lengths, digits, padding; the key stays as it was. */
@@ -59,19 +63,30 @@ test_key_parse(void **state)
 	memset(untouched, 0xaa, sizeof(untouched));
 	assert_int_equal(secret_key_parse("", key), -1);
 	assert_int_equal(secret_key_parse(NULL, key), -1);
-	assert_int_equal(secret_key_parse(
-	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e",
-	    key), -1); /* 31 bytes of hex */
-	assert_int_equal(secret_key_parse(
-	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-	    "20", key), -1); /* 33 bytes */
-	assert_int_equal(secret_key_parse(
-	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1g",
-	    key), -1);
-	assert_int_equal(secret_key_parse(
-	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==", key), -1);
-	assert_int_equal(secret_key_parse(
-	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gIQ==", key), -1);
+	assert_int_equal(
+	    secret_key_parse(
+		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e",
+		key),
+	    -1); /* 31 bytes of hex */
+	assert_int_equal(
+	    secret_key_parse(
+		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+		"20",
+		key),
+	    -1); /* 33 bytes */
+	assert_int_equal(
+	    secret_key_parse(
+		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1g",
+		key),
+	    -1);
+	assert_int_equal(
+	    secret_key_parse("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==",
+		key),
+	    -1);
+	assert_int_equal(
+	    secret_key_parse("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gIQ==",
+		key),
+	    -1);
 	assert_int_equal(secret_key_parse(KEY_B64 "\n", key), -1);
 	assert_int_equal(secret_key_parse(" " KEY_HEX, key), -1);
 	assert_memory_equal(key, untouched, SECRET_KEY_LEN);
@@ -137,8 +152,8 @@ test_wrong_key_or_aad(void **state)
 	sealed = secret_seal(key, TOKEN, AAD);
 	assert_non_null(sealed);
 	assert_null(secret_open(other, sealed, AAD));
-	assert_null(secret_open(key, sealed,
-	    "AC00000000000000000000000000000002"));
+	assert_null(
+	    secret_open(key, sealed, "AC00000000000000000000000000000002"));
 	assert_null(secret_open(key, sealed, ""));
 	assert_null(secret_open(key, sealed, NULL));
 	free(sealed);
@@ -186,11 +201,18 @@ static void
 test_malformed(void **state)
 {
 	static const char *const bad[] = {
-		"", "v1:", "v1", "v2:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"",
+		"v1:",
+		"v1",
+		"v2:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		"V1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-		"v1:" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",   /* 27 bytes */
-		"v1:" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /* 28 bytes */
-		"v1:!!!!", "v1:AAAA AAAA", "v1:A",
+		"v1:"
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /* 27 bytes */
+		"v1:"
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /* 28 bytes */
+		"v1:!!!!",
+		"v1:AAAA AAAA",
+		"v1:A",
 	};
 	uint8_t key[SECRET_KEY_LEN];
 	char *sealed, *cut;

@@ -64,14 +64,14 @@ test_document(void **state)
 	twiml_init(&t);
 	twiml_leaf(&t, "Say", "Ol\xc3\xa1", "language", "pt-BR", "voice",
 	    "Polly.Camila", NULL);
-	twiml_open(&t, "Dial", "action", "https://h/overflow", "timeout",
-	    "20", NULL);
-	twiml_leaf(&t, "Number", "+5511999990000", "url", "https://h/w",
+	twiml_open(&t, "Dial", "action", "https://h/overflow", "timeout", "20",
 	    NULL);
+	twiml_leaf(&t, "Number", "+5511999990000", "url", "https://h/w", NULL);
 	twiml_close(&t);
 	twiml_leaf(&t, "Hangup", NULL, NULL);
 	twiml_leaf(&t, "Say", "", NULL);
-	expect_doc(&t, "<Say language=\"pt-BR\" voice=\"Polly.Camila\">"
+	expect_doc(&t,
+	    "<Say language=\"pt-BR\" voice=\"Polly.Camila\">"
 	    "Ol\xc3\xa1</Say>"
 	    "<Dial action=\"https://h/overflow\" timeout=\"20\">"
 	    "<Number url=\"https://h/w\">+5511999990000</Number></Dial>"
@@ -93,7 +93,8 @@ test_escaping(void **state)
 	twiml_init(&t);
 	twiml_leaf(&t, "Say", "<&>\"'", "voice", "<&>\"'", NULL);
 	twiml_leaf(&t, "Play", "https://h/a.mp3?x=1&y=2", "loop", "0", NULL);
-	expect_doc(&t, "<Say voice=\"&lt;&amp;&gt;&quot;&apos;\">"
+	expect_doc(&t,
+	    "<Say voice=\"&lt;&amp;&gt;&quot;&apos;\">"
 	    "&lt;&amp;&gt;&quot;&apos;</Say>"
 	    "<Play loop=\"0\">https://h/a.mp3?x=1&amp;y=2</Play>");
 }
@@ -112,7 +113,8 @@ test_null_attributes_skipped(void **state)
 	twiml_close(&t);
 	twiml_leaf(&t, "Record", NULL, "maxLength", "120", "action", none,
 	    NULL);
-	expect_doc(&t, "<Dial timeout=\"20\"/><Enqueue></Enqueue>"
+	expect_doc(&t,
+	    "<Dial timeout=\"20\"/><Enqueue></Enqueue>"
 	    "<Record maxLength=\"120\"/>");
 }
 
@@ -128,7 +130,8 @@ test_nesting(void **state)
 	twiml_leaf(&t, "Identity", "agent_1", NULL);
 	twiml_leaf(&t, "Parameter", NULL, "name", "k", "value", "v", NULL);
 	/* finish closes whatever is still open, innermost first */
-	expect_doc(&t, "<Dial><Client url=\"https://h/w\">"
+	expect_doc(&t,
+	    "<Dial><Client url=\"https://h/w\">"
 	    "<Identity>agent_1</Identity>"
 	    "<Parameter name=\"k\" value=\"v\"/></Client></Dial>");
 }
@@ -238,7 +241,13 @@ test_control_chars(void **state)
 	char *s;
 
 	(void)state;
-	s = escaped("a\x01" "b\x08" "c\x0b" "d\x0c" "e\x1f" "f\x7f" "g");
+	s = escaped("a\x01"
+		    "b\x08"
+		    "c\x0b"
+		    "d\x0c"
+		    "e\x1f"
+		    "f\x7f"
+		    "g");
 	assert_string_equal(s, "abcdef\x7fg");
 	free(s);
 	/* Tab, LF and CR stay, as references that survive parsing. */
@@ -246,7 +255,9 @@ test_control_chars(void **state)
 	assert_string_equal(s, "1&#9;2&#10;3&#13;4");
 	free(s);
 	/* U+FFFE and U+FFFF are not XML characters either. */
-	s = escaped("a\xef\xbf\xbe" "b\xef\xbf\xbf" "c\xef\xbf\xbd");
+	s = escaped("a\xef\xbf\xbe"
+		    "b\xef\xbf\xbf"
+		    "c\xef\xbf\xbd");
 	assert_string_equal(s, "abc\xef\xbf\xbd");
 	free(s);
 }

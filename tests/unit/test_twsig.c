@@ -88,7 +88,8 @@ test_docs_example(void **state)
 static void
 test_from_parsed_body(void **state)
 {
-	static const char body[] = "To=%2B18005551212&From=%2B12349013030"
+	static const char body[] =
+	    "To=%2B18005551212&From=%2B12349013030"
 	    "&Digits=1234&Caller=%2B12349013030&CallSid=CA1234567890ABCDE";
 	struct form f;
 
@@ -108,10 +109,10 @@ test_no_params(void **state)
 	form_init(&f);
 	assert_int_equal(twsig_sign(k, DOCS_URL, NULL, sig), 0);
 	assert_string_equal(sig, DOCS_SIG_NOPARAMS);
-	assert_int_equal(twsig_check_form(k, DOCS_URL, NULL,
-	    DOCS_SIG_NOPARAMS), 1);
-	assert_int_equal(twsig_check_form(k, DOCS_URL, &f,
-	    DOCS_SIG_NOPARAMS), 1);
+	assert_int_equal(twsig_check_form(k, DOCS_URL, NULL, DOCS_SIG_NOPARAMS),
+	    1);
+	assert_int_equal(twsig_check_form(k, DOCS_URL, &f, DOCS_SIG_NOPARAMS),
+	    1);
 	assert_int_equal(twsig_check_form(k, DOCS_URL, NULL, DOCS_SIG), 0);
 	form_cleanup(&f);
 }
@@ -126,33 +127,41 @@ test_port_variants(void **state)
 	/* Signed with :443, called without; and the other way round. */
 	assert_int_equal(twsig_check_form(k, DOCS_URL, &f, DOCS_SIG_443), 1);
 	assert_int_equal(twsig_check_form(k,
-	    "https://mycompany.com:443/myapp.php?foo=1&bar=2", &f, DOCS_SIG),
+			     "https://mycompany.com:443/myapp.php?foo=1&bar=2",
+			     &f, DOCS_SIG),
 	    1);
 	assert_int_equal(twsig_check_form(k,
-	    "https://mycompany.com:443/myapp.php?foo=1&bar=2", &f,
-	    DOCS_SIG_443), 1);
+			     "https://mycompany.com:443/myapp.php?foo=1&bar=2",
+			     &f, DOCS_SIG_443),
+	    1);
 
 	assert_int_equal(twsig_check_form(k,
-	    "http://mycompany.com/myapp.php?foo=1&bar=2", &f,
-	    DOCS_SIG_HTTP_80), 1);
+			     "http://mycompany.com/myapp.php?foo=1&bar=2", &f,
+			     DOCS_SIG_HTTP_80),
+	    1);
 	assert_int_equal(twsig_check_form(k,
-	    "http://mycompany.com:80/myapp.php?foo=1&bar=2", &f,
-	    DOCS_SIG_HTTP), 1);
+			     "http://mycompany.com:80/myapp.php?foo=1&bar=2",
+			     &f, DOCS_SIG_HTTP),
+	    1);
 
 	/* The default port belongs to the scheme. */
 	assert_int_equal(twsig_check_form(k,
-	    "http://mycompany.com:443/myapp.php?foo=1&bar=2", &f,
-	    DOCS_SIG_HTTP), 0);
+			     "http://mycompany.com:443/myapp.php?foo=1&bar=2",
+			     &f, DOCS_SIG_HTTP),
+	    0);
 	assert_int_equal(twsig_check_form(k,
-	    "https://mycompany.com:80/myapp.php?foo=1&bar=2", &f, DOCS_SIG),
+			     "https://mycompany.com:80/myapp.php?foo=1&bar=2",
+			     &f, DOCS_SIG),
 	    0);
 	/* Another port is never dropped (Twilio's Python helper would). */
 	assert_int_equal(twsig_check_form(k,
-	    "https://mycompany.com:8443/myapp.php?foo=1&bar=2", &f, DOCS_SIG),
+			     "https://mycompany.com:8443/myapp.php?foo=1&bar=2",
+			     &f, DOCS_SIG),
 	    0);
 	/* The port goes after the host, not into the path or query. */
 	assert_int_equal(twsig_check_form(k,
-	    "https://mycompany.com/myapp.php?foo=1&bar=2:443", &f, DOCS_SIG),
+			     "https://mycompany.com/myapp.php?foo=1&bar=2:443",
+			     &f, DOCS_SIG),
 	    0);
 	form_cleanup(&f);
 }
@@ -166,35 +175,44 @@ test_url_shapes(void **state)
 	docs_params(&f);
 	/* IPv6 literal: the colons inside [] are not a port. */
 	assert_int_equal(twsig_check_form(k, "https://[::1]/x?y=1", &f,
-	    "gwtlBOMVBOLNHRUQecw+krrGYgA="), 1);
+			     "gwtlBOMVBOLNHRUQecw+krrGYgA="),
+	    1);
 	assert_int_equal(twsig_check_form(k, "https://[::1]/x?y=1", &f,
-	    "+O6nKRW7pH6hONHg0O17AGY/+tw="), 1);
+			     "+O6nKRW7pH6hONHg0O17AGY/+tw="),
+	    1);
 	assert_int_equal(twsig_check_form(k, "https://[::1]:443/x?y=1", &f,
-	    "gwtlBOMVBOLNHRUQecw+krrGYgA="), 1);
+			     "gwtlBOMVBOLNHRUQecw+krrGYgA="),
+	    1);
 	assert_int_equal(twsig_check_form(k, "https://[::1]:8443/x?y=1", &f,
-	    "gwtlBOMVBOLNHRUQecw+krrGYgA="), 0);
+			     "gwtlBOMVBOLNHRUQecw+krrGYgA="),
+	    0);
 
 	/* No path at all, with and without a query. */
 	assert_int_equal(twsig_check_form(k, "https://example.com", &f,
-	    "1j8EQqzZtIZmaYWB7jo9g3Z/dxc="), 1);
+			     "1j8EQqzZtIZmaYWB7jo9g3Z/dxc="),
+	    1);
 	assert_int_equal(twsig_check_form(k, "https://example.com", &f,
-	    "cuPyAEJDhvLEXq6HUIDqnWrAKtM="), 1);
+			     "cuPyAEJDhvLEXq6HUIDqnWrAKtM="),
+	    1);
 	assert_int_equal(twsig_check_form(k, "https://example.com:443", &f,
-	    "1j8EQqzZtIZmaYWB7jo9g3Z/dxc="), 1);
+			     "1j8EQqzZtIZmaYWB7jo9g3Z/dxc="),
+	    1);
 	assert_int_equal(twsig_check_form(k, "https://example.com?a=b", &f,
-	    "IWz8yqnpZaSuTTySArG0QMhNjAI="), 1);
+			     "IWz8yqnpZaSuTTySArG0QMhNjAI="),
+	    1);
 
 	/* A non-default port is signed as is. */
 	assert_int_equal(twsig_check_form(k, "https://example.com:8443/x", &f,
-	    "5LavF+TMWdy4ADP5jJ9Akk0bwTQ="), 1);
+			     "5LavF+TMWdy4ADP5jJ9Akk0bwTQ="),
+	    1);
 	assert_int_equal(twsig_check_form(k, "https://example.com/x", &f,
-	    "5LavF+TMWdy4ADP5jJ9Akk0bwTQ="), 0);
+			     "5LavF+TMWdy4ADP5jJ9Akk0bwTQ="),
+	    0);
 
 	/* Odd URLs are checked as given and must not crash. */
 	assert_int_equal(twsig_check_form(k, "", &f, DOCS_SIG), 0);
 	assert_int_equal(twsig_check_form(k, "https://", &f, DOCS_SIG), 0);
-	assert_int_equal(twsig_check_form(k, "https://[::1", &f, DOCS_SIG),
-	    0);
+	assert_int_equal(twsig_check_form(k, "https://[::1", &f, DOCS_SIG), 0);
 	assert_int_equal(twsig_check_form(k, "https://h:", &f, DOCS_SIG), 0);
 	assert_int_equal(twsig_check_form(k, "https://u:p@h/", &f, DOCS_SIG),
 	    0);
@@ -211,11 +229,17 @@ test_tampered(void **state)
 
 	docs_params(&f);
 	assert_int_equal(twsig_check_form(k,
-	    "https://mycompany.com/myapp.php?foo=1&bar=3", &f, DOCS_SIG), 0);
+			     "https://mycompany.com/myapp.php?foo=1&bar=3", &f,
+			     DOCS_SIG),
+	    0);
 	assert_int_equal(twsig_check_form(k,
-	    "https://mycompany.com/myapp.php?foo=1&bar=2/", &f, DOCS_SIG), 0);
+			     "https://mycompany.com/myapp.php?foo=1&bar=2/", &f,
+			     DOCS_SIG),
+	    0);
 	assert_int_equal(twsig_check_form(k,
-	    "https://Mycompany.com/myapp.php?foo=1&bar=2", &f, DOCS_SIG), 0);
+			     "https://Mycompany.com/myapp.php?foo=1&bar=2", &f,
+			     DOCS_SIG),
+	    0);
 
 	/* One more pair, or one changed value. */
 	form_add(&f, "Extra", "1");
@@ -256,11 +280,13 @@ static void
 test_bad_signatures(void **state)
 {
 	static const char *const bad[] = {
-		"", "garbage", "0/KCTR6DLpKmkAf8muzZqo1nDgQ", /* truncated */
-		"0/KCTR6DLpKmkAf8muzZqo1nDgQ==",        /* one too many */
+		"",
+		"garbage",
+		"0/KCTR6DLpKmkAf8muzZqo1nDgQ", /* truncated */
+		"0/KCTR6DLpKmkAf8muzZqo1nDgQ==", /* one too many */
 		"0/KCTR6DLpKmkAf8muzZqo1nDgQ= ",
 		" 0/KCTR6DLpKmkAf8muzZqo1nDgQ=",
-		"0/kctr6dlpkmkaf8muzzqo1ndgq=",         /* case matters */
+		"0/kctr6dlpkmkaf8muzzqo1ndgq=", /* case matters */
 		"1/KCTR6DLpKmkAf8muzZqo1nDgQ=",
 		"0/KCTR6DLpKmkAf8muzZqo1nDgR=",
 		"AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
@@ -335,8 +361,9 @@ test_utf8_params(void **state)
 	form_add(&f, "From", "client:agent_1");
 	form_add(&f, "CalledCity", "S\xc3\xa3o Paulo");
 	assert_int_equal(twsig_check_form(*state,
-	    "https://ramal.example/twilio/voice/inbound", &f,
-	    "JADWFUXf1rFd1d4eTa3HXnXT59c="), 1);
+			     "https://ramal.example/twilio/voice/inbound", &f,
+			     "JADWFUXf1rFd1d4eTa3HXnXT59c="),
+	    1);
 	form_cleanup(&f);
 }
 
@@ -358,8 +385,9 @@ test_long_token(void **state)
 	k = twsig_key_new(tok);
 	assert_non_null(k);
 	assert_int_equal(twsig_check_form(k,
-	    "https://ramal.example/twilio/status", &f,
-	    "vyOFV/m5e5Oc73NMDZ8RMiF/iC0="), 1);
+			     "https://ramal.example/twilio/status", &f,
+			     "vyOFV/m5e5Oc73NMDZ8RMiF/iC0="),
+	    1);
 	twsig_key_free(k);
 
 	/* Exactly one block long. */
@@ -368,18 +396,19 @@ test_long_token(void **state)
 	k = twsig_key_new(tok);
 	assert_non_null(k);
 	assert_int_equal(twsig_check_form(k,
-	    "https://ramal.example/twilio/status", &f,
-	    "W6LvEGduNh7rM726efDPtqfrhbY="), 1);
+			     "https://ramal.example/twilio/status", &f,
+			     "W6LvEGduNh7rM726efDPtqfrhbY="),
+	    1);
 	twsig_key_free(k);
 	form_cleanup(&f);
 	twsig_key_free(NULL);
 }
 
 #define BODY "{\"property\": \"value\", \"boolean\": true}"
-#define BODY_HASH                                                         \
+#define BODY_HASH \
 	"0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620"
 #define BODY_URL DOCS_URL "&bodySHA256=" BODY_HASH
-#define BODY_SIG "a9nBmqA0ju/hNViExpshrM61xv4="     /* over BODY_URL */
+#define BODY_SIG "a9nBmqA0ju/hNViExpshrM61xv4=" /* over BODY_URL */
 #define BODY_SIG_443 "uzN7O1319XdYoYMfTT2eUM1PJT0=" /* …com:443/… */
 
 static void
@@ -389,41 +418,59 @@ test_body(void **state)
 	static const char other[] = "{\"property\": \"value\", \"boolean\": 1}";
 
 	assert_int_equal(twsig_check_body(k, BODY_URL, BODY, strlen(BODY),
-	    BODY_SIG), 1);
+			     BODY_SIG),
+	    1);
 	assert_int_equal(twsig_check_body(k, BODY_URL, BODY, strlen(BODY),
-	    BODY_SIG_443), 1);
+			     BODY_SIG_443),
+	    1);
 	/* Upper-case hex names the same hash (signature over that URL). */
-	assert_int_equal(twsig_check_body(k, DOCS_URL "&bodySHA256="
-	    "0A1FF7634D9AB3B95DB5C9A2DFE9416E41502B283A80C7CF19632632F96E6620",
-	    BODY, strlen(BODY), "KF9uuYbODKamvlRt1B1bFONb+Q8="), 1);
+	assert_int_equal(
+	    twsig_check_body(k,
+		DOCS_URL
+		"&bodySHA256="
+		"0A1FF7634D9AB3B95DB5C9A2DFE9416E41502B283A80C7CF19632632F96E6620",
+		BODY, strlen(BODY), "KF9uuYbODKamvlRt1B1bFONb+Q8="),
+	    1);
 	/* The first bodySHA256 counts, as in Twilio's helper. */
-	assert_int_equal(twsig_check_body(k,
-	    "https://mycompany.com/myapp.php?bodySHA256=" BODY_HASH
-	    "&bodySHA256=00", BODY, strlen(BODY),
-	    "fS1P4q46ndzrtY2xmF4pGkLvt10="), 1);
+	assert_int_equal(
+	    twsig_check_body(k,
+		"https://mycompany.com/myapp.php?bodySHA256=" BODY_HASH
+		"&bodySHA256=00",
+		BODY, strlen(BODY), "fS1P4q46ndzrtY2xmF4pGkLvt10="),
+	    1);
 
 	/* The body is not the one hashed. */
 	assert_int_equal(twsig_check_body(k, BODY_URL, other, strlen(other),
-	    BODY_SIG), 0);
-	assert_int_equal(twsig_check_body(k, BODY_URL, BODY,
-	    strlen(BODY) - 1, BODY_SIG), 0);
+			     BODY_SIG),
+	    0);
+	assert_int_equal(twsig_check_body(k, BODY_URL, BODY, strlen(BODY) - 1,
+			     BODY_SIG),
+	    0);
 	assert_int_equal(twsig_check_body(k, BODY_URL, NULL, 0, BODY_SIG), 0);
 	/* Right body, wrong signature. */
 	assert_int_equal(twsig_check_body(k, BODY_URL, BODY, strlen(BODY),
-	    DOCS_SIG), 0);
+			     DOCS_SIG),
+	    0);
 	assert_int_equal(twsig_check_body(k, BODY_URL, BODY, strlen(BODY),
-	    NULL), 0);
+			     NULL),
+	    0);
 	/* No bodySHA256, or a malformed one. */
 	assert_int_equal(twsig_check_body(k, DOCS_URL, BODY, strlen(BODY),
-	    DOCS_SIG_NOPARAMS), 0);
-	assert_int_equal(twsig_check_body(k, DOCS_URL "&bodySHA256=",
-	    BODY, strlen(BODY), DOCS_SIG_NOPARAMS), 0);
-	assert_int_equal(twsig_check_body(k, DOCS_URL "&bodySHA256=0a1f",
-	    BODY, strlen(BODY), DOCS_SIG_NOPARAMS), 0);
-	assert_int_equal(twsig_check_body(k, DOCS_URL "&xbodySHA256="
-	    BODY_HASH, BODY, strlen(BODY), DOCS_SIG_NOPARAMS), 0);
-	assert_int_equal(twsig_check_body(k, "https://h/p#bodySHA256="
-	    BODY_HASH, BODY, strlen(BODY), DOCS_SIG_NOPARAMS), 0);
+			     DOCS_SIG_NOPARAMS),
+	    0);
+	assert_int_equal(twsig_check_body(k, DOCS_URL "&bodySHA256=", BODY,
+			     strlen(BODY), DOCS_SIG_NOPARAMS),
+	    0);
+	assert_int_equal(twsig_check_body(k, DOCS_URL "&bodySHA256=0a1f", BODY,
+			     strlen(BODY), DOCS_SIG_NOPARAMS),
+	    0);
+	assert_int_equal(twsig_check_body(k, DOCS_URL "&xbodySHA256=" BODY_HASH,
+			     BODY, strlen(BODY), DOCS_SIG_NOPARAMS),
+	    0);
+	assert_int_equal(twsig_check_body(k,
+			     "https://h/p#bodySHA256=" BODY_HASH, BODY,
+			     strlen(BODY), DOCS_SIG_NOPARAMS),
+	    0);
 }
 
 struct thread_arg {
@@ -460,7 +507,8 @@ test_shared_key_threads(void **state)
 		a[i].k = *state;
 		a[i].ok = 1;
 		assert_int_equal(pthread_create(&th[i], NULL, thread_main,
-		    &a[i]), 0);
+				     &a[i]),
+		    0);
 	}
 	for (i = 0; i < 4; i++) {
 		pthread_join(th[i], NULL);

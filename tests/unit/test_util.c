@@ -11,12 +11,10 @@
 #include "util.h"
 
 /* RFC 4648 section 10 test vectors. */
-static const char *const b64_plain[] = {
-	"", "f", "fo", "foo", "foob", "fooba", "foobar"
-};
-static const char *const b64_coded[] = {
-	"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"
-};
+static const char *const b64_plain[] = { "", "f", "fo", "foo", "foob", "fooba",
+	"foobar" };
+static const char *const b64_coded[] = { "", "Zg==", "Zm8=", "Zm9v",
+	"Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
 
 static void
 test_xalloc(void **state)
@@ -63,7 +61,8 @@ test_b64_encode(void **state)
 	for (i = 0; i < sizeof(b64_plain) / sizeof(b64_plain[0]); i++) {
 		buf_init(&b, 64);
 		assert_int_equal(util_b64_encode(&b, b64_plain[i],
-		    strlen(b64_plain[i])), 0);
+				     strlen(b64_plain[i])),
+		    0);
 		assert_string_equal(buf_cstr(&b), b64_coded[i]);
 		buf_cleanup(&b);
 	}
@@ -104,8 +103,7 @@ test_b64_decode(void **state)
 	assert_int_equal(util_b64_decode("Zg===", 5, out, sizeof(out)), -1);
 	assert_int_equal(util_b64_decode("====", 4, out, sizeof(out)), -1);
 	assert_int_equal(util_b64_decode("Z=g=", 4, out, sizeof(out)), -1);
-	assert_int_equal(util_b64_decode("Zm9v!A==", 8, out, sizeof(out)),
-	    -1);
+	assert_int_equal(util_b64_decode("Zm9v!A==", 8, out, sizeof(out)), -1);
 	assert_int_equal(util_b64_decode("Zm9 v", 5, out, sizeof(out)), -1);
 	assert_int_equal(util_b64_decode("Zm9v\n", 5, out, sizeof(out)), -1);
 	/* Non-canonical: unused bits set. */
@@ -213,33 +211,33 @@ test_utf8(void **state)
 	(void)state;
 	assert_true(U8(""));
 	assert_true(U8("plain ascii"));
-	assert_true(U8("S\xc3\xa3o Paulo"));     /* São Paulo */
-	assert_true(U8("\xe2\x82\xac"));         /* U+20AC */
-	assert_true(U8("\xf0\x9f\x93\x9e"));     /* U+1F4DE */
-	assert_true(U8("\xf4\x8f\xbf\xbf"));     /* U+10FFFF */
-	assert_true(U8("\xed\x9f\xbf"));         /* U+D7FF */
-	assert_true(U8("\xee\x80\x80"));         /* U+E000 */
-	assert_true(U8("\xc2\x80"));             /* U+0080 */
-	assert_true(U8("\xe0\xa0\x80"));         /* U+0800 */
-	assert_true(U8("\xf0\x90\x80\x80"));     /* U+10000 */
-	assert_true(U8("a\0b"));                 /* NUL is UTF-8 */
+	assert_true(U8("S\xc3\xa3o Paulo")); /* São Paulo */
+	assert_true(U8("\xe2\x82\xac")); /* U+20AC */
+	assert_true(U8("\xf0\x9f\x93\x9e")); /* U+1F4DE */
+	assert_true(U8("\xf4\x8f\xbf\xbf")); /* U+10FFFF */
+	assert_true(U8("\xed\x9f\xbf")); /* U+D7FF */
+	assert_true(U8("\xee\x80\x80")); /* U+E000 */
+	assert_true(U8("\xc2\x80")); /* U+0080 */
+	assert_true(U8("\xe0\xa0\x80")); /* U+0800 */
+	assert_true(U8("\xf0\x90\x80\x80")); /* U+10000 */
+	assert_true(U8("a\0b")); /* NUL is UTF-8 */
 
-	assert_false(U8("\xc3\x28"));            /* bad continuation */
-	assert_false(U8("\xc0\xaf"));            /* overlong '/' */
-	assert_false(U8("\xc1\xbf"));            /* overlong */
-	assert_false(U8("\xe0\x80\xaf"));        /* overlong */
-	assert_false(U8("\xe0\x9f\xbf"));        /* overlong U+07FF */
-	assert_false(U8("\xf0\x80\x80\xaf"));    /* overlong */
-	assert_false(U8("\xf0\x8f\xbf\xbf"));    /* overlong U+FFFF */
-	assert_false(U8("\xed\xa0\x80"));        /* U+D800 */
-	assert_false(U8("\xed\xbf\xbf"));        /* U+DFFF */
-	assert_false(U8("\xf4\x90\x80\x80"));    /* U+110000 */
+	assert_false(U8("\xc3\x28")); /* bad continuation */
+	assert_false(U8("\xc0\xaf")); /* overlong '/' */
+	assert_false(U8("\xc1\xbf")); /* overlong */
+	assert_false(U8("\xe0\x80\xaf")); /* overlong */
+	assert_false(U8("\xe0\x9f\xbf")); /* overlong U+07FF */
+	assert_false(U8("\xf0\x80\x80\xaf")); /* overlong */
+	assert_false(U8("\xf0\x8f\xbf\xbf")); /* overlong U+FFFF */
+	assert_false(U8("\xed\xa0\x80")); /* U+D800 */
+	assert_false(U8("\xed\xbf\xbf")); /* U+DFFF */
+	assert_false(U8("\xf4\x90\x80\x80")); /* U+110000 */
 	assert_false(U8("\xf5\x80\x80\x80"));
 	assert_false(U8("\xff"));
 	assert_false(U8("\xfe"));
-	assert_false(U8("\x80"));                /* lone continuation */
-	assert_false(U8("\xe2\x82"));            /* truncated */
-	assert_false(U8("ok\xf0\x9f\x93"));      /* truncated at end */
+	assert_false(U8("\x80")); /* lone continuation */
+	assert_false(U8("\xe2\x82")); /* truncated */
+	assert_false(U8("ok\xf0\x9f\x93")); /* truncated at end */
 	assert_false(U8("\xe2\x82\x41"));
 	assert_false(U8("\xf0\x9f\x93\x41"));
 	/* The length bounds the scan: a sequence cut by len is invalid. */
