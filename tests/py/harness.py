@@ -339,6 +339,8 @@ class Ramal:
         self.binary = binary or ramal_bin()
         self.env = dict(env)
         self.env.setdefault("PORT", "0")
+        # Tests listen on loopback only (production binds 0.0.0.0).
+        self.env.setdefault("BIND_ADDRESS", "127.0.0.1")
         self._own_cwd = cwd is None
         self.cwd = cwd or tempfile.mkdtemp(prefix="ramal-run-")
         self.logdir = tempfile.mkdtemp(prefix="ramal-log-")

@@ -196,6 +196,9 @@ def test_readyz_follows_the_database(private_pg, fake_twilio_server, http, webho
         srv = factory.start(DB_ACQUIRE_TIMEOUT_MS="500", DB_STATEMENT_TIMEOUT_MS="2000", LOG_LEVEL="info")
         pid = srv.pid
         assert http.get(srv.url + "/readyz").status_code == 200
+        # a subaccount this server has never looked up
+        unseen, unseen_tok = "AC" + secrets.token_hex(16), secrets.token_hex(16)
+        assert harness.run_cli(["tenant", "add", unseen], srv.env, input=unseen_tok + "\n").returncode == 0
 
         private_pg.stop()
         assert poll(lambda: http.get(srv.url + "/readyz", timeout=10).status_code, 503, 10) == 503
@@ -206,6 +209,12 @@ def test_readyz_follows_the_database(private_pg, fake_twilio_server, http, webho
         # the env account's webhook still gets TwiML that keeps the caller
         w = webhook.post(srv, voice_params(srv.account_sid))
         assert w.status_code == 200 and b"<Record" in w.content, w.text
+        # a subaccount's key cannot be read: 503 JSON (Twilio then tries the
+        # fallback URL), never a 403 that would blame the request
+        w = webhook.post(srv, voice_params(unseen), token=unseen_tok)
+        assert w.status_code == 503, w.text
+        assert w.headers["Content-Type"].split(";")[0] == "application/json"
+        assert w.json()["error"] == "temporarily unavailable" and w.json()["request_id"]
         assert http.get(srv.url + "/metrics").status_code == 200
 
         private_pg.start()
