@@ -49,6 +49,7 @@ struct config {
 	int db_acquire_timeout_ms;
 	int db_statement_timeout_ms;
 	int shutdown_timeout;
+	char *spool_dir;
 };
 
 enum config_kind {

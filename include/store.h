@@ -31,4 +31,37 @@ enum db_result store_tenant_put(struct db_conn *c,
 enum db_result store_tenant_token(struct db_conn *c,
     const uint8_t key[SECRET_KEY_LEN], const char *account_sid, char **token);
 
+/*
+ * Append one raw callback to call_events (params_json: a JSON object of
+ * the parameters).  A db_result.
+ */
+enum db_result store_call_event(struct db_conn *c, const char *account_sid,
+    const char *call_sid, const char *route, const char *received_at,
+    const char *params_json, int replayed);
+
+/* One status callback, as text (NULL = absent). */
+struct store_call_status {
+	const char *account_sid;
+	const char *call_sid;
+	const char *parent_call_sid;
+	const char *direction;
+	const char *from;
+	const char *to;
+	const char *status; /* Twilio's CallStatus */
+	int rank;           /* status_rank() of status */
+	long sequence;      /* SequenceNumber, -1 when absent */
+	const char *event_time; /* RFC 3339 */
+	const char *duration_s; /* CallDuration */
+	const char *sip_response_code;
+	const char *answered_by;
+};
+
+/*
+ * Move the call's row forward with one status callback (created when it
+ * does not exist yet).  Idempotent and order-safe: see call_status_upsert.
+ * A db_result.
+ */
+enum db_result store_call_status(struct db_conn *c,
+    const struct store_call_status *s);
+
 #endif

@@ -82,6 +82,8 @@ static const struct config_var vars[] = {
 	    "5000", 100, 600000, NULL, 0, "PostgreSQL statement_timeout" },
 	{ "SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout), "8", 1, 60, NULL,
 	    0, "seconds to finish in-flight requests on SIGTERM" },
+	{ "SPOOL_DIR", CFG_STR, OFF(spool_dir), "var/spool", 0, 0, NULL, 0,
+	    "where callbacks wait on disk while the database is down" },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL },
 };
 

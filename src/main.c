@@ -21,6 +21,8 @@
 #include "metrics.h"
 #include "migrate.h"
 #include "routes.h"
+#include "spool.h"
+#include "status.h"
 #include "store.h"
 #include "tenant.h"
 #include "util.h"
@@ -29,6 +31,7 @@ extern const char ramal_version[];
 
 #define EXIT_CONFIG 2
 #define MIGRATE_WAIT_S 30
+#define SPOOL_REPLAY_MS 2000
 
 static void
 usage(FILE *fp)
@@ -163,6 +166,12 @@ cmd_serve(void)
 	}
 	if (tenant_init(&cfg) != 0)
 		goto out_tenant;
+	if (spool_init(cfg.spool_dir) != 0 ||
+	    spool_start(status_replay, SPOOL_REPLAY_MS) != 0) {
+		log_errorx("cannot use SPOOL_DIR %s; not starting",
+		    cfg.spool_dir);
+		goto out_spool;
+	}
 	routes = routes_table(&nroutes);
 	metrics_init(routes_names(), (int)nroutes);
 	srv = http_start(&cfg, routes, nroutes);
@@ -180,6 +189,8 @@ cmd_serve(void)
 	log_info("stopped");
 out_metrics:
 	metrics_cleanup();
+out_spool:
+	spool_stop();
 out_tenant:
 	tenant_cleanup();
 out_db:

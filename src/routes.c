@@ -4,6 +4,7 @@
  */
 #include "ops.h"
 #include "routes.h"
+#include "status.h"
 #include "voice.h"
 
 static const struct http_route routes[] = {
@@ -12,6 +13,7 @@ static const struct http_route routes[] = {
 	{ "GET", "/metrics", ops_metrics, HTTP_AUTH_NONE, 0 },
 	{ "POST", "/twilio/voice/fallback", voice_fallback, HTTP_AUTH_TWILIO,
 	    0 },
+	{ "POST", "/twilio/status", status_callback, HTTP_AUTH_TWILIO, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

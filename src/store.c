@@ -1,6 +1,7 @@
 /*
  * Named statements and typed store helpers.  See include/store.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,56 @@ static const struct db_stmt statements[] = {
 	    "SELECT auth_token_enc FROM tenants"
 	    " WHERE account_sid = $1 AND status = 'active'",
 	    1 },
+	{ "call_event_insert",
+	    "INSERT INTO call_events (tenant_id, call_sid, route, received_at,"
+	    " params, replayed)"
+	    " SELECT t.id, $2, $3, $4::timestamptz, $5::jsonb, $6::boolean"
+	    " FROM tenants t WHERE t.account_sid = $1",
+	    6 },
+	/*
+	 * Order-safe upsert: the status moves only to a greater
+	 * (rank, SequenceNumber, status) triple, times keep the earliest
+	 * start and the latest end, so any arrival order of the same
+	 * callbacks gives the same row.
+	 */
+	{ "call_status_upsert",
+	    "INSERT INTO calls AS c (tenant_id, call_sid, parent_call_sid,"
+	    " direction, from_number, to_number, status, status_rank,"
+	    " last_sequence, started_at, ringing_at, answered_at, ended_at,"
+	    " duration_s, sip_response_code, answered_by)"
+	    " SELECT t.id, $2, $3, $4, $5, $6, $7, $8::smallint, $9::integer,"
+	    " $10::timestamptz,"
+	    " CASE WHEN $7 = 'ringing' THEN $10::timestamptz END,"
+	    " CASE WHEN $7 = 'in-progress' THEN $10::timestamptz"
+	    "  WHEN $8::integer = 4 AND $11::integer > 0"
+	    "  THEN $10::timestamptz - make_interval(secs => $11::integer) END,"
+	    " CASE WHEN $8::integer = 4 THEN $10::timestamptz END,"
+	    " $11::integer, $12::integer, $13"
+	    " FROM tenants t WHERE t.account_sid = $1"
+	    " ON CONFLICT (call_sid) DO UPDATE SET"
+	    " status = CASE WHEN (excluded.status_rank, excluded.last_sequence,"
+	    "  excluded.status) > (c.status_rank, c.last_sequence, c.status)"
+	    "  THEN excluded.status ELSE c.status END,"
+	    " status_rank = GREATEST(c.status_rank, excluded.status_rank),"
+	    " last_sequence = CASE WHEN (excluded.status_rank,"
+	    "  excluded.last_sequence, excluded.status) > (c.status_rank,"
+	    "  c.last_sequence, c.status) THEN excluded.last_sequence"
+	    "  ELSE c.last_sequence END,"
+	    " parent_call_sid = coalesce(c.parent_call_sid,"
+	    "  excluded.parent_call_sid),"
+	    " direction = coalesce(c.direction, excluded.direction),"
+	    " from_number = coalesce(c.from_number, excluded.from_number),"
+	    " to_number = coalesce(c.to_number, excluded.to_number),"
+	    " started_at = LEAST(c.started_at, excluded.started_at),"
+	    " ringing_at = LEAST(c.ringing_at, excluded.ringing_at),"
+	    " answered_at = LEAST(c.answered_at, excluded.answered_at),"
+	    " ended_at = GREATEST(c.ended_at, excluded.ended_at),"
+	    " duration_s = GREATEST(c.duration_s, excluded.duration_s),"
+	    " sip_response_code = GREATEST(c.sip_response_code,"
+	    "  excluded.sip_response_code),"
+	    " answered_by = coalesce(c.answered_by, excluded.answered_by),"
+	    " updated_at = now()",
+	    13 },
 	{ NULL, NULL, 0 },
 };
 
@@ -71,6 +122,45 @@ rollback:
 	db_simple(c, "ROLLBACK");
 out:
 	free(sealed);
+	return res;
+}
+
+enum db_result
+store_call_event(struct db_conn *c, const char *account_sid,
+    const char *call_sid, const char *route, const char *received_at,
+    const char *params_json, int replayed)
+{
+	const char *params[6] = {account_sid, call_sid, route, received_at,
+	    params_json, replayed ? "true" : "false"};
+	enum db_result res;
+
+	PQclear(db_exec(c, "call_event_insert", 6, params, &res));
+	return res;
+}
+
+enum db_result
+store_call_status(struct db_conn *c, const struct store_call_status *s)
+{
+	char rank[8], seq[16];
+	const char *params[13];
+	enum db_result res;
+
+	snprintf(rank, sizeof(rank), "%d", s->rank);
+	snprintf(seq, sizeof(seq), "%ld", s->sequence);
+	params[0] = s->account_sid;
+	params[1] = s->call_sid;
+	params[2] = s->parent_call_sid;
+	params[3] = s->direction;
+	params[4] = s->from;
+	params[5] = s->to;
+	params[6] = s->status;
+	params[7] = rank;
+	params[8] = seq;
+	params[9] = s->event_time;
+	params[10] = s->duration_s;
+	params[11] = s->sip_response_code;
+	params[12] = s->answered_by;
+	PQclear(db_exec(c, "call_status_upsert", 13, params, &res));
 	return res;
 }
 

@@ -1,0 +1,234 @@
+/*
+ * Call status callbacks.  See include/status.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "spool.h"
+#include "status.h"
+#include "store.h"
+#include "util.h"
+
+#define STATUS_ROUTE "/twilio/status"
+#define MAX_SPOOLED_PAIRS 512
+
+int
+status_rank(const char *s)
+{
+	static const char *const finals[] = {"completed", "busy", "failed",
+	    "no-answer", "canceled"};
+
+	if (s == NULL)
+		return -1;
+	if (strcmp(s, "queued") == 0)
+		return 0;
+	if (strcmp(s, "initiated") == 0)
+		return 1;
+	if (strcmp(s, "ringing") == 0)
+		return 2;
+	if (strcmp(s, "in-progress") == 0)
+		return 3;
+	for (size_t i = 0; i < sizeof(finals) / sizeof(finals[0]); i++)
+		if (strcmp(s, finals[i]) == 0)
+			return 4;
+	return -1;
+}
+
+/*
+ * Twilio's Timestamp ("Mon, 16 Aug 2010 03:45:01 +0000") as RFC 3339 UTC
+ * into out.  0, or -1 when absent or malformed.
+ */
+static int
+parse_twilio_time(const char *s, char *out, size_t outlen)
+{
+	struct tm tm;
+	const char *end;
+	time_t t;
+
+	if (s == NULL)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%a, %d %b %Y %H:%M:%S %z", &tm);
+	if (end == NULL || *end != '\0')
+		return -1;
+	t = timegm(&tm) - tm.tm_gmtoff;
+	if (gmtime_r(&t, &tm) == NULL)
+		return -1;
+	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return 0;
+}
+
+/* The parameters as a JSON object; repeated names become arrays. */
+static char *
+params_json(const struct form *f)
+{
+	json_t *o = json_object();
+	char *text;
+
+	for (size_t i = 0; i < f->n; i++) {
+		json_t *v = json_string(f->v[i].value);
+		json_t *old = json_object_get(o, f->v[i].name);
+
+		if (v == NULL)
+			continue; /* form_parse guarantees UTF-8 */
+		if (old == NULL)
+			json_object_set_new(o, f->v[i].name, v);
+		else if (json_is_array(old))
+			json_array_append_new(old, v);
+		else {
+			json_t *a = json_array();
+
+			json_array_append(a, old);
+			json_array_append_new(a, v);
+			json_object_set_new(o, f->v[i].name, a);
+		}
+	}
+	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return text;
+}
+
+static int
+valid_sid(const char *s, const char *prefix)
+{
+	return s != NULL && strlen(s) == 34 && strncmp(s, prefix, 2) == 0 &&
+	    strspn(s + 2, "0123456789abcdefABCDEF") == 32;
+}
+
+int
+status_apply(const struct form *f, const char *received_at, int replayed)
+{
+	struct store_call_status st;
+	struct db_conn *c = NULL;
+	char when[32], *json = NULL;
+	const char *seq;
+	enum db_result res;
+	int result = 1;
+
+	memset(&st, 0, sizeof(st));
+	st.account_sid = form_get(f, "AccountSid");
+	st.call_sid = form_get(f, "CallSid");
+	if (!valid_sid(st.call_sid, "CA")) {
+		log_kv(LOG_WARN, "status callback without a valid CallSid",
+		    NULL);
+		return -1;
+	}
+	st.parent_call_sid = form_get(f, "ParentCallSid");
+	if (st.parent_call_sid != NULL && !valid_sid(st.parent_call_sid, "CA"))
+		st.parent_call_sid = NULL;
+	st.direction = form_get(f, "Direction");
+	st.from = form_get(f, "From");
+	st.to = form_get(f, "To");
+	st.status = form_get(f, "CallStatus");
+	st.rank = status_rank(st.status);
+	seq = form_get(f, "SequenceNumber");
+	st.sequence = -1;
+	if (seq != NULL && strspn(seq, "0123456789") == strlen(seq) &&
+	    *seq != '\0' && strlen(seq) < 9)
+		st.sequence = atol(seq);
+	st.event_time = parse_twilio_time(form_get(f, "Timestamp"), when,
+			    sizeof(when)) == 0
+	    ? when
+	    : received_at;
+	st.duration_s = form_get(f, "CallDuration");
+	if (st.duration_s != NULL &&
+	    (*st.duration_s == '\0' || strlen(st.duration_s) > 8 ||
+		strspn(st.duration_s, "0123456789") != strlen(st.duration_s)))
+		st.duration_s = NULL;
+	st.sip_response_code = form_get(f, "SipResponseCode");
+	if (st.sip_response_code != NULL &&
+	    (strlen(st.sip_response_code) != 3 ||
+		strspn(st.sip_response_code, "0123456789") != 3))
+		st.sip_response_code = NULL;
+	st.answered_by = form_get(f, "AnsweredBy");
+
+	json = params_json(f);
+	if (json == NULL)
+		return -1;
+	if ((c = db_acquire()) == NULL)
+		goto out;
+	if ((res = db_simple(c, "BEGIN")) != DB_OK)
+		goto fail;
+	res = store_call_event(c, st.account_sid, st.call_sid, STATUS_ROUTE,
+	    received_at, json, replayed);
+	if (res != DB_OK)
+		goto fail;
+	if (st.rank >= 0) {
+		res = store_call_status(c, &st);
+		if (res != DB_OK)
+			goto fail;
+	} else
+		log_kv(LOG_WARN, "unknown CallStatus kept as an event only",
+		    "status", st.status, NULL);
+	if ((res = db_simple(c, "COMMIT")) != DB_OK)
+		goto fail;
+	result = 0;
+	goto out;
+fail:
+	if (res != DB_UNAVAILABLE)
+		db_simple(c, "ROLLBACK");
+	/* Bad data can never be stored; anything else may work later. */
+	result = res == DB_INVALID ? -1 : 1;
+out:
+	db_release(c);
+	free(json);
+	return result;
+}
+
+int
+status_replay(const char *route, const char *received_at, const char *body,
+    size_t len)
+{
+	struct form f;
+	int rc;
+
+	if (strcmp(route, STATUS_ROUTE) != 0) {
+		log_kv(LOG_ERROR, "spooled event for an unknown route", "route",
+		    route, NULL);
+		return -1;
+	}
+	form_init(&f);
+	if (form_parse(&f, body, len, MAX_SPOOLED_PAIRS) != 0) {
+		form_cleanup(&f);
+		return -1;
+	}
+	log_ctx_call(form_get(&f, "CallSid"));
+	rc = status_apply(&f, received_at, 1);
+	log_ctx_call(NULL);
+	form_cleanup(&f);
+	return rc;
+}
+
+int
+status_callback(struct http_req *r)
+{
+	char received_at[32];
+	const char *body;
+	size_t len;
+
+	util_rfc3339_now(received_at, sizeof(received_at));
+	switch (status_apply(http_req_form(r), received_at, 0)) {
+	case 0:
+		break;
+	case -1:
+		return http_reply_error(r, 400,
+		    "status callback cannot be stored (see the log)");
+	default:
+		body = http_req_body(r, &len);
+		if (spool_put(STATUS_ROUTE, received_at, body, len) != 0)
+			return http_reply_error(r, 503,
+			    "temporarily unavailable");
+		log_kv(LOG_WARN, "status callback spooled: database unavailable",
+		    NULL);
+		break;
+	}
+	return http_reply(r, 200, "text/xml; charset=utf-8",
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>", 49);
+}
