@@ -26,11 +26,14 @@ RUN apt-get update \
       libmicrohttpd12 libpq5 libcurl4 libjansson4 libjwt0 libssl3 \
       ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin ramal
+ && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin ramal \
+ && mkdir -p /app/var/spool && chown -R ramal:ramal /app/var
 COPY --from=build /src/ramal /usr/local/bin/ramal
 # web/dist is served relative to the working directory (empty when the
 # softphone was not built).
 COPY --from=build /src/web/dist /app/web/dist
+# SPOOL_DIR (var/spool) keeps Twilio callbacks that arrive while the
+# database is down; mount a volume at /app/var to keep them across deploys.
 WORKDIR /app
 USER ramal
 ENV PORT=8080

@@ -10,8 +10,16 @@
  * (db_acquire) so a handler decides its own transaction boundaries.
  */
 
-/* The statement table for db_init(), ending with a NULL name. */
+/*
+ * The statement table for db_init(), ending with a NULL name: this file's
+ * statements and those of the modules below, merged on the first call
+ * (call it once, before threads start).
+ */
 const struct db_stmt *store_statements(void);
+
+/* Statement tables of the call-flow and TaskRouter stores (NULL-ended). */
+extern const struct db_stmt store_call_statements[];
+extern const struct db_stmt store_tr_statements[];
 
 /*
  * Insert or update a tenant, sealing auth_token under key.  primary marks

@@ -80,10 +80,26 @@ static const struct db_stmt statements[] = {
 	{ NULL, NULL, 0 },
 };
 
+/* Every module's table, merged once into one NULL-ended array. */
+static const struct db_stmt *const tables[] = { statements,
+	store_call_statements, store_tr_statements };
+
 const struct db_stmt *
 store_statements(void)
 {
-	return statements;
+	static struct db_stmt *merged;
+	size_t n = 0, k = 0;
+
+	if (merged != NULL)
+		return merged;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct db_stmt *st = tables[t]; st->name; st++)
+			n++;
+	merged = xcalloc(n + 1, sizeof(*merged));
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct db_stmt *st = tables[t]; st->name; st++)
+			merged[k++] = *st;
+	return merged;
 }
 
 enum db_result
