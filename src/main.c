@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <pthread.h>
 
+#include "admin.h"
 #include "config.h"
 #include "db.h"
 #include "http.h"
@@ -45,6 +46,12 @@ usage(FILE *fp)
 	    "  tenant add <AccountSid> [--name NAME]\n"
 	    "                             add or update a Twilio (sub)account;\n"
 	    "                             its auth token is read from stdin\n"
+	    "  create-user --email E --name N [--identity I] [--role R]\n"
+	    "                             add an agent, supervisor or admin\n"
+	    "  user list                  list the users of the account\n"
+	    "  number add <+E164> [--label L] [--owner IDENTITY] ...\n"
+	    "  number assign <+E164> <IDENTITY|none>\n"
+	    "  number list                the account's numbers (DIDs)\n"
 	    "  version                    print the version\n"
 	    "\n"
 	    "Configuration comes from the environment and ./.env; see "
@@ -312,6 +319,23 @@ out:
 	return status;
 }
 
+static int
+cmd_admin(const char *cmd, int argc, char **argv)
+{
+	struct config cfg;
+	int status;
+
+	load_config(&cfg, need_db);
+	if (strcmp(cmd, "create-user") == 0)
+		status = admin_create_user(&cfg, argc, argv);
+	else if (strcmp(cmd, "user") == 0)
+		status = admin_user(&cfg, argc, argv);
+	else
+		status = admin_number(&cfg, argc, argv);
+	config_cleanup(&cfg);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -327,6 +351,9 @@ main(int argc, char **argv)
 		return cmd_migrate();
 	if (strcmp(cmd, "tenant") == 0)
 		return cmd_tenant(argc - 1, argv + 1);
+	if (strcmp(cmd, "create-user") == 0 || strcmp(cmd, "user") == 0 ||
+	    strcmp(cmd, "number") == 0)
+		return cmd_admin(cmd, argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("ramal %s\n", ramal_version);
 		return 0;

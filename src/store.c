@@ -27,6 +27,54 @@ static const struct db_stmt statements[] = {
 	    "SELECT auth_token_enc FROM tenants"
 	    " WHERE account_sid = $1 AND status = 'active'",
 	    1 },
+	{ "user_create",
+	    "INSERT INTO users (tenant_id, email, name, role, identity)"
+	    " SELECT t.id, lower($2), $3, $4, $5 FROM tenants t"
+	    " WHERE t.account_sid = $1 RETURNING id",
+	    5 },
+	{ "user_list",
+	    "SELECT u.identity, u.email, u.name, u.role, u.status,"
+	    " coalesce(u.worker_sid, ''),"
+	    " CASE WHEN u.disabled THEN 'yes' ELSE 'no' END"
+	    " FROM users u JOIN tenants t ON t.id = u.tenant_id"
+	    " WHERE t.account_sid = $1 ORDER BY u.identity",
+	    1 },
+	{ "number_put",
+	    "INSERT INTO phone_numbers AS p (tenant_id, e164, sid, label,"
+	    " ring_timeout_s, disclaimer_text, disclaimer_language,"
+	    " disclaimer_voice, disclaimer_audio_url, voicemail_enabled)"
+	    " SELECT t.id, $2, $3, coalesce($4, ''), coalesce($5::integer, 20),"
+	    " $6, coalesce($7, 'pt-BR'), coalesce($8, 'Polly.Camila'), $9,"
+	    " coalesce($10::boolean, true)"
+	    " FROM tenants t WHERE t.account_sid = $1"
+	    " ON CONFLICT (e164) DO UPDATE SET"
+	    " sid = coalesce($3, p.sid), label = coalesce($4, p.label),"
+	    " ring_timeout_s = coalesce($5::integer, p.ring_timeout_s),"
+	    " disclaimer_text = coalesce($6, p.disclaimer_text),"
+	    " disclaimer_language = coalesce($7, p.disclaimer_language),"
+	    " disclaimer_voice = coalesce($8, p.disclaimer_voice),"
+	    " disclaimer_audio_url = coalesce($9, p.disclaimer_audio_url),"
+	    " voicemail_enabled = coalesce($10::boolean, p.voicemail_enabled),"
+	    " updated_at = now()"
+	    " WHERE p.tenant_id = excluded.tenant_id RETURNING p.id",
+	    10 },
+	{ "number_assign",
+	    "UPDATE phone_numbers p SET owner_user_id = u.id, updated_at = now()"
+	    " FROM tenants t LEFT JOIN users u ON u.tenant_id = t.id"
+	    "  AND u.identity = $3"
+	    " WHERE t.account_sid = $1 AND p.tenant_id = t.id AND p.e164 = $2"
+	    "  AND ($3 IS NULL OR u.id IS NOT NULL)"
+	    " RETURNING p.id",
+	    3 },
+	{ "number_list",
+	    "SELECT p.e164, p.label, coalesce(u.identity, ''),"
+	    " p.ring_timeout_s,"
+	    " CASE WHEN p.voicemail_enabled THEN 'on' ELSE 'off' END,"
+	    " coalesce(p.sid, '')"
+	    " FROM phone_numbers p JOIN tenants t ON t.id = p.tenant_id"
+	    " LEFT JOIN users u ON u.id = p.owner_user_id"
+	    " WHERE t.account_sid = $1 ORDER BY p.e164",
+	    1 },
 	{ "call_event_insert",
 	    "INSERT INTO call_events (tenant_id, call_sid, route, received_at,"
 	    " params, replayed)"
@@ -146,8 +194,8 @@ store_call_event(struct db_conn *c, const char *account_sid,
     const char *call_sid, const char *route, const char *received_at,
     const char *params_json, int replayed)
 {
-	const char *params[6] = {account_sid, call_sid, route, received_at,
-	    params_json, replayed ? "true" : "false"};
+	const char *params[6] = { account_sid, call_sid, route, received_at,
+		params_json, replayed ? "true" : "false" };
 	enum db_result res;
 
 	PQclear(db_exec(c, "call_event_insert", 6, params, &res));
