@@ -50,6 +50,7 @@ struct config {
 	int db_statement_timeout_ms;
 	int shutdown_timeout;
 	char *spool_dir;
+	int job_workers;
 };
 
 enum config_kind {

@@ -84,6 +84,8 @@ static const struct config_var vars[] = {
 	    0, "seconds to finish in-flight requests on SIGTERM" },
 	{ "SPOOL_DIR", CFG_STR, OFF(spool_dir), "var/spool", 0, 0, NULL, 0,
 	    "where callbacks wait on disk while the database is down" },
+	{ "JOB_WORKERS", CFG_INT, OFF(job_workers), "2", 0, 64, NULL, 0,
+	    "background job threads in `serve` (0: leave jobs to `worker`)" },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL },
 };
 

@@ -18,6 +18,8 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "job.h"
+#include "jobkinds.h"
 #include "log.h"
 #include "metrics.h"
 #include "migrate.h"
@@ -43,6 +45,7 @@ usage(FILE *fp)
 	    "  serve                      run the server (applies migrations "
 	    "first)\n"
 	    "  migrate                    apply database migrations and exit\n"
+	    "  worker                     run background jobs only (no HTTP)\n"
 	    "  tenant add <AccountSid> [--name NAME]\n"
 	    "                             add or update a Twilio (sub)account;\n"
 	    "                             its auth token is read from stdin\n"
@@ -131,6 +134,7 @@ cmd_serve(void)
 {
 	struct config cfg;
 	struct http_server *srv = NULL;
+	struct job_runner *jobs = NULL;
 	const struct http_route *routes;
 	size_t nroutes;
 	sigset_t set;
@@ -179,6 +183,10 @@ cmd_serve(void)
 		    cfg.spool_dir);
 		goto out_spool;
 	}
+	jobs = job_runner_start(cfg.database_url, cfg.job_workers,
+	    jobkinds_table());
+	if (jobs == NULL)
+		goto out_spool;
 	routes = routes_table(&nroutes);
 	metrics_init(routes_names(), (int)nroutes);
 	srv = http_start(&cfg, routes, nroutes);
@@ -193,9 +201,11 @@ cmd_serve(void)
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
 	http_stop(srv, cfg.shutdown_timeout);
 	status = 0;
-	log_info("stopped");
 out_metrics:
 	metrics_cleanup();
+	job_runner_stop(jobs, cfg.shutdown_timeout);
+	if (status == 0)
+		log_info("stopped");
 out_spool:
 	spool_stop();
 out_tenant:
@@ -203,6 +213,56 @@ out_tenant:
 out_db:
 	db_shutdown();
 out_config:
+	curl_global_cleanup();
+	config_cleanup(&cfg);
+	return status;
+}
+
+/* `ramal worker`: background jobs only, no HTTP. */
+static int
+cmd_worker(void)
+{
+	struct config cfg;
+	struct job_runner *jobs = NULL;
+	sigset_t set;
+	int sig = 0, status = 1;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	load_config(&cfg, need_db);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	switch (migrate_with_wait(cfg.database_url, &set)) {
+	case -2:
+		status = 0;
+		goto out;
+	case -1:
+		log_errorx("database migrations failed; not starting");
+		goto out;
+	default:
+		break;
+	}
+	if (db_init(cfg.database_url, cfg.db_pool_size,
+		cfg.db_acquire_timeout_ms, cfg.db_statement_timeout_ms,
+		store_statements()) != 0)
+		goto out;
+	jobs = job_runner_start(cfg.database_url,
+	    cfg.job_workers > 0 ? cfg.job_workers : 2, jobkinds_table());
+	if (jobs == NULL)
+		goto out_db;
+	log_kv(LOG_INFO, "worker running", "version", ramal_version, NULL);
+	while (sigwait(&set, &sig) != 0)
+		;
+	log_kv(LOG_INFO, "shutting down", "signal",
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+	job_runner_stop(jobs, cfg.shutdown_timeout);
+	status = 0;
+	log_info("stopped");
+out_db:
+	db_shutdown();
+out:
 	curl_global_cleanup();
 	config_cleanup(&cfg);
 	return status;
@@ -349,6 +409,8 @@ main(int argc, char **argv)
 		return cmd_serve();
 	if (strcmp(cmd, "migrate") == 0)
 		return cmd_migrate();
+	if (strcmp(cmd, "worker") == 0)
+		return cmd_worker();
 	if (strcmp(cmd, "tenant") == 0)
 		return cmd_tenant(argc - 1, argv + 1);
 	if (strcmp(cmd, "create-user") == 0 || strcmp(cmd, "user") == 0 ||

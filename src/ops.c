@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "db.h"
 #include "http.h"
+#include "job.h"
 #include "metrics.h"
 #include "ops.h"
 
@@ -33,6 +34,7 @@ ops_metrics(struct http_req *r)
 {
 	struct buf b;
 	struct db_stats st;
+	struct db_conn *c;
 	char *text;
 	size_t len;
 
@@ -66,6 +68,11 @@ ops_metrics(struct http_req *r)
 		st.in_use, st.idle, st.size, st.waits_timed_out,
 		st.connects_failed, http_inflight(), ramal_version) != 0)
 		goto fail;
+	/* Queue depth needs the database; without it, just leave it out. */
+	if ((c = db_acquire()) != NULL) {
+		job_metrics_render(&b, c);
+		db_release(c);
+	}
 	text = buf_take(&b, &len);
 	return http_reply_take(r, 200, "text/plain; version=0.0.4", text, len);
 fail:
