@@ -1,34 +1,61 @@
 #!/bin/sh
-# `make run`: serve ramal on this machine.  With DATABASE_URL unset, a
-# private PostgreSQL cluster under var/pg is created (first time), started,
-# and stopped again when the server stops (Ctrl-C).
+# `make run`: serve ramal on this machine with nothing configured.
+#
+# What is not set in the environment or .env is filled in, once, in
+# var/local.env (which ramal reads after .env, so the commands you type in
+# another terminal — ./ramal simulate, ./ramal number add — use the same
+# values):
+#   DATABASE_URL      a private PostgreSQL cluster under var/pg, started
+#                     here and stopped again when the server stops (Ctrl-C)
+#   RAMAL_SECRET_KEY  a random key of this machine
+#   TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
+#                     a made-up local account, so `ramal simulate` can sign
+#                     webhooks without a Twilio account
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+mkdir -p var
+umask 077
+local_env=var/local.env
 
-# Values from .env count as set, as they do for ramal itself.
-if [ -z "${DATABASE_URL:-}" ] && [ -f .env ]; then
-	DATABASE_URL=$(sed -n 's/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}DATABASE_URL=//p' .env | tail -n 1 | tr -d "\"'")
-fi
-if [ -z "${RAMAL_SECRET_KEY:-}" ] && ! grep -qs '^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}RAMAL_SECRET_KEY=.' .env; then
-	# A key of this machine, kept under var/ so stored secrets stay readable.
-	mkdir -p var
-	if [ ! -s var/secret.key ]; then
-		umask 077
-		openssl rand -hex 32 >var/secret.key
-		echo "run: made var/secret.key for RAMAL_SECRET_KEY (production sets its own)" >&2
-	fi
-	RAMAL_SECRET_KEY=$(cat var/secret.key)
-	export RAMAL_SECRET_KEY
-fi
+# Is NAME set by the environment or by .env?
+is_set() {
+	eval "v=\${$1:-}"
+	[ -n "$v" ] && return 0
+	grep -qs "^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}$1=." .env
+}
+
+# A value kept in var/local.env from an earlier run.
+kept() {
+	sed -n "s/^$1=//p" "$local_env" 2>/dev/null | tail -n 1
+}
+
+new_env=$(mktemp "$top/var/.local.env.XXXXXX")
+trap 'rm -f "$new_env"' EXIT
+echo "# Written by make run (scripts/run.sh) for this machine only. ramal reads it after .env." >"$new_env"
 
 local_pg=0
-if [ -z "${DATABASE_URL:-}" ]; then
+if ! is_set DATABASE_URL; then
 	sh scripts/pg-local.sh start
-	DATABASE_URL=$(sh scripts/pg-local.sh url)
-	export DATABASE_URL
+	echo "DATABASE_URL=$(sh scripts/pg-local.sh url)" >>"$new_env"
 	local_pg=1
 fi
+if ! is_set RAMAL_SECRET_KEY; then
+	key=$(kept RAMAL_SECRET_KEY)
+	[ -n "$key" ] || key=$(openssl rand -hex 32)
+	echo "RAMAL_SECRET_KEY=$key" >>"$new_env"
+fi
+if ! is_set TWILIO_ACCOUNT_SID && ! is_set TWILIO_AUTH_TOKEN; then
+	sid=$(kept TWILIO_ACCOUNT_SID)
+	tok=$(kept TWILIO_AUTH_TOKEN)
+	[ -n "$sid" ] || sid=AC$(openssl rand -hex 16)
+	[ -n "$tok" ] || tok=$(openssl rand -hex 16)
+	echo "# A made-up local account (not on Twilio) for ramal simulate." >>"$new_env"
+	echo "TWILIO_ACCOUNT_SID=$sid" >>"$new_env"
+	echo "TWILIO_AUTH_TOKEN=$tok" >>"$new_env"
+fi
+mv "$new_env" "$local_env"
+trap - EXIT
 
 pid=""
 stop() {
@@ -45,6 +72,7 @@ stop() {
 trap 'stop; exit 0' INT TERM
 
 echo "run: ramal on http://localhost:${PORT:-8080}  (Ctrl-C stops it)" >&2
+echo "run: in another terminal, try: ./ramal simulate inbound --to +551130000000 --from +5511987654321" >&2
 ./ramal serve &
 pid=$!
 status=0

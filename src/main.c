@@ -33,6 +33,7 @@
 extern const char ramal_version[];
 
 #define EXIT_CONFIG 2
+#define LOCAL_ENV "var/local.env" /* written by `make run` */
 #define MIGRATE_WAIT_S 30
 #define SPOOL_REPLAY_MS 2000
 
@@ -67,7 +68,9 @@ load_config(struct config *cfg, const char *const *required)
 {
 	char err[512];
 
+	/* The environment wins, then .env, then what `make run` wrote. */
 	if (config_read_dotenv(".env", err, sizeof(err)) != 0 ||
+	    config_read_dotenv(LOCAL_ENV, err, sizeof(err)) != 0 ||
 	    config_load(cfg, err, sizeof(err)) != 0)
 		goto fail;
 	for (; required && *required; required++)
