@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "migrate.h"
 #include "routes.h"
+#include "simulate.h"
 #include "spool.h"
 #include "status.h"
 #include "store.h"
@@ -56,6 +57,10 @@ usage(FILE *fp)
 	    "  number add <+E164> [--label L] [--owner IDENTITY] ...\n"
 	    "  number assign <+E164> <IDENTITY|none>\n"
 	    "  number list                the account's numbers (DIDs)\n"
+	    "  simulate inbound --to +E164 --from +E164 [--agent-answers |\n"
+	    "           --no-answer | --abandon] [--url URL]\n"
+	    "                             play a call against a running server\n"
+	    "                             as Twilio would, signed\n"
 	    "  version                    print the version\n"
 	    "\n"
 	    "Configuration comes from the environment and ./.env; see "
@@ -414,6 +419,17 @@ main(int argc, char **argv)
 		return cmd_migrate();
 	if (strcmp(cmd, "worker") == 0)
 		return cmd_worker();
+	if (strcmp(cmd, "simulate") == 0) {
+		struct config cfg;
+		int status;
+
+		load_config(&cfg, NULL);
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		status = simulate_main(&cfg, argc - 1, argv + 1);
+		curl_global_cleanup();
+		config_cleanup(&cfg);
+		return status;
+	}
 	if (strcmp(cmd, "tenant") == 0)
 		return cmd_tenant(argc - 1, argv + 1);
 	if (strcmp(cmd, "create-user") == 0 || strcmp(cmd, "user") == 0 ||
