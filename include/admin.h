@@ -8,6 +8,7 @@
  *
  *	ramal create-user --email E --name N [--identity I] [--role R]
  *	ramal user list
+ *	ramal user status <IDENTITY> available|busy|wrapup|offline
  *	ramal number add <+E164> [--label L] [--owner IDENTITY] [--sid PN…]
  *	    [--ring-timeout S] [--disclaimer TEXT] [--disclaimer-audio URL]
  *	    [--voice V] [--language L] [--voicemail on|off]

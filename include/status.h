@@ -20,12 +20,11 @@ int status_callback(struct http_req *r);
  * RFC 3339).  0 stored, 1 database unavailable (try later), -1 the
  * callback can never be stored (logged).
  */
-int status_apply(const struct form *f, const char *received_at,
-    int replayed);
+int status_apply(const struct form *f, const char *received_at, int replayed);
 
 /* The spool's replay callback: dispatches a spooled event by route. */
-int status_replay(const char *route, const char *received_at,
-    const char *body, size_t len);
+int status_replay(const char *route, const char *received_at, const char *body,
+    size_t len);
 
 /*
  * The order of call states: queued 0, initiated 1, ringing 2,

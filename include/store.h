@@ -56,8 +56,8 @@ struct store_call_status {
 	const char *from;
 	const char *to;
 	const char *status; /* Twilio's CallStatus */
-	int rank;           /* status_rank() of status */
-	long sequence;      /* SequenceNumber, -1 when absent */
+	int rank; /* status_rank() of status */
+	long sequence; /* SequenceNumber, -1 when absent */
 	const char *event_time; /* RFC 3339 */
 	const char *duration_s; /* CallDuration */
 	const char *sip_response_code;

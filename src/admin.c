@@ -271,21 +271,55 @@ list(const struct config *cfg, const char *account, const char *stmt,
 	return res == DB_OK || res == DB_NOTFOUND ? 0 : 1;
 }
 
+static int
+user_status(const struct config *cfg, const char *account, const char *identity,
+    const char *status)
+{
+	const char *params[3] = { account, identity, status };
+	struct db_conn *c;
+	enum db_result res;
+
+	if (strcmp(status, "available") != 0 && strcmp(status, "busy") != 0 &&
+	    strcmp(status, "wrapup") != 0 && strcmp(status, "offline") != 0) {
+		fprintf(stderr,
+		    "ramal: status must be available, busy, wrapup "
+		    "or offline\n");
+		return USAGE;
+	}
+	if ((c = admin_open(cfg)) == NULL)
+		return 1;
+	PQclear(db_exec(c, "user_set_status", 3, params, &res));
+	admin_close(c);
+	if (res != DB_OK) {
+		fprintf(stderr, "ramal: %s: %s\n", identity,
+		    res == DB_NOTFOUND ? "no such user" : db_reason(res));
+		return 1;
+	}
+	printf("ramal: %s is %s\n", identity, status);
+	return 0;
+}
+
 int
 admin_user(const struct config *cfg, int argc, char **argv)
 {
 	struct opt o[] = { { "account", 1, NULL } };
-	const char *pos[1], *account;
+	const char *pos[3], *account;
 
-	if (parse_opts(argc, argv, 1, o, 1, pos, 1) != 0 || pos[0] == NULL ||
-	    strcmp(pos[0], "list") != 0) {
-		fprintf(stderr, "usage: ramal user list [--account AC...]\n");
-		return USAGE;
-	}
+	if (parse_opts(argc, argv, 1, o, 1, pos, 3) != 0 || pos[0] == NULL)
+		goto usage;
 	if ((account = tenant_of(cfg, o[0].value)) == NULL)
 		return USAGE;
-	return list(cfg, account, "user_list",
-	    "identity\temail\tname\trole\tstatus\tworker_sid\tdisabled");
+	if (strcmp(pos[0], "list") == 0 && pos[1] == NULL)
+		return list(cfg, account, "user_list",
+		    "identity\temail\tname\trole\tstatus\tworker_sid\t"
+		    "disabled");
+	if (strcmp(pos[0], "status") == 0 && pos[1] != NULL && pos[2] != NULL)
+		return user_status(cfg, account, pos[1], pos[2]);
+usage:
+	fprintf(stderr,
+	    "usage: ramal user list [--account AC...]\n"
+	    "       ramal user status <IDENTITY> available|busy|wrapup|offline\n");
+	return USAGE;
 }
 
 static int

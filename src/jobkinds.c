@@ -3,8 +3,10 @@
  * only lists them, so `serve` and `worker` run the same set.
  */
 #include "jobkinds.h"
+#include "voice.h"
 
 static const struct job_handler handlers[] = {
+	{ "recording.archive", voice_job_recording_archive, 0 },
 	{ NULL, NULL, 0 },
 };
 

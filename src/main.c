@@ -23,6 +23,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "migrate.h"
+#include "provision.h"
 #include "routes.h"
 #include "simulate.h"
 #include "spool.h"
@@ -48,12 +49,16 @@ usage(FILE *fp)
 	    "first)\n"
 	    "  migrate                    apply database migrations and exit\n"
 	    "  worker                     run background jobs only (no HTTP)\n"
+	    "  provision                  create or find the TaskRouter workspace,\n"
+	    "                             activities, queue, workflow and workers\n"
 	    "  tenant add <AccountSid> [--name NAME]\n"
 	    "                             add or update a Twilio (sub)account;\n"
 	    "                             its auth token is read from stdin\n"
 	    "  create-user --email E --name N [--identity I] [--role R]\n"
 	    "                             add an agent, supervisor or admin\n"
 	    "  user list                  list the users of the account\n"
+	    "  user status <IDENTITY> available|busy|wrapup|offline\n"
+	    "                             set an agent's status in ramal\n"
 	    "  number add <+E164> [--label L] [--owner IDENTITY] ...\n"
 	    "  number assign <+E164> <IDENTITY|none>\n"
 	    "  number list                the account's numbers (DIDs)\n"
@@ -419,6 +424,15 @@ main(int argc, char **argv)
 		return cmd_migrate();
 	if (strcmp(cmd, "worker") == 0)
 		return cmd_worker();
+	if (strcmp(cmd, "provision") == 0) {
+		struct config cfg;
+		int status;
+
+		load_config(&cfg, need_db);
+		status = provision_run(&cfg);
+		config_cleanup(&cfg);
+		return status;
+	}
 	if (strcmp(cmd, "simulate") == 0) {
 		struct config cfg;
 		int status;

@@ -5,6 +5,7 @@
 #include "ops.h"
 #include "routes.h"
 #include "status.h"
+#include "taskrouter.h"
 #include "voice.h"
 
 static const struct http_route routes[] = {
@@ -14,6 +15,21 @@ static const struct http_route routes[] = {
 	{ "POST", "/twilio/voice/fallback", voice_fallback, HTTP_AUTH_TWILIO,
 	    0 },
 	{ "POST", "/twilio/status", status_callback, HTTP_AUTH_TWILIO, 0 },
+	{ "POST", "/twilio/taskrouter/assignment", taskrouter_assignment,
+	    HTTP_AUTH_TWILIO, 0 },
+	{ "POST", "/twilio/taskrouter/events", taskrouter_events,
+	    HTTP_AUTH_TWILIO, 0 },
+	{ "POST", "/twilio/voice/inbound", voice_inbound, HTTP_AUTH_TWILIO, 0 },
+	{ "POST", "/twilio/voice/whisper", voice_whisper, HTTP_AUTH_TWILIO, 0 },
+	{ "POST", "/twilio/voice/overflow", voice_overflow, HTTP_AUTH_TWILIO,
+	    0 },
+	{ "POST", "/twilio/voice/queue-wait", voice_queue_wait,
+	    HTTP_AUTH_TWILIO, 0 },
+	{ "POST", "/twilio/voice/queue-exit", voice_queue_exit,
+	    HTTP_AUTH_TWILIO, 0 },
+	{ "POST", "/twilio/voice/voicemail", voice_voicemail, HTTP_AUTH_TWILIO,
+	    0 },
+	{ "POST", "/twilio/recording", voice_recording, HTTP_AUTH_TWILIO, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

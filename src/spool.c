@@ -259,8 +259,8 @@ move_aside(const char *name)
 	snprintf(to, sizeof(to), "%s/failed/%s", spool_dir, name);
 	if (rename(from, to) != 0)
 		unlink(from);
-	log_kv(LOG_ERROR, "spooled event cannot be stored; moved aside",
-	    "file", to, NULL);
+	log_kv(LOG_ERROR, "spooled event cannot be stored; moved aside", "file",
+	    to, NULL);
 }
 
 int

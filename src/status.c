@@ -15,6 +15,8 @@
 #include "status.h"
 #include "store.h"
 #include "util.h"
+#include "taskrouter.h"
+#include "voice.h"
 
 #define STATUS_ROUTE "/twilio/status"
 #define MAX_SPOOLED_PAIRS 512
@@ -22,8 +24,8 @@
 int
 status_rank(const char *s)
 {
-	static const char *const finals[] = {"completed", "busy", "failed",
-	    "no-answer", "canceled"};
+	static const char *const finals[] = { "completed", "busy", "failed",
+		"no-answer", "canceled" };
 
 	if (s == NULL)
 		return -1;
@@ -58,7 +60,11 @@ parse_twilio_time(const char *s, char *out, size_t outlen)
 	end = strptime(s, "%a, %d %b %Y %H:%M:%S %z", &tm);
 	if (end == NULL || *end != '\0')
 		return -1;
-	t = timegm(&tm) - tm.tm_gmtoff;
+	{
+		long off = tm.tm_gmtoff; /* timegm() resets it */
+
+		t = timegm(&tm) - off;
+	}
 	if (gmtime_r(&t, &tm) == NULL)
 		return -1;
 	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -133,8 +139,8 @@ status_apply(const struct form *f, const char *received_at, int replayed)
 	if (seq != NULL && strspn(seq, "0123456789") == strlen(seq) &&
 	    *seq != '\0' && strlen(seq) < 9)
 		st.sequence = atol(seq);
-	st.event_time = parse_twilio_time(form_get(f, "Timestamp"), when,
-			    sizeof(when)) == 0
+	st.event_time =
+	    parse_twilio_time(form_get(f, "Timestamp"), when, sizeof(when)) == 0
 	    ? when
 	    : received_at;
 	st.duration_s = form_get(f, "CallDuration");
@@ -189,6 +195,10 @@ status_replay(const char *route, const char *received_at, const char *body,
 	struct form f;
 	int rc;
 
+	if (voice_replay_handles(route))
+		return voice_replay(route, received_at, body, len);
+	if (strcmp(route, TASKROUTER_EVENTS_PATH) == 0)
+		return taskrouter_replay(route, received_at, body, len);
 	if (strcmp(route, STATUS_ROUTE) != 0) {
 		log_kv(LOG_ERROR, "spooled event for an unknown route", "route",
 		    route, NULL);
@@ -225,8 +235,8 @@ status_callback(struct http_req *r)
 		if (spool_put(STATUS_ROUTE, received_at, body, len) != 0)
 			return http_reply_error(r, 503,
 			    "temporarily unavailable");
-		log_kv(LOG_WARN, "status callback spooled: database unavailable",
-		    NULL);
+		log_kv(LOG_WARN,
+		    "status callback spooled: database unavailable", NULL);
 		break;
 	}
 	return http_reply(r, 200, "text/xml; charset=utf-8",

@@ -39,6 +39,13 @@ static const struct db_stmt statements[] = {
 	    " FROM users u JOIN tenants t ON t.id = u.tenant_id"
 	    " WHERE t.account_sid = $1 ORDER BY u.identity",
 	    1 },
+	{ "user_set_status",
+	    "UPDATE users u SET status = $3,"
+	    " status_since = CASE WHEN u.status = $3 THEN u.status_since"
+	    "  ELSE now() END, updated_at = now()"
+	    " FROM tenants t WHERE t.account_sid = $1 AND u.tenant_id = t.id"
+	    " AND u.identity = $2 RETURNING u.id",
+	    3 },
 	{ "number_put",
 	    "INSERT INTO phone_numbers AS p (tenant_id, e164, sid, label,"
 	    " ring_timeout_s, disclaimer_text, disclaimer_language,"

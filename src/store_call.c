@@ -1,9 +1,416 @@
 /*
  * Store helpers of the voice call flows (numbers, agents, calls,
- * recordings, voicemails).  See include/store.h.
+ * recordings, voicemails).  See include/store_call.h.
+ *
+ * Every write to calls is an upsert on call_sid, so the rows the TwiML
+ * webhooks write and those of /twilio/status (call_status_upsert in
+ * store.c) complete each other in whatever order they arrive.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
 #include "store.h"
+#include "store_call.h"
+#include "util.h"
 
 const struct db_stmt store_call_statements[] = {
+	{ "voice_number",
+	    "SELECT p.id, p.label, p.ring_timeout_s, p.disclaimer_text,"
+	    " p.disclaimer_language, p.disclaimer_voice,"
+	    " p.disclaimer_audio_url, p.voicemail_enabled, u.identity,"
+	    " coalesce(u.status = 'available' AND NOT u.disabled, false)"
+	    " FROM phone_numbers p JOIN tenants t ON t.id = p.tenant_id"
+	    " LEFT JOIN users u ON u.id = p.owner_user_id"
+	    "  AND u.tenant_id = p.tenant_id"
+	    " WHERE t.account_sid = $1 AND p.e164 = $2",
+	    2 },
+	/*
+	 * The status moves as in call_status_upsert: only to a greater
+	 * (rank, sequence, status) triple; this webhook carries no
+	 * SequenceNumber, so its -1 loses every tie with a callback.
+	 */
+	{ "voice_call_inbound",
+	    "INSERT INTO calls AS c (tenant_id, call_sid, direction,"
+	    " from_number, to_number, phone_number_id, routing,"
+	    " disclaimer_played, status, status_rank, started_at)"
+	    " SELECT t.id, $2, 'inbound', $3, $4,"
+	    " (SELECT p.id FROM phone_numbers p"
+	    "  WHERE p.tenant_id = t.id AND p.e164 = $4),"
+	    " $5, $6::boolean, $7, $8::smallint, $9::timestamptz"
+	    " FROM tenants t WHERE t.account_sid = $1"
+	    " ON CONFLICT (call_sid) DO UPDATE SET"
+	    " status = CASE WHEN (excluded.status_rank, excluded.last_sequence,"
+	    "  excluded.status) > (c.status_rank, c.last_sequence, c.status)"
+	    "  THEN excluded.status ELSE c.status END,"
+	    " status_rank = GREATEST(c.status_rank, excluded.status_rank),"
+	    " direction = coalesce(c.direction, excluded.direction),"
+	    " from_number = coalesce(c.from_number, excluded.from_number),"
+	    " to_number = coalesce(c.to_number, excluded.to_number),"
+	    " phone_number_id = coalesce(c.phone_number_id,"
+	    "  excluded.phone_number_id),"
+	    " routing = coalesce(c.routing, excluded.routing),"
+	    " disclaimer_played = c.disclaimer_played"
+	    "  OR excluded.disclaimer_played,"
+	    " started_at = LEAST(c.started_at, excluded.started_at),"
+	    " updated_at = now()"
+	    " RETURNING c.id",
+	    9 },
+	{ "voice_call_dial",
+	    "INSERT INTO calls AS c (tenant_id, call_sid, direction,"
+	    " from_number, to_number, dial_status, routing)"
+	    " SELECT t.id, $2, 'inbound', $3, $4, $5, $6"
+	    " FROM tenants t WHERE t.account_sid = $1"
+	    " ON CONFLICT (call_sid) DO UPDATE SET"
+	    " from_number = coalesce(c.from_number, excluded.from_number),"
+	    " to_number = coalesce(c.to_number, excluded.to_number),"
+	    " dial_status = coalesce(excluded.dial_status, c.dial_status),"
+	    " routing = coalesce(excluded.routing, c.routing),"
+	    " updated_at = now()"
+	    " RETURNING c.id",
+	    6 },
+	{ "voice_call_queue_exit",
+	    "INSERT INTO calls AS c (tenant_id, call_sid, direction,"
+	    " queue_result, queue_time_s, queue_sid, abandoned)"
+	    " SELECT t.id, $2, 'inbound', $3, $4::integer, $5, $6::boolean"
+	    " FROM tenants t WHERE t.account_sid = $1"
+	    " ON CONFLICT (call_sid) DO UPDATE SET"
+	    " queue_result = coalesce(excluded.queue_result, c.queue_result),"
+	    " queue_time_s = coalesce(excluded.queue_time_s, c.queue_time_s),"
+	    " queue_sid = coalesce(excluded.queue_sid, c.queue_sid),"
+	    " abandoned = c.abandoned OR excluded.abandoned,"
+	    " updated_at = now()"
+	    " RETURNING c.id",
+	    6 },
+	{ "voice_call_agent",
+	    "INSERT INTO calls AS c (tenant_id, call_sid, direction,"
+	    " agent_user_id, reservation_sid, phone_number_id, task_sid)"
+	    " SELECT t.id, $2, 'inbound',"
+	    " (SELECT u.id FROM users u"
+	    "  WHERE u.tenant_id = t.id AND u.identity = $3),"
+	    " $4,"
+	    " (SELECT p.id FROM phone_numbers p"
+	    "  WHERE p.tenant_id = t.id AND p.id = $5::bigint),"
+	    " $6"
+	    " FROM tenants t WHERE t.account_sid = $1"
+	    " ON CONFLICT (call_sid) DO UPDATE SET"
+	    " agent_user_id = coalesce(excluded.agent_user_id,"
+	    "  c.agent_user_id),"
+	    " reservation_sid = coalesce(excluded.reservation_sid,"
+	    "  c.reservation_sid),"
+	    " task_sid = coalesce(excluded.task_sid, c.task_sid),"
+	    " phone_number_id = coalesce(c.phone_number_id,"
+	    "  excluded.phone_number_id),"
+	    " updated_at = now()"
+	    " RETURNING c.from_number,"
+	    " (SELECT p.label FROM phone_numbers p"
+	    "  WHERE p.id = c.phone_number_id)",
+	    6 },
+	{ "voice_call_by_reservation",
+	    "SELECT c.call_sid FROM calls c JOIN tenants t"
+	    " ON t.id = c.tenant_id"
+	    " WHERE t.account_sid = $1 AND c.reservation_sid = $2"
+	    " ORDER BY c.id DESC LIMIT 1",
+	    2 },
+	{ "voice_voicemail_insert",
+	    "INSERT INTO voicemails AS v (tenant_id, call_sid, phone_number_id,"
+	    " recording_sid, recording_url, from_number, duration_s,"
+	    " created_at)"
+	    " SELECT t.id, $2,"
+	    " (SELECT p.id FROM phone_numbers p"
+	    "  WHERE p.tenant_id = t.id AND p.e164 = $3),"
+	    " $4, $5, $6, $7::integer, $8::timestamptz"
+	    " FROM tenants t WHERE t.account_sid = $1"
+	    " ON CONFLICT (recording_sid) DO UPDATE SET"
+	    " recording_url = coalesce(v.recording_url, excluded.recording_url),"
+	    " duration_s = coalesce(v.duration_s, excluded.duration_s),"
+	    " from_number = coalesce(v.from_number, excluded.from_number),"
+	    " created_at = LEAST(v.created_at, excluded.created_at)"
+	    " RETURNING v.id",
+	    8 },
+	{ "voice_recording_link",
+	    "UPDATE recordings SET voicemail_id = $2::bigint, updated_at = now()"
+	    " WHERE recording_sid = $1 AND voicemail_id IS NULL",
+	    2 },
+	/*
+	 * The furthest status wins; its values replace the others', and
+	 * values it lacks are taken from whatever is known.
+	 */
+	{ "voice_recording_upsert",
+	    "INSERT INTO recordings AS r (tenant_id, recording_sid, call_sid,"
+	    " url, status, status_rank, channels, duration_s, source, track,"
+	    " started_at, error_code, voicemail_id)"
+	    " SELECT t.id, $2, $3, $4, $5, $6::smallint, $7::smallint,"
+	    " $8::integer, $9, $10, $11::timestamptz, $12,"
+	    " (SELECT v.id FROM voicemails v WHERE v.recording_sid = $2)"
+	    " FROM tenants t WHERE t.account_sid = $1"
+	    " ON CONFLICT (recording_sid) DO UPDATE SET"
+	    " status = CASE WHEN excluded.status_rank > r.status_rank"
+	    "  THEN excluded.status ELSE r.status END,"
+	    " status_rank = GREATEST(r.status_rank, excluded.status_rank),"
+	    " call_sid = coalesce(r.call_sid, excluded.call_sid),"
+	    " url = CASE WHEN excluded.status_rank >= r.status_rank"
+	    "  THEN coalesce(excluded.url, r.url)"
+	    "  ELSE coalesce(r.url, excluded.url) END,"
+	    " channels = CASE WHEN excluded.status_rank >= r.status_rank"
+	    "  THEN coalesce(excluded.channels, r.channels)"
+	    "  ELSE coalesce(r.channels, excluded.channels) END,"
+	    " duration_s = CASE WHEN excluded.status_rank >= r.status_rank"
+	    "  THEN coalesce(excluded.duration_s, r.duration_s)"
+	    "  ELSE coalesce(r.duration_s, excluded.duration_s) END,"
+	    " source = coalesce(r.source, excluded.source),"
+	    " track = coalesce(r.track, excluded.track),"
+	    " started_at = coalesce(r.started_at, excluded.started_at),"
+	    " error_code = coalesce(excluded.error_code, r.error_code),"
+	    " voicemail_id = coalesce(r.voicemail_id, excluded.voicemail_id),"
+	    " updated_at = now()"
+	    " RETURNING r.id",
+	    12 },
+	/* Row-locked: of two concurrent "completed" callbacks, one wins. */
+	{ "voice_recording_archive_claim",
+	    "UPDATE recordings SET archive_state = 'queued', updated_at = now()"
+	    " WHERE recording_sid = $1 AND status = 'completed'"
+	    " AND archive_state IS NULL RETURNING id",
+	    1 },
 	{ NULL, NULL, 0 },
 };
+
+/* Run a named statement whose result only matters by its db_result. */
+static enum db_result
+exec_status(struct db_conn *c, const char *stmt, int n,
+    const char *const *params)
+{
+	enum db_result res;
+
+	PQclear(db_exec(c, stmt, n, params, &res));
+	return res;
+}
+
+/* A copy of a result field, NULL for SQL NULL. */
+static char *
+field_dup(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return NULL;
+	return xstrdup(PQgetvalue(r, row, col));
+}
+
+void
+store_number_cleanup(struct store_number *n)
+{
+	if (n == NULL)
+		return;
+	free(n->label);
+	free(n->disclaimer_text);
+	free(n->disclaimer_language);
+	free(n->disclaimer_voice);
+	free(n->disclaimer_audio_url);
+	free(n->owner_identity);
+	memset(n, 0, sizeof(*n));
+}
+
+enum db_result
+store_call_number(struct db_conn *c, const char *account_sid, const char *e164,
+    struct store_number *out)
+{
+	const char *params[2] = { account_sid, e164 };
+	enum db_result res;
+	PGresult *r;
+
+	memset(out, 0, sizeof(*out));
+	r = db_exec(c, "voice_number", 2, params, &res);
+	if (res != DB_OK)
+		goto out;
+	out->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	out->label = xstrdup(PQgetvalue(r, 0, 1));
+	out->ring_timeout_s = atoi(PQgetvalue(r, 0, 2));
+	out->disclaimer_text = field_dup(r, 0, 3);
+	out->disclaimer_language = xstrdup(PQgetvalue(r, 0, 4));
+	out->disclaimer_voice = xstrdup(PQgetvalue(r, 0, 5));
+	out->disclaimer_audio_url = field_dup(r, 0, 6);
+	out->voicemail_enabled = strcmp(PQgetvalue(r, 0, 7), "t") == 0;
+	out->owner_identity = field_dup(r, 0, 8);
+	out->owner_available = strcmp(PQgetvalue(r, 0, 9), "t") == 0;
+out:
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_call_inbound(struct db_conn *c, const struct store_call_inbound *in)
+{
+	char rank[16];
+	const char *params[9];
+	int ok = in->status != NULL && in->rank >= 0;
+
+	snprintf(rank, sizeof(rank), "%d", ok ? in->rank : 2);
+	params[0] = in->account_sid;
+	params[1] = in->call_sid;
+	params[2] = in->from;
+	params[3] = in->to;
+	params[4] = in->routing;
+	params[5] = in->disclaimer_played ? "true" : "false";
+	params[6] = ok ? in->status : "ringing";
+	params[7] = rank;
+	params[8] = in->received_at;
+	return exec_status(c, "voice_call_inbound", 9, params);
+}
+
+enum db_result
+store_call_dial(struct db_conn *c, const char *account_sid,
+    const char *call_sid, const char *from, const char *to,
+    const char *dial_status, const char *routing)
+{
+	const char *params[6] = { account_sid, call_sid, from, to, dial_status,
+		routing };
+
+	return exec_status(c, "voice_call_dial", 6, params);
+}
+
+enum db_result
+store_call_queue_exit(struct db_conn *c, const char *account_sid,
+    const char *call_sid, const char *result, const char *queue_time_s,
+    const char *queue_sid, int abandoned)
+{
+	const char *params[6] = { account_sid, call_sid, result, queue_time_s,
+		queue_sid, abandoned ? "true" : "false" };
+
+	return exec_status(c, "voice_call_queue_exit", 6, params);
+}
+
+enum db_result
+store_call_agent(struct db_conn *c, const char *account_sid,
+    const char *call_sid, const char *identity, const char *reservation_sid,
+    const char *task_sid, const char *number_id, char **from, char **label)
+{
+	const char *params[6] = { account_sid, call_sid, identity,
+		reservation_sid, number_id, task_sid };
+	enum db_result res;
+	PGresult *r;
+
+	*from = NULL;
+	*label = NULL;
+	r = db_exec(c, "voice_call_agent", 6, params, &res);
+	if (res == DB_OK) {
+		*from = field_dup(r, 0, 0);
+		*label = field_dup(r, 0, 1);
+	}
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_call_by_reservation(struct db_conn *c, const char *account_sid,
+    const char *reservation_sid, char *out, size_t outlen)
+{
+	const char *params[2] = { account_sid, reservation_sid };
+	enum db_result res;
+	PGresult *r;
+
+	out[0] = '\0';
+	r = db_exec(c, "voice_call_by_reservation", 2, params, &res);
+	if (res == DB_OK &&
+	    snprintf(out, outlen, "%s", PQgetvalue(r, 0, 0)) >= (int)outlen) {
+		out[0] = '\0';
+		res = DB_INVALID;
+	}
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_call_voicemail(struct db_conn *c, const struct store_voicemail *v)
+{
+	const char *params[8] = { v->account_sid, v->call_sid, v->to,
+		v->recording_sid, v->recording_url, v->from, v->duration_s,
+		v->received_at };
+	const char *link[2];
+	enum db_result res;
+	PGresult *r;
+	char *id = NULL;
+
+	r = db_exec(c, "voice_voicemail_insert", 8, params, &res);
+	if (res == DB_OK)
+		id = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (res != DB_OK)
+		goto out;
+	link[0] = v->recording_sid;
+	link[1] = id;
+	res = exec_status(c, "voice_recording_link", 2, link);
+	if (res == DB_NOTFOUND)
+		res = DB_OK; /* the recording callback has not come yet */
+out:
+	free(id);
+	return res;
+}
+
+int
+store_recording_rank(const char *status)
+{
+	if (status == NULL)
+		return -1;
+	if (strcmp(status, "in-progress") == 0)
+		return 0;
+	if (strcmp(status, "completed") == 0 || strcmp(status, "absent") == 0 ||
+	    strcmp(status, "failed") == 0)
+		return 1;
+	return -1;
+}
+
+enum db_result
+store_call_recording(struct db_conn *c, const struct store_recording *rec,
+    int *archive)
+{
+	char rank[16];
+	const char *params[12];
+	enum db_result res;
+
+	*archive = 0;
+	snprintf(rank, sizeof(rank), "%d", rec->rank);
+	params[0] = rec->account_sid;
+	params[1] = rec->recording_sid;
+	params[2] = rec->call_sid;
+	params[3] = rec->url;
+	params[4] = rec->status;
+	params[5] = rank;
+	params[6] = rec->channels;
+	params[7] = rec->duration_s;
+	params[8] = rec->source;
+	params[9] = rec->track;
+	params[10] = rec->started_at;
+	params[11] = rec->error_code;
+	res = exec_status(c, "voice_recording_upsert", 12, params);
+	if (res != DB_OK)
+		return res;
+	res = exec_status(c, "voice_recording_archive_claim", 1, params + 1);
+	if (res == DB_OK)
+		*archive = 1;
+	return res == DB_NOTFOUND ? DB_OK : res;
+}
+
+enum db_result
+store_call_archive_state_pg(PGconn *pg, const char *recording_sid,
+    const char *state)
+{
+	const char *params[2] = { recording_sid, state };
+	enum db_result res;
+	PGresult *r;
+
+	/* A job's connection has none of the pool's prepared statements. */
+	r = PQexecParams(pg,
+	    "UPDATE recordings SET archive_state = $2, updated_at = now()"
+	    " WHERE recording_sid = $1"
+	    " AND (archive_state IS NULL OR archive_state IN ('queued', $2))"
+	    " RETURNING id",
+	    2, NULL, params, NULL, NULL, 0);
+	res = db_classify(r);
+	if (res != DB_OK && res != DB_NOTFOUND)
+		log_kv(LOG_ERROR, "query failed", "stmt", "archive_state",
+		    "detail",
+		    r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL,
+		    NULL);
+	PQclear(r);
+	return res;
+}

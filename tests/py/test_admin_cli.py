@@ -41,6 +41,13 @@ def test_agents_and_dedicated_numbers(env, pg):
     assert users["bruno_1"]["role"] == "supervisor"
     assert users["bruno_1"]["status"] == "offline"
     assert users["bruno_1"]["disabled"] == "no"
+    r = cli(env, "user", "status", "Ana.Souza", "available")
+    assert r.returncode == 0 and "available" in r.stdout, r.stderr
+    assert {u["identity"]: u["status"] for u in rows(env, "user", "list")}["Ana.Souza"] == "available"
+    r = cli(env, "user", "status", "Ana.Souza", "napping")
+    assert r.returncode == 2 and "available, busy" in r.stderr
+    r = cli(env, "user", "status", "ghost", "busy")
+    assert r.returncode == 1 and "no such user" in r.stderr
 
     r = cli(env, "number", "add", "+55 (11) 3000-1234", "--label", "Vendas SP",
             "--owner", "Ana.Souza", "--ring-timeout", "25",

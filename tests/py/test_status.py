@@ -242,3 +242,12 @@ def test_spool_survives_a_restart(private_pg, fake_twilio_server, webhook):
             conn.close()
     finally:
         factory.close()
+
+
+def test_timestamps_with_an_offset(status_srv, webhook):
+    srv, conn = status_srv
+    sid = "CA" + secrets.token_hex(16)
+    p = dict(leg_events(srv.account_sid, sid)[0])
+    p["Timestamp"] = "Mon, 23 Nov 2026 18:00:00 -0300"
+    post_all(webhook, srv, [sorted(p.items())])
+    assert call_row(conn, sid)[7].isoformat() == "2026-11-23T21:00:00+00:00"

@@ -1,0 +1,163 @@
+#ifndef RAMAL_STORE_CALL_H
+#define RAMAL_STORE_CALL_H
+
+#include <libpq-fe.h>
+
+#include "db.h"
+
+/*
+ * Typed store helpers of the inbound call flows: numbers, the calls row
+ * as the TwiML webhooks learn about it, voicemails and recordings.  Each
+ * takes a connection the caller holds (db_acquire) and runs one or two of
+ * the named statements of store_call_statements[] (store.h); none opens a
+ * transaction of its own.  Strings are borrowed from the caller unless
+ * said otherwise; NULL means SQL NULL.  Thread-safe as far as each thread
+ * uses its own connection.
+ */
+
+/* A phone number (DID) and its owner agent, as the call flows need it. */
+struct store_number {
+	long long id;
+	char *label; /* "" when none */
+	int ring_timeout_s;
+	char *disclaimer_text; /* NULL: the default text */
+	char *disclaimer_language;
+	char *disclaimer_voice;
+	char *disclaimer_audio_url; /* NULL: speak the text */
+	int voicemail_enabled;
+	char *owner_identity; /* NULL: no owner agent */
+	int owner_available; /* status 'available' and not disabled */
+};
+
+/* Free the strings of n (NULL-safe); n may be filled again afterwards. */
+void store_number_cleanup(struct store_number *n);
+
+/*
+ * The number e164 of the tenant account_sid, into *out (owned: call
+ * store_number_cleanup).  DB_NOTFOUND when the tenant has no such number;
+ * *out is then zeroed.
+ */
+enum db_result store_call_number(struct db_conn *c, const char *account_sid,
+    const char *e164, struct store_number *out);
+
+/* The caller's leg as /twilio/voice/inbound saw it. */
+struct store_call_inbound {
+	const char *account_sid;
+	const char *call_sid;
+	const char *from;
+	const char *to; /* the DID: links phone_number_id */
+	const char *routing; /* dedicated, queue, voicemail, unknown-number */
+	int disclaimer_played;
+	const char *status; /* a CallStatus; NULL: ringing */
+	int rank; /* status_rank() of status */
+	const char *received_at; /* RFC 3339 */
+};
+
+/*
+ * Create or complete the caller's calls row (ON CONFLICT on call_sid, so a
+ * status callback that came first is completed, never overwritten: the
+ * status only moves forward and a routing already set is kept).
+ * DB_NOTFOUND when the tenant is unknown.
+ */
+enum db_result store_call_inbound(struct db_conn *c,
+    const struct store_call_inbound *in);
+
+/*
+ * The outcome of the dedicated <Dial>: dial_status, and routing when not
+ * NULL (e.g. "overflow").  Creates the row when missing.  DB_NOTFOUND
+ * when the tenant is unknown.
+ */
+enum db_result store_call_dial(struct db_conn *c, const char *account_sid,
+    const char *call_sid, const char *from, const char *to,
+    const char *dial_status, const char *routing);
+
+/*
+ * The <Enqueue> action: QueueResult, QueueTime (NULL when absent),
+ * QueueSid (NULL when absent), and abandoned (1 sets the flag; it is never
+ * cleared).  Creates the row when missing.  DB_NOTFOUND when the tenant is
+ * unknown.
+ */
+enum db_result store_call_queue_exit(struct db_conn *c, const char *account_sid,
+    const char *call_sid, const char *result, const char *queue_time_s,
+    const char *queue_sid, int abandoned);
+
+/*
+ * What the agent's whisper learnt about the caller's call: the agent (by
+ * Voice SDK identity, NULL: unchanged), the TaskRouter reservation and
+ * task (NULL: unchanged) and the number id (text, NULL: unchanged; only
+ * fills an empty phone_number_id).  Creates the row when missing.  On DB_OK, *from
+ * and *label are new strings (free()) with the caller's number and the
+ * line's label, or NULL when unknown.
+ */
+enum db_result store_call_agent(struct db_conn *c, const char *account_sid,
+    const char *call_sid, const char *identity, const char *reservation_sid,
+    const char *task_sid, const char *number_id, char **from, char **label);
+
+/*
+ * The CallSid of the tenant's newest call with this reservation, into
+ * out[outlen].  DB_NOTFOUND when none.
+ */
+enum db_result store_call_by_reservation(struct db_conn *c,
+    const char *account_sid, const char *reservation_sid, char *out,
+    size_t outlen);
+
+/* A voicemail as the <Record> action reports it. */
+struct store_voicemail {
+	const char *account_sid;
+	const char *call_sid;
+	const char *to; /* the DID: links phone_number_id */
+	const char *from;
+	const char *recording_sid;
+	const char *recording_url;
+	const char *duration_s;
+	const char *received_at; /* RFC 3339: created_at */
+};
+
+/*
+ * Store a voicemail (idempotent on recording_sid) and link the recording
+ * row with the same RecordingSid when it exists.  DB_NOTFOUND when the
+ * tenant is unknown.
+ */
+enum db_result store_call_voicemail(struct db_conn *c,
+    const struct store_voicemail *v);
+
+/* One recording status callback. */
+struct store_recording {
+	const char *account_sid;
+	const char *recording_sid;
+	const char *call_sid;
+	const char *url;
+	const char *status; /* in-progress, completed, absent, failed */
+	int rank; /* store_recording_rank(status) */
+	const char *channels; /* "1" or "2" */
+	const char *duration_s;
+	const char *source;
+	const char *track;
+	const char *started_at; /* RFC 3339 */
+	const char *error_code;
+};
+
+/* in-progress 0; completed, absent, failed 1; -1 for anything else. */
+int store_recording_rank(const char *status);
+
+/*
+ * Upsert a recording row, order-safe (the status never moves back, and
+ * the values of the furthest status win), linked to its voicemail when
+ * one has the same RecordingSid.  *archive is set to 1 when this call
+ * moved a completed recording's archive_state from NULL to 'queued': the
+ * caller then queues the archive job in the same transaction.
+ * DB_NOTFOUND when the tenant is unknown.
+ */
+enum db_result store_call_recording(struct db_conn *c,
+    const struct store_recording *rec, int *archive);
+
+/*
+ * Set archive_state of recording_sid on a plain libpq connection (a job
+ * handler's j->pg), from 'queued' or NULL (or the same state again).
+ * DB_OK, DB_NOTFOUND (no such recording, or it is already further), or
+ * the failure's db_result.
+ */
+enum db_result store_call_archive_state_pg(PGconn *pg,
+    const char *recording_sid, const char *state);
+
+#endif
