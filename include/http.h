@@ -84,6 +84,9 @@ const char *http_req_body(const struct http_req *r, size_t *len);
 /* The server configuration. */
 const struct config *http_req_config(const struct http_req *r);
 
+/* 1 once a reply was queued for this request. */
+int http_req_replied(const struct http_req *r);
+
 /* ---- replies ---- */
 
 /* Add a header to the coming reply (copied; at most 8 per request). */

@@ -32,6 +32,24 @@ int spool_init(const char *dir);
 int spool_put(const char *route, const char *received_at, const char *body,
     size_t len);
 
+/*
+ * Write an event whose Twilio signature could not be checked yet (the
+ * account's key lives in the unreachable database), with the URL and
+ * signature to check it against before it is replayed.  0 / -1.
+ */
+int spool_put_unverified(const char *route, const char *received_at,
+    const char *url, const char *sig, const char *body, size_t len);
+
+/*
+ * Checks an unverified event before its replay: 1 genuine, 0 forged (the
+ * file is moved aside), -1 cannot tell yet (kept for the next round).
+ */
+typedef int (*spool_verify_fn)(const char *url, const char *sig,
+    const char *body, size_t len);
+
+/* Set the check for unverified events (before spool_start). */
+void spool_set_verifier(spool_verify_fn fn);
+
 /* Events waiting in the spool. */
 int spool_pending(void);
 

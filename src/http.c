@@ -344,6 +344,12 @@ http_req_body(const struct http_req *r, size_t *len)
 	return buf_cstr(&r->body);
 }
 
+int
+http_req_replied(const struct http_req *r)
+{
+	return r->status != 0;
+}
+
 const struct config *
 http_req_config(const struct http_req *r)
 {

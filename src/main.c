@@ -31,6 +31,7 @@
 #include "store.h"
 #include "tenant.h"
 #include "util.h"
+#include "webhook.h"
 
 extern const char ramal_version[];
 
@@ -190,6 +191,7 @@ cmd_serve(void)
 	}
 	if (tenant_init(&cfg) != 0)
 		goto out_tenant;
+	spool_set_verifier(webhook_verify_spooled);
 	if (spool_init(cfg.spool_dir) != 0 ||
 	    spool_start(status_replay, SPOOL_REPLAY_MS) != 0) {
 		log_errorx("cannot use SPOOL_DIR %s; not starting",

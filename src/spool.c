@@ -27,6 +27,9 @@
 #include "util.h"
 
 #define SPOOL_MAGIC "ramal-spool 1\n"
+#define SPOOL_MAGIC_UNVERIFIED "ramal-spool 2\n"
+/* Disk protection: past this many waiting events, new ones are refused. */
+#define SPOOL_MAX_PENDING 100000
 #define SPOOL_MAX_EVENT (128 * 1024)
 #define SPOOL_PATH_MAX 4096
 
@@ -39,6 +42,7 @@ static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t stop_cond;
 static int stopping;
 static spool_replay_fn thread_fn;
+static spool_verify_fn verifier;
 static int thread_interval_ms;
 
 static int
@@ -137,17 +141,24 @@ fsync_dir(const char *dir)
 	return rc;
 }
 
-int
-spool_put(const char *route, const char *received_at, const char *body,
-    size_t len)
+static int
+put(const char *route, const char *received_at, const char *url,
+    const char *sig, const char *body, size_t len)
 {
 	char tmp[SPOOL_PATH_MAX], path[SPOOL_PATH_MAX], rnd[17];
 	uint8_t r[8];
 	int fd = -1, result = -1;
+	const char *magic = url ? SPOOL_MAGIC_UNVERIFIED : SPOOL_MAGIC;
 
 	if (spool_dir == NULL || strchr(route, '\n') ||
-	    strchr(received_at, '\n') || len > SPOOL_MAX_EVENT)
+	    strchr(received_at, '\n') || len > SPOOL_MAX_EVENT ||
+	    (url && (strchr(url, '\n') || strchr(sig, '\n'))))
 		return -1;
+	if (atomic_load(&pending) >= SPOOL_MAX_PENDING) {
+		log_kv(LOG_ERROR, "spool full: event refused", "route", route,
+		    NULL);
+		return -1;
+	}
 	if (util_random(r, sizeof(r)) != 0)
 		return -1;
 	util_hex_encode(rnd, r, sizeof(r));
@@ -163,12 +174,19 @@ spool_put(const char *route, const char *received_at, const char *body,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto out;
-	if (write_all(fd, SPOOL_MAGIC, strlen(SPOOL_MAGIC)) != 0 ||
+	if (write_all(fd, magic, strlen(magic)) != 0 ||
 	    write_all(fd, route, strlen(route)) != 0 ||
 	    write_all(fd, "\n", 1) != 0 ||
 	    write_all(fd, received_at, strlen(received_at)) != 0 ||
-	    write_all(fd, "\n", 1) != 0 || write_all(fd, body, len) != 0 ||
-	    fsync(fd) != 0)
+	    write_all(fd, "\n", 1) != 0)
+		goto out;
+	if (url != NULL &&
+	    (write_all(fd, url, strlen(url)) != 0 ||
+		write_all(fd, "\n", 1) != 0 ||
+		write_all(fd, sig, strlen(sig)) != 0 ||
+		write_all(fd, "\n", 1) != 0))
+		goto out;
+	if (write_all(fd, body, len) != 0 || fsync(fd) != 0)
 		goto out;
 	if (close(fd) != 0) {
 		fd = -1;
@@ -188,6 +206,22 @@ out:
 		unlink(tmp);
 	}
 	return result;
+}
+
+int
+spool_put(const char *route, const char *received_at, const char *body,
+    size_t len)
+{
+	return put(route, received_at, NULL, NULL, body, len);
+}
+
+int
+spool_put_unverified(const char *route, const char *received_at,
+    const char *url, const char *sig, const char *body, size_t len)
+{
+	if (url == NULL || sig == NULL)
+		return -1;
+	return put(route, received_at, url, sig, body, len);
 }
 
 int
@@ -224,29 +258,54 @@ read_event(const char *path, struct buf *b)
 	return rc;
 }
 
+struct event {
+	const char *route, *received_at;
+	const char *url, *sig; /* NULL unless spooled unverified */
+	const char *body;
+	size_t len;
+};
+
+/* Cut the next line out of b at *p.  NULL when there is none. */
+static const char *
+next_line(struct buf *b, char **p)
+{
+	char *nl = memchr(*p, '\n', b->len - (size_t)(*p - b->ptr));
+	const char *line = *p;
+
+	if (nl == NULL)
+		return NULL;
+	*nl = '\0';
+	*p = nl + 1;
+	return line;
+}
+
 /* Split an event; pointers into b.  0 / -1 when malformed. */
 static int
-parse_event(struct buf *b, const char **route, const char **received_at,
-    const char **body, size_t *len)
+parse_event(struct buf *b, struct event *ev)
 {
-	char *p = b->ptr, *nl;
+	char *p = b->ptr;
+	int unverified;
 
-	if (b->len < strlen(SPOOL_MAGIC) ||
-	    memcmp(p, SPOOL_MAGIC, strlen(SPOOL_MAGIC)) != 0)
+	memset(ev, 0, sizeof(*ev));
+	if (b->len >= strlen(SPOOL_MAGIC) &&
+	    memcmp(p, SPOOL_MAGIC, strlen(SPOOL_MAGIC)) == 0)
+		unverified = 0;
+	else if (b->len >= strlen(SPOOL_MAGIC_UNVERIFIED) &&
+	    memcmp(p, SPOOL_MAGIC_UNVERIFIED, strlen(SPOOL_MAGIC_UNVERIFIED)) ==
+		0)
+		unverified = 1;
+	else
 		return -1;
-	p += strlen(SPOOL_MAGIC);
-	if ((nl = memchr(p, '\n', b->len - (size_t)(p - b->ptr))) == NULL)
+	p += strlen(SPOOL_MAGIC); /* both magics have the same length */
+	if ((ev->route = next_line(b, &p)) == NULL ||
+	    (ev->received_at = next_line(b, &p)) == NULL)
 		return -1;
-	*nl = '\0';
-	*route = p;
-	p = nl + 1;
-	if ((nl = memchr(p, '\n', b->len - (size_t)(p - b->ptr))) == NULL)
+	if (unverified &&
+	    ((ev->url = next_line(b, &p)) == NULL ||
+		(ev->sig = next_line(b, &p)) == NULL))
 		return -1;
-	*nl = '\0';
-	*received_at = p;
-	p = nl + 1;
-	*body = p;
-	*len = b->len - (size_t)(p - b->ptr);
+	ev->body = p;
+	ev->len = b->len - (size_t)(p - b->ptr);
 	return 0;
 }
 
@@ -288,21 +347,32 @@ spool_replay(spool_replay_fn fn)
 
 	for (size_t i = 0; i < n; i++) {
 		char path[SPOOL_PATH_MAX];
-		const char *route, *received_at, *body;
+		struct event ev;
 		struct buf b;
-		size_t len;
-		int rc;
+		int rc = 0;
 
 		snprintf(path, sizeof(path), "%s/%s", spool_dir, names[i]);
-		buf_init(&b, SPOOL_MAX_EVENT + 1024);
-		if (read_event(path, &b) != 0 ||
-		    parse_event(&b, &route, &received_at, &body, &len) != 0) {
+		buf_init(&b, SPOOL_MAX_EVENT + 16 * 1024);
+		if (read_event(path, &b) != 0 || parse_event(&b, &ev) != 0) {
 			buf_cleanup(&b);
 			move_aside(names[i]);
 			atomic_fetch_sub(&pending, 1);
 			continue;
 		}
-		rc = fn(route, received_at, body, len);
+		/* Spooled before its signature could be checked: check now. */
+		if (ev.url != NULL) {
+			rc = verifier == NULL
+			    ? -1
+			    : verifier(ev.url, ev.sig, ev.body, ev.len);
+			rc = rc == 1 ? 0 : rc == 0 ? -1 : 1;
+			if (rc < 0)
+				log_kv(LOG_WARN,
+				    "spooled callback failed its signature "
+				    "check",
+				    "route", ev.route, NULL);
+		}
+		if (rc == 0)
+			rc = fn(ev.route, ev.received_at, ev.body, ev.len);
 		buf_cleanup(&b);
 		if (rc > 0)
 			break; /* still down: keep the rest for later */
@@ -355,6 +425,12 @@ replay_main(void *arg)
 	if (atomic_load(&pending) > 0)
 		spool_replay(thread_fn);
 	return NULL;
+}
+
+void
+spool_set_verifier(spool_verify_fn fn)
+{
+	verifier = fn;
 }
 
 int

@@ -10,6 +10,8 @@
 #include "tenant.h"
 #include "twsig.h"
 #include "util.h"
+#include "spool.h"
+#include "voice.h"
 #include "webhook.h"
 
 static int
@@ -18,6 +20,99 @@ reject(struct http_req *r, const char *why, const char *account)
 	log_kv(LOG_WARN, "twilio signature rejected", "path", http_req_path(r),
 	    "account", account, "reason", why, NULL);
 	return http_reply_error(r, 403, "forbidden"), -1;
+}
+
+/* Callbacks whose data must not be lost and whose answer Twilio ignores. */
+static int
+is_callback_route(const char *path)
+{
+	return strcmp(path, "/twilio/status") == 0 ||
+	    strcmp(path, "/twilio/recording") == 0 ||
+	    strcmp(path, "/twilio/taskrouter/events") == 0;
+}
+
+/*
+ * The account's key is in the unreachable database.  A callback is kept
+ * on disk with its signature, checked when the database is back; a voice
+ * webhook gets the fallback TwiML, which reveals nothing and keeps the
+ * caller; anything else is refused for now (503).  Always -1 (answered).
+ */
+static int
+unverifiable(struct http_req *r, const char *account, const char *sig,
+    int is_body)
+{
+	const struct config *cfg = http_req_config(r);
+	const char *path = http_req_path(r), *body;
+	char received_at[32];
+	struct buf url;
+	size_t len;
+	int rc;
+
+	if (!is_body && is_callback_route(path)) {
+		util_rfc3339_now(received_at, sizeof(received_at));
+		buf_init(&url, 16 * 1024);
+		buf_addstr(&url, cfg->base_url);
+		buf_addstr(&url, http_req_uri(r));
+		body = http_req_body(r, &len);
+		rc = spool_put_unverified(path, received_at, buf_cstr(&url),
+		    sig, body, len);
+		buf_cleanup(&url);
+		if (rc == 0) {
+			log_kv(LOG_WARN,
+			    "callback spooled unverified: database unreachable",
+			    "account", account, "path", path, NULL);
+			http_reply(r, 200, "text/xml; charset=utf-8",
+			    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+			    "<Response/>",
+			    49);
+			return -1;
+		}
+	}
+	if (strncmp(path, "/twilio/voice/", 14) == 0) {
+		log_kv(LOG_WARN,
+		    "voice webhook answered with the fallback, unverified: "
+		    "database unreachable",
+		    "account", account, "path", path, NULL);
+		if (voice_fallback(r) == 0 || http_req_replied(r))
+			return -1;
+	}
+	log_kv(LOG_ERROR,
+	    "cannot check a webhook signature: database "
+	    "unreachable",
+	    "account", account, NULL);
+	http_reply_error(r, 503, "temporarily unavailable");
+	return -1;
+}
+
+int
+webhook_verify_spooled(const char *url, const char *sig, const char *body,
+    size_t len)
+{
+	const struct twsig_key *key;
+	struct form f;
+	int rc = 0;
+
+	form_init(&f);
+	if (form_parse(&f, body, len, 512) != 0)
+		goto out;
+	switch (tenant_sigkey(form_get(&f, "AccountSid"), &key)) {
+	case TENANT_FOUND:
+		rc = twsig_check_form(key, url, &f, sig);
+		if (!rc &&
+		    tenant_sigkey_reload(form_get(&f, "AccountSid"), &key) ==
+			TENANT_FOUND)
+			rc = twsig_check_form(key, url, &f, sig);
+		break;
+	case TENANT_UNKNOWN:
+		rc = 0;
+		break;
+	case TENANT_UNAVAILABLE:
+		rc = -1;
+		break;
+	}
+out:
+	form_cleanup(&f);
+	return rc;
 }
 
 static int
@@ -64,10 +159,7 @@ webhook_verify(struct http_req *r)
 	case TENANT_UNKNOWN:
 		return reject(r, "unknown account", account);
 	case TENANT_UNAVAILABLE:
-		log_kv(LOG_ERROR,
-		    "cannot check a webhook signature: database unreachable",
-		    "account", account, NULL);
-		return http_reply_error(r, 503, "temporarily unavailable"), -1;
+		return unverifiable(r, account, sig, is_body);
 	}
 
 	buf_init(&url, 16 * 1024);

@@ -209,9 +209,14 @@ def test_readyz_follows_the_database(private_pg, fake_twilio_server, http, webho
         # the env account's webhook still gets TwiML that keeps the caller
         w = webhook.post(srv, voice_params(srv.account_sid))
         assert w.status_code == 200 and b"<Record" in w.content, w.text
-        # a subaccount's key cannot be read: 503 JSON (Twilio then tries the
-        # fallback URL), never a 403 that would blame the request
+        # a subaccount's key cannot be read: its caller still gets the
+        # fallback TwiML (never a 403 that would blame the request)...
         w = webhook.post(srv, voice_params(unseen), token=unseen_tok)
+        assert w.status_code == 200 and b"<Record" in w.content, w.text
+        # ...and a route that is neither a voice webhook nor a callback
+        # answers 503 JSON
+        w = webhook.post(srv, voice_params(unseen), token=unseen_tok,
+                         path="/twilio/taskrouter/assignment")
         assert w.status_code == 503, w.text
         assert w.headers["Content-Type"].split(";")[0] == "application/json"
         assert w.json()["error"] == "temporarily unavailable" and w.json()["request_id"]

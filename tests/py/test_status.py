@@ -251,3 +251,42 @@ def test_timestamps_with_an_offset(status_srv, webhook):
     p["Timestamp"] = "Mon, 23 Nov 2026 18:00:00 -0300"
     post_all(webhook, srv, [sorted(p.items())])
     assert call_row(conn, sid)[7].isoformat() == "2026-11-23T21:00:00+00:00"
+
+
+def test_subaccount_callbacks_during_an_outage_are_checked_later(private_pg, fake_twilio_server, webhook):
+    """A subaccount this server never saw: its key is in the database, which
+    is down.  Its callbacks are kept with their signatures and checked when
+    the database returns; a forged one is set aside, never stored."""
+    spool = tempfile.mkdtemp(prefix="ramal-spool-")
+    factory = RamalFactory(private_pg, fake_twilio_server)
+    try:
+        srv = factory.start(SPOOL_DIR=spool, DB_ACQUIRE_TIMEOUT_MS="500", LOG_LEVEL="info")
+        sub, tok = "AC" + secrets.token_hex(16), secrets.token_hex(16)
+        r = harness.run_cli(["tenant", "add", sub], srv.env, input=tok + "\n")
+        assert r.returncode == 0, r.stderr
+        good = "CA" + secrets.token_hex(16)
+        forged = "CA" + secrets.token_hex(16)
+        private_pg.stop()
+        for p in leg_events(sub, good):
+            r = webhook.post(srv, p, path=STATUS, token=tok)
+            assert r.status_code == 200, r.text
+        r = webhook.post(srv, leg_events(sub, forged)[3], path=STATUS, token="f" * 32)
+        assert r.status_code == 200  # cannot tell yet
+        assert len(spool_files(spool)) == 5
+        assert "callback spooled unverified" in srv.log()
+
+        private_pg.start()
+        conn = private_pg.connect(srv.dbname)
+        conn.autocommit = True
+        try:
+            assert wait_for(lambda: event_count(conn, good, replayed=True) == 4, 15), srv.log()[-2000:]
+            assert call_row(conn, good)[0] == "completed"
+            assert wait_for(lambda: spool_files(spool) == [], 5)
+            assert event_count(conn, forged) == 0
+            assert call_row(conn, forged) is None
+            assert len(os.listdir(os.path.join(spool, "failed"))) == 1
+            assert "spooled callback failed its signature check" in srv.log()
+        finally:
+            conn.close()
+    finally:
+        factory.close()
