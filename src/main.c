@@ -119,6 +119,29 @@ migrate_with_wait(const char *dsn, const sigset_t *set)
 	return n;
 }
 
+/*
+ * Migrate (waiting for the database to come up) and set up the pool.
+ * 0 ready, 1 stopped by a signal meanwhile, -1 failed (logged).
+ */
+static int
+open_database(const struct config *cfg, const sigset_t *set)
+{
+	switch (migrate_with_wait(cfg->database_url, set)) {
+	case -2:
+		return 1;
+	case -1:
+		log_errorx("database migrations failed; not starting");
+		return -1;
+	default:
+		break;
+	}
+	if (db_init(cfg->database_url, cfg->db_pool_size,
+		cfg->db_acquire_timeout_ms, cfg->db_statement_timeout_ms,
+		store_statements()) != 0)
+		return -1;
+	return 0;
+}
+
 static int
 seed_primary(const struct config *cfg)
 {
@@ -171,20 +194,15 @@ cmd_serve(void)
 	config_log(&cfg);
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	switch (migrate_with_wait(cfg.database_url, &set)) {
-	case -2:
+	switch (open_database(&cfg, &set)) {
+	case 1:
 		status = 0;
 		goto out_config;
 	case -1:
-		log_errorx("database migrations failed; not starting");
 		goto out_config;
 	default:
 		break;
 	}
-	if (db_init(cfg.database_url, cfg.db_pool_size,
-		cfg.db_acquire_timeout_ms, cfg.db_statement_timeout_ms,
-		store_statements()) != 0)
-		goto out_config;
 	if (seed_primary(&cfg) != 0) {
 		log_errorx("cannot store the primary tenant; not starting");
 		goto out_db;
@@ -249,20 +267,15 @@ cmd_worker(void)
 	signal(SIGPIPE, SIG_IGN);
 	load_config(&cfg, need_db);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	switch (migrate_with_wait(cfg.database_url, &set)) {
-	case -2:
+	switch (open_database(&cfg, &set)) {
+	case 1:
 		status = 0;
 		goto out;
 	case -1:
-		log_errorx("database migrations failed; not starting");
 		goto out;
 	default:
 		break;
 	}
-	if (db_init(cfg.database_url, cfg.db_pool_size,
-		cfg.db_acquire_timeout_ms, cfg.db_statement_timeout_ms,
-		store_statements()) != 0)
-		goto out;
 	jobs = job_runner_start(cfg.database_url,
 	    cfg.job_workers > 0 ? cfg.job_workers : 2, jobkinds_table());
 	if (jobs == NULL)

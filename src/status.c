@@ -14,6 +14,7 @@
 #include "spool.h"
 #include "status.h"
 #include "store.h"
+#include "twparam.h"
 #include "util.h"
 #include "taskrouter.h"
 #include "voice.h"
@@ -43,71 +44,6 @@ status_rank(const char *s)
 	return -1;
 }
 
-/*
- * Twilio's Timestamp ("Mon, 16 Aug 2010 03:45:01 +0000") as RFC 3339 UTC
- * into out.  0, or -1 when absent or malformed.
- */
-static int
-parse_twilio_time(const char *s, char *out, size_t outlen)
-{
-	struct tm tm;
-	const char *end;
-	time_t t;
-
-	if (s == NULL)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%a, %d %b %Y %H:%M:%S %z", &tm);
-	if (end == NULL || *end != '\0')
-		return -1;
-	{
-		long off = tm.tm_gmtoff; /* timegm() resets it */
-
-		t = timegm(&tm) - off;
-	}
-	if (gmtime_r(&t, &tm) == NULL)
-		return -1;
-	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return 0;
-}
-
-/* The parameters as a JSON object; repeated names become arrays. */
-static char *
-params_json(const struct form *f)
-{
-	json_t *o = json_object();
-	char *text;
-
-	for (size_t i = 0; i < f->n; i++) {
-		json_t *v = json_string(f->v[i].value);
-		json_t *old = json_object_get(o, f->v[i].name);
-
-		if (v == NULL)
-			continue; /* form_parse guarantees UTF-8 */
-		if (old == NULL)
-			json_object_set_new(o, f->v[i].name, v);
-		else if (json_is_array(old))
-			json_array_append_new(old, v);
-		else {
-			json_t *a = json_array();
-
-			json_array_append(a, old);
-			json_array_append_new(a, v);
-			json_object_set_new(o, f->v[i].name, a);
-		}
-	}
-	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	return text;
-}
-
-static int
-valid_sid(const char *s, const char *prefix)
-{
-	return s != NULL && strlen(s) == 34 && strncmp(s, prefix, 2) == 0 &&
-	    strspn(s + 2, "0123456789abcdefABCDEF") == 32;
-}
-
 int
 status_apply(const struct form *f, const char *received_at, int replayed)
 {
@@ -121,13 +57,14 @@ status_apply(const struct form *f, const char *received_at, int replayed)
 	memset(&st, 0, sizeof(st));
 	st.account_sid = form_get(f, "AccountSid");
 	st.call_sid = form_get(f, "CallSid");
-	if (!valid_sid(st.call_sid, "CA")) {
+	if (!twparam_sid(st.call_sid, "CA")) {
 		log_kv(LOG_WARN, "status callback without a valid CallSid",
 		    NULL);
 		return -1;
 	}
 	st.parent_call_sid = form_get(f, "ParentCallSid");
-	if (st.parent_call_sid != NULL && !valid_sid(st.parent_call_sid, "CA"))
+	if (st.parent_call_sid != NULL &&
+	    !twparam_sid(st.parent_call_sid, "CA"))
 		st.parent_call_sid = NULL;
 	st.direction = form_get(f, "Direction");
 	st.from = form_get(f, "From");
@@ -140,7 +77,7 @@ status_apply(const struct form *f, const char *received_at, int replayed)
 	    *seq != '\0' && strlen(seq) < 9)
 		st.sequence = atol(seq);
 	st.event_time =
-	    parse_twilio_time(form_get(f, "Timestamp"), when, sizeof(when)) == 0
+	    twparam_rfc2822(form_get(f, "Timestamp"), when, sizeof(when)) == 0
 	    ? when
 	    : received_at;
 	st.duration_s = form_get(f, "CallDuration");
@@ -155,7 +92,7 @@ status_apply(const struct form *f, const char *received_at, int replayed)
 		st.sip_response_code = NULL;
 	st.answered_by = form_get(f, "AnsweredBy");
 
-	json = params_json(f);
+	json = twparam_json(f);
 	if (json == NULL)
 		return -1;
 	if ((c = db_acquire()) == NULL)

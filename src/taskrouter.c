@@ -17,6 +17,7 @@
 #include "spool.h"
 #include "store_tr.h"
 #include "taskrouter.h"
+#include "twparam.h"
 #include "util.h"
 
 #define WHISPER_PATH "/twilio/voice/whisper"
@@ -24,25 +25,6 @@
 #define MAX_SPOOLED_PAIRS 512
 #define TIME_MIN_S 946684800LL /* 2000-01-01 */
 #define TIME_MAX_S 4102444800LL /* 2100-01-01 */
-
-static int
-valid_sid(const char *s, const char *prefix)
-{
-	return s != NULL && strlen(s) == 34 && strncmp(s, prefix, 2) == 0 &&
-	    strspn(s + 2, "0123456789abcdefABCDEF") == 32;
-}
-
-/* A Voice SDK identity, as users.identity allows. */
-static int
-valid_identity(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	return n >= 1 && n <= 121 &&
-	    strspn(s,
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		"0123456789_.-") == n;
-}
 
 static int
 all_digits(const char *s, size_t max)
@@ -153,36 +135,6 @@ taskrouter_activity_status(const char *name)
 	return NULL;
 }
 
-/* The parameters as a JSON object; repeated names become arrays. */
-static char *
-params_json(const struct form *f)
-{
-	json_t *o = json_object();
-	char *text;
-
-	for (size_t i = 0; i < f->n; i++) {
-		json_t *v = json_string(f->v[i].value);
-		json_t *old = json_object_get(o, f->v[i].name);
-
-		if (v == NULL)
-			continue; /* form_parse guarantees UTF-8 */
-		if (old == NULL)
-			json_object_set_new(o, f->v[i].name, v);
-		else if (json_is_array(old))
-			json_array_append_new(old, v);
-		else {
-			json_t *a = json_array();
-
-			json_array_append(a, old);
-			json_array_append_new(a, v);
-			json_object_set_new(o, f->v[i].name, a);
-		}
-	}
-	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	return text;
-}
-
 /* A JSON object parameter (TaskAttributes...): new reference or NULL. */
 static json_t *
 json_param(const struct form *f, const char *name)
@@ -219,7 +171,7 @@ worker_contact(const json_t *attrs, char *out, size_t len)
 	const char *id = json_str(attrs, "identity");
 
 	if (uri != NULL && strncmp(uri, "client:", 7) == 0 &&
-	    valid_identity(uri + 7)) {
+	    twparam_identity(uri + 7)) {
 		snprintf(out, len, "%s", uri);
 		return 0;
 	}
@@ -227,7 +179,7 @@ worker_contact(const json_t *attrs, char *out, size_t len)
 		snprintf(out, len, "%s", uri);
 		return 0;
 	}
-	if (valid_identity(id)) {
+	if (twparam_identity(id)) {
 		snprintf(out, len, "client:%s", id);
 		return 0;
 	}
@@ -270,14 +222,14 @@ assignment_record(const struct form *f, const json_t *task,
 	struct db_conn *c = NULL;
 	enum db_result res;
 
-	if (!valid_sid(call, "CA"))
+	if (!twparam_sid(call, "CA"))
 		call = NULL;
-	if (!valid_sid(wk, "WK"))
+	if (!twparam_sid(wk, "WK"))
 		wk = NULL;
 	if (taskrouter_parse_time(form_get(f, "TimestampMs"),
 		form_get(f, "Timestamp"), when, sizeof(when)) != 0)
 		snprintf(when, sizeof(when), "%s", received_at);
-	json = params_json(f);
+	json = twparam_json(f);
 	attrs = task ? json_dumps(task, JSON_COMPACT) : NULL;
 	if (json == NULL || (c = db_acquire()) == NULL)
 		goto out;
@@ -299,13 +251,13 @@ assignment_record(const struct form *f, const json_t *task,
 	memset(&t, 0, sizeof(t));
 	t.account_sid = account;
 	t.task_sid = wt;
-	t.workspace_sid = valid_sid(form_get(f, "WorkspaceSid"), "WS")
+	t.workspace_sid = twparam_sid(form_get(f, "WorkspaceSid"), "WS")
 	    ? form_get(f, "WorkspaceSid")
 	    : NULL;
-	t.workflow_sid = valid_sid(form_get(f, "WorkflowSid"), "WW")
+	t.workflow_sid = twparam_sid(form_get(f, "WorkflowSid"), "WW")
 	    ? form_get(f, "WorkflowSid")
 	    : NULL;
-	t.task_queue_sid = valid_sid(form_get(f, "TaskQueueSid"), "WQ")
+	t.task_queue_sid = twparam_sid(form_get(f, "TaskQueueSid"), "WQ")
 	    ? form_get(f, "TaskQueueSid")
 	    : NULL;
 	t.call_sid = call;
@@ -366,7 +318,7 @@ taskrouter_assignment(struct http_req *r)
 	int rc;
 
 	util_rfc3339_now(received_at, sizeof(received_at));
-	if (!valid_sid(wr, "WR") || !valid_sid(wt, "WT"))
+	if (!twparam_sid(wr, "WR") || !twparam_sid(wt, "WT"))
 		return reject(r, "no valid ReservationSid/TaskSid", NULL, NULL);
 	task = json_param(f, "TaskAttributes");
 	worker = json_param(f, "WorkerAttributes");
@@ -375,7 +327,7 @@ taskrouter_assignment(struct http_req *r)
 
 	call = json_str(task, "call_sid");
 	from = json_str(task, "from");
-	if (!valid_sid(call, "CA")) {
+	if (!twparam_sid(call, "CA")) {
 		rc = reject(r, "not a voice task (no call_sid)", wr, wt);
 		goto out;
 	}
@@ -446,7 +398,7 @@ sid_or_null(const struct form *f, const char *name, const char *prefix)
 {
 	const char *v = form_get(f, name);
 
-	return valid_sid(v, prefix) ? v : NULL;
+	return twparam_sid(v, prefix) ? v : NULL;
 }
 
 /* The task part of an event.  A db_result. */
@@ -463,7 +415,7 @@ apply_task(struct db_conn *c, const struct form *f, const json_t *attrs,
 	struct store_tr_task t;
 	enum db_result res;
 
-	if (!valid_sid(call, "CA"))
+	if (!twparam_sid(call, "CA"))
 		call = NULL;
 	memset(&t, 0, sizeof(t));
 	t.account_sid = account;
@@ -512,7 +464,7 @@ apply_reservation(struct db_conn *c, const struct form *f, const json_t *attrs,
 	rv.reservation_sid = form_get(f, "ReservationSid");
 	rv.task_sid = form_get(f, "TaskSid");
 	rv.worker_sid = sid_or_null(f, "WorkerSid", "WK");
-	rv.call_sid = valid_sid(call, "CA") ? call : NULL;
+	rv.call_sid = twparam_sid(call, "CA") ? call : NULL;
 	rv.status = status;
 	rv.event_at = when;
 	return store_tr_reservation_upsert(c, &rv);
@@ -527,7 +479,7 @@ apply_worker(struct db_conn *c, const struct form *f, const char *when)
 	const char *status = taskrouter_activity_status(activity);
 	enum db_result res;
 
-	if (!valid_sid(wk, "WK"))
+	if (!twparam_sid(wk, "WK"))
 		return DB_OK;
 	if (status == NULL) {
 		log_kv(LOG_INFO, "TaskRouter activity has no agent status",
@@ -560,7 +512,7 @@ taskrouter_event_apply(const struct form *f, const char *received_at,
 	enum db_result res = DB_OK;
 	int result = 1, handled = 0;
 
-	if (!valid_sid(account, "AC")) {
+	if (!twparam_sid(account, "AC")) {
 		log_kv(LOG_WARN, "TaskRouter event without a valid AccountSid",
 		    NULL);
 		return -1;
@@ -573,7 +525,7 @@ taskrouter_event_apply(const struct form *f, const char *received_at,
 	attrs = json_param(f, "TaskAttributes");
 	if (attrs != NULL)
 		attrs_text = json_dumps(attrs, JSON_COMPACT);
-	json = params_json(f);
+	json = twparam_json(f);
 	if (json == NULL) {
 		result = -1;
 		goto out;
@@ -602,7 +554,7 @@ taskrouter_event_apply(const struct form *f, const char *received_at,
 		}
 		goto fail;
 	}
-	if (valid_sid(wt, "WT") &&
+	if (twparam_sid(wt, "WT") &&
 	    (strncmp(type, "task.", 5) == 0 ||
 		strncmp(type, "reservation.", 12) == 0 ||
 		strncmp(type, "task-queue.", 11) == 0)) {
@@ -613,8 +565,9 @@ taskrouter_event_apply(const struct form *f, const char *received_at,
 	}
 	if (strncmp(type, "reservation.", 12) == 0)
 		rstatus = reservation_status(type);
-	if (rstatus != NULL && valid_sid(form_get(f, "ReservationSid"), "WR") &&
-	    valid_sid(wt, "WT")) {
+	if (rstatus != NULL &&
+	    twparam_sid(form_get(f, "ReservationSid"), "WR") &&
+	    twparam_sid(wt, "WT")) {
 		res = apply_reservation(c, f, attrs, when, rstatus);
 		if (res != DB_OK)
 			goto fail;

@@ -26,6 +26,7 @@
 #include "status.h"
 #include "store_call.h"
 #include "twiml.h"
+#include "twparam.h"
 #include "util.h"
 #include "voice.h"
 
@@ -86,28 +87,6 @@ static const char fallback_thanks[] =
     "Até logo.";
 
 /* ---- small helpers ---- */
-
-static int
-valid_sid(const char *s, const char *prefix)
-{
-	return s != NULL && strlen(s) == 34 && strncmp(s, prefix, 2) == 0 &&
-	    strspn(s + 2, "0123456789abcdefABCDEF") == 32;
-}
-
-/* A Voice SDK identity, as users.identity allows it. */
-static int
-valid_identity(const char *s)
-{
-	size_t n;
-
-	if (s == NULL)
-		return 0;
-	n = strlen(s);
-	return n >= 1 && n <= 121 &&
-	    strspn(s,
-		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		"0123456789_.-") == n;
-}
 
 /* A non-negative decimal of at most max_digits digits. */
 static int
@@ -493,7 +472,7 @@ apply_inbound(struct db_conn *c, const struct form *f, const struct form *q,
 	in.disclaimer_played = form_get(q, "disclaimer") != NULL &&
 	    strcmp(form_get(q, "disclaimer"), "1") == 0;
 	in.received_at = received_at;
-	if (!valid_sid(in.call_sid, "CA") || !is_one_of(in.routing, routings))
+	if (!twparam_sid(in.call_sid, "CA") || !is_one_of(in.routing, routings))
 		return outcome(DB_INVALID, "inbound call");
 	if (c == NULL)
 		return 1;
@@ -523,20 +502,20 @@ apply_whisper(struct db_conn *c, const struct form *f, const struct form *q,
 	*label = NULL;
 	caller[0] = '\0';
 	if (to != NULL && strncmp(to, "client:", 7) == 0 &&
-	    valid_identity(to + 7))
+	    twparam_identity(to + 7))
 		identity = to + 7;
-	if (!valid_sid(res_sid, "WR"))
+	if (!twparam_sid(res_sid, "WR"))
 		res_sid = NULL;
-	if (!valid_sid(task_sid, "WT"))
+	if (!twparam_sid(task_sid, "WT"))
 		task_sid = NULL;
 	if (!valid_count(n, 18))
 		n = NULL;
 	if (reason != NULL && strcmp(reason, "overflow") == 0) {
-		if (valid_sid(call, "CA"))
+		if (twparam_sid(call, "CA"))
 			snprintf(caller, 35, "%s", call);
 	} else {
 		call = form_get(f, "ParentCallSid");
-		if (valid_sid(call, "CA"))
+		if (twparam_sid(call, "CA"))
 			snprintf(caller, 35, "%s", call);
 		/* a dedicated call has no reservation */
 		res_sid = NULL;
@@ -570,7 +549,7 @@ apply_dial(struct db_conn *c, const struct form *f, const struct form *q)
 	const char *status = form_get(f, "DialCallStatus");
 	const char *routing = form_get(q, "routing");
 
-	if (!valid_sid(call, "CA"))
+	if (!twparam_sid(call, "CA"))
 		return outcome(DB_INVALID, "dial result");
 	if (status == NULL || *status == '\0' || strlen(status) > 32)
 		status = "unknown";
@@ -593,13 +572,13 @@ apply_queue_exit(struct db_conn *c, const struct form *f)
 	const char *qtime = form_get(f, "QueueTime");
 	const char *qsid = form_get(f, "QueueSid");
 
-	if (!valid_sid(call, "CA"))
+	if (!twparam_sid(call, "CA"))
 		return outcome(DB_INVALID, "queue result");
 	if (result == NULL || *result == '\0' || strlen(result) > 32)
 		result = "unknown";
 	if (!valid_count(qtime, 9))
 		qtime = NULL;
-	if (!valid_sid(qsid, "QU"))
+	if (!twparam_sid(qsid, "QU"))
 		qsid = NULL;
 	if (c == NULL)
 		return 1;
@@ -629,7 +608,8 @@ apply_voicemail(struct db_conn *c, const struct form *f,
 	if (!valid_count(v.duration_s, 9))
 		v.duration_s = NULL;
 	v.received_at = received_at;
-	if (!valid_sid(v.call_sid, "CA") || !valid_sid(v.recording_sid, "RE"))
+	if (!twparam_sid(v.call_sid, "CA") ||
+	    !twparam_sid(v.recording_sid, "RE"))
 		return outcome(DB_INVALID, "voicemail");
 	if (c == NULL)
 		return 1;
@@ -840,7 +820,7 @@ voice_whisper(struct http_req *r)
 	twiml_init(&t);
 	say(&t, buf_cstr(&text));
 	if (overflow) {
-		if (!valid_sid(res_sid, "WR") ||
+		if (!twparam_sid(res_sid, "WR") ||
 		    make_url(cb, sizeof(cb), cfg, ROUTE_RECORDING) != 0) {
 			log_kv(LOG_ERROR,
 			    "overflow whisper without a valid reservation: "
@@ -905,7 +885,7 @@ voice_overflow(struct http_req *r)
 		task.from = form_get(f, "From");
 		task.to = form_get(f, "To");
 		task.label = have_num ? num.label : NULL;
-		task.agent = valid_identity(agent) ? agent : NULL;
+		task.agent = twparam_identity(agent) ? agent : NULL;
 		task.account_sid = form_get(f, "AccountSid");
 		task.reason = "overflow";
 		task.dial_status = status ? status : "unknown";

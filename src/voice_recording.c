@@ -16,6 +16,7 @@
 #include "log.h"
 #include "spool.h"
 #include "store_call.h"
+#include "twparam.h"
 #include "util.h"
 #include "voice.h"
 
@@ -26,42 +27,11 @@ static const char empty_twiml[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
 
 static int
-valid_sid(const char *s, const char *prefix)
-{
-	return s != NULL && strlen(s) == 34 && strncmp(s, prefix, 2) == 0 &&
-	    strspn(s + 2, "0123456789abcdefABCDEF") == 32;
-}
-
-static int
 valid_count(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
 	return n >= 1 && n <= 9 && strspn(s, "0123456789") == n;
-}
-
-/*
- * RecordingStartTime ("Mon, 23 Nov 2026 21:00:07 +0000") as RFC 3339 UTC
- * into out.  0, or -1 when absent or malformed.
- */
-static int
-rfc2822_to_rfc3339(const char *s, char *out, size_t outlen)
-{
-	struct tm tm;
-	const char *end;
-	time_t t;
-
-	if (s == NULL)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%a, %d %b %Y %H:%M:%S %z", &tm);
-	if (end == NULL || *end != '\0')
-		return -1;
-	t = timegm(&tm) - tm.tm_gmtoff;
-	if (gmtime_r(&t, &tm) == NULL)
-		return -1;
-	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return 0;
 }
 
 /* Queue the archive job of a completed recording on c's transaction. */
@@ -95,7 +65,7 @@ voice_recording_apply(struct db_conn *c, const struct form *f)
 	rec.account_sid = form_get(f, "AccountSid");
 	rec.recording_sid = form_get(f, "RecordingSid");
 	rec.call_sid = form_get(f, "CallSid");
-	if (!valid_sid(rec.call_sid, "CA"))
+	if (!twparam_sid(rec.call_sid, "CA"))
 		rec.call_sid = NULL;
 	url = form_get(f, "RecordingUrl");
 	if (url != NULL &&
@@ -112,11 +82,11 @@ voice_recording_apply(struct db_conn *c, const struct form *f)
 		rec.duration_s = NULL;
 	rec.source = form_get(f, "RecordingSource");
 	rec.track = form_get(f, "RecordingTrack");
-	if (rfc2822_to_rfc3339(form_get(f, "RecordingStartTime"), started,
+	if (twparam_rfc2822(form_get(f, "RecordingStartTime"), started,
 		sizeof(started)) == 0)
 		rec.started_at = started;
 	rec.error_code = form_get(f, "ErrorCode");
-	if (!valid_sid(rec.recording_sid, "RE")) {
+	if (!twparam_sid(rec.recording_sid, "RE")) {
 		log_kv(LOG_WARN,
 		    "recording callback without a valid "
 		    "RecordingSid",
@@ -203,7 +173,7 @@ voice_job_recording_archive(const struct job *j, char *err, size_t errlen)
 	const char *sid =
 	    json_string_value(json_object_get(j->payload, "recording_sid"));
 
-	if (!valid_sid(sid, "RE")) {
+	if (!twparam_sid(sid, "RE")) {
 		snprintf(err, errlen, "payload has no valid recording_sid");
 		return JOB_FAIL;
 	}
