@@ -18,7 +18,7 @@ fi
 CLANG=${CLANG:-clang}
 SECONDS_EACH=${FUZZ_SECONDS:-20}
 OUT=build/fuzz
-LEAVES="src/buf.c src/util.c src/form.c src/twsig.c src/twiml.c src/secret.c src/xmlmini.c"
+LEAVES="src/buf.c src/util.c src/form.c src/twsig.c src/twiml.c src/secret.c src/xmlmini.c src/twparam.c src/token.c"
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
 	-std=c11 -D_GNU_SOURCE -Iinclude
@@ -35,7 +35,7 @@ for src in "$@"; do
 
 	echo "== build $name"
 	# shellcheck disable=SC2086
-	if ! $CLANG $FLAGS -o "$bin" "$src" $LEAVES -lcrypto; then
+	if ! $CLANG $FLAGS -o "$bin" "$src" $LEAVES -ljansson -lcrypto; then
 		failed="$failed $name(build)"
 		continue
 	fi
