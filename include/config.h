@@ -54,6 +54,8 @@ struct config {
 	int queue_max_wait_s;
 	char *queue_music_url;
 	int job_workers;
+	int session_ttl_h;
+	int trust_proxy;
 };
 
 enum config_kind {

@@ -25,6 +25,10 @@ struct http_server;
 enum http_auth {
 	HTTP_AUTH_NONE,
 	HTTP_AUTH_TWILIO, /* X-Twilio-Signature of the tenant's auth token */
+	/* A signed-in user (auth_verify: session, CSRF, role); see auth.h. */
+	HTTP_AUTH_SESSION, /* any role */
+	HTTP_AUTH_SUPERVISOR, /* supervisor or admin */
+	HTTP_AUTH_ADMIN,
 };
 
 /*
@@ -83,6 +87,17 @@ json_t *http_req_json(const struct http_req *r);
 const char *http_req_body(const struct http_req *r, size_t *len);
 /* The server configuration. */
 const struct config *http_req_config(const struct http_req *r);
+/* The TCP peer's IP address as text ("" when unknown). */
+const char *http_req_peer(const struct http_req *r);
+
+struct auth_user;
+/*
+ * The signed-in user on an HTTP_AUTH_SESSION/_SUPERVISOR/_ADMIN route
+ * (borrowed for the request), NULL on other routes.
+ */
+const struct auth_user *http_req_user(const struct http_req *r);
+/* For auth_verify: attach u (taken; auth_user_free'd with the request). */
+void http_req_set_user(struct http_req *r, struct auth_user *u);
 
 /* 1 once a reply was queued for this request. */
 int http_req_replied(const struct http_req *r);

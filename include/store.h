@@ -20,6 +20,7 @@ const struct db_stmt *store_statements(void);
 /* Statement tables of the call-flow and TaskRouter stores (NULL-ended). */
 extern const struct db_stmt store_call_statements[];
 extern const struct db_stmt store_tr_statements[];
+extern const struct db_stmt store_auth_statements[]; /* store_auth.h */
 
 /*
  * Insert or update a tenant, sealing auth_token under key.  primary marks

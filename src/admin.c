@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "admin.h"
+#include "auth.h"
 #include "db.h"
 #include "migrate.h"
 #include "store.h"
+#include "store_auth.h"
 #include "util.h"
 
 #define USAGE 2
@@ -171,15 +174,31 @@ db_reason(enum db_result res)
 	}
 }
 
+/* Read a new password (stdin or the terminal) and hash it.  0 / -1. */
+static int
+new_password_hash(int from_stdin, char *hash, size_t len)
+{
+	char *pw = auth_password_read(from_stdin, 1);
+	int rc;
+
+	if (pw == NULL)
+		return -1;
+	rc = auth_password_hash(pw, hash, len);
+	util_free_secret(pw);
+	if (rc != 0)
+		fprintf(stderr, "ramal: cannot hash the password\n");
+	return rc;
+}
+
 int
 admin_create_user(const struct config *cfg, int argc, char **argv)
 {
 	struct opt o[] = { { "email", 1, NULL }, { "name", 1, NULL },
 		{ "identity", 1, NULL }, { "role", 1, NULL },
-		{ "account", 1, NULL } };
+		{ "account", 1, NULL }, { "password-stdin", 0, NULL } };
 	const size_t no = sizeof(o) / sizeof(o[0]);
 	const char *email, *name, *role, *account, *params[5];
-	char identity[128];
+	char identity[128], hash[AUTH_STORED_MAX] = "";
 	struct db_conn *c;
 	PGresult *r;
 	enum db_result res;
@@ -196,7 +215,7 @@ admin_create_user(const struct config *cfg, int argc, char **argv)
 		fprintf(stderr,
 		    "usage: ramal create-user --email E --name N "
 		    "[--identity I] [--role agent|supervisor|admin] "
-		    "[--account AC...]\n");
+		    "[--account AC...] [--password-stdin]\n");
 		return USAGE;
 	}
 	if (strcmp(role, "agent") != 0 && strcmp(role, "supervisor") != 0 &&
@@ -213,6 +232,12 @@ admin_create_user(const struct config *cfg, int argc, char **argv)
 		identity_from_email(email, identity, sizeof(identity));
 	if ((account = tenant_of(cfg, opt_get(o, no, "account"))) == NULL)
 		return USAGE;
+	/* No flag and no terminal: created without a password. */
+	if ((opt_get(o, no, "password-stdin") != NULL ||
+		isatty(STDIN_FILENO)) &&
+	    new_password_hash(opt_get(o, no, "password-stdin") != NULL, hash,
+		sizeof(hash)) != 0)
+		return 1;
 	if ((c = admin_open(cfg)) == NULL)
 		return 1;
 	params[0] = account;
@@ -221,6 +246,13 @@ admin_create_user(const struct config *cfg, int argc, char **argv)
 	params[3] = role;
 	params[4] = identity;
 	r = db_exec(c, "user_create", 5, params, &res);
+	if (res == DB_OK && hash[0] != '\0' &&
+	    store_auth_set_password_id(c,
+		strtoll(PQgetvalue(r, 0, 0), NULL, 10), hash) != DB_OK)
+		fprintf(stderr,
+		    "ramal: the password was not set; set it with `ramal "
+		    "user password %s`\n",
+		    identity);
 	PQclear(r);
 	admin_close(c);
 	if (res == DB_NOTFOUND) {
@@ -238,6 +270,10 @@ admin_create_user(const struct config *cfg, int argc, char **argv)
 	}
 	printf("ramal: user %s created (identity %s, role %s)\n", email,
 	    identity, role);
+	if (hash[0] == '\0')
+		printf("ramal: no password yet: %s cannot sign in until `ramal "
+		       "user password %s`\n",
+		    email, identity);
 	return 0;
 }
 
@@ -299,13 +335,38 @@ user_status(const struct config *cfg, const char *account, const char *identity,
 	return 0;
 }
 
+/* Set the password of the user whose identity or email is who. */
+static int
+user_password(const struct config *cfg, const char *account, const char *who,
+    int from_stdin)
+{
+	char hash[AUTH_STORED_MAX];
+	struct db_conn *c;
+	enum db_result res;
+
+	if (new_password_hash(from_stdin, hash, sizeof(hash)) != 0)
+		return 1;
+	if ((c = admin_open(cfg)) == NULL)
+		return 1;
+	res = store_auth_set_password(c, account, who, hash);
+	admin_close(c);
+	if (res != DB_OK) {
+		fprintf(stderr, "ramal: %s: %s\n", who,
+		    res == DB_NOTFOUND ? "no such user" : db_reason(res));
+		return 1;
+	}
+	printf("ramal: password of %s set; its sessions are signed out\n", who);
+	return 0;
+}
+
 int
 admin_user(const struct config *cfg, int argc, char **argv)
 {
-	struct opt o[] = { { "account", 1, NULL } };
+	struct opt o[] = { { "account", 1, NULL },
+		{ "password-stdin", 0, NULL } };
 	const char *pos[3], *account;
 
-	if (parse_opts(argc, argv, 1, o, 1, pos, 3) != 0 || pos[0] == NULL)
+	if (parse_opts(argc, argv, 1, o, 2, pos, 3) != 0 || pos[0] == NULL)
 		goto usage;
 	if ((account = tenant_of(cfg, o[0].value)) == NULL)
 		return USAGE;
@@ -315,10 +376,13 @@ admin_user(const struct config *cfg, int argc, char **argv)
 		    "disabled");
 	if (strcmp(pos[0], "status") == 0 && pos[1] != NULL && pos[2] != NULL)
 		return user_status(cfg, account, pos[1], pos[2]);
+	if (strcmp(pos[0], "password") == 0 && pos[1] != NULL && pos[2] == NULL)
+		return user_password(cfg, account, pos[1], o[1].value != NULL);
 usage:
 	fprintf(stderr,
 	    "usage: ramal user list [--account AC...]\n"
-	    "       ramal user status <IDENTITY> available|busy|wrapup|offline\n");
+	    "       ramal user status <IDENTITY> available|busy|wrapup|offline\n"
+	    "       ramal user password <IDENTITY|email> [--password-stdin]\n");
 	return USAGE;
 }
 

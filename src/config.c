@@ -94,6 +94,10 @@ static const struct config_var vars[] = {
 	    "hold music played to callers waiting in the queue" },
 	{ "JOB_WORKERS", CFG_INT, OFF(job_workers), "2", 0, 64, NULL, 0,
 	    "background job threads in `serve` (0: leave jobs to `worker`)" },
+	{ "SESSION_TTL_H", CFG_INT, OFF(session_ttl_h), "12", 1, 720, NULL, 0,
+	    "hours a sign-in session lasts (fixed, from sign-in)" },
+	{ "TRUST_PROXY", CFG_INT, OFF(trust_proxy), "0", 0, 10, NULL, 0,
+	    "proxies in front whose X-Forwarded-For is trusted (0: none)" },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL },
 };
 

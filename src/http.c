@@ -17,7 +17,9 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 
+#include "auth.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -64,6 +66,8 @@ struct http_req {
 		char *name, *value;
 	} extra[MAX_EXTRA_HEADERS];
 	int nextra;
+	char peer[INET6_ADDRSTRLEN];
+	struct auth_user *user; /* set by auth_verify */
 };
 
 static atomic_int inflight;
@@ -356,6 +360,44 @@ http_req_config(const struct http_req *r)
 	return r->srv->cfg;
 }
 
+const char *
+http_req_peer(const struct http_req *r)
+{
+	return r->peer;
+}
+
+const struct auth_user *
+http_req_user(const struct http_req *r)
+{
+	return r->user;
+}
+
+void
+http_req_set_user(struct http_req *r, struct auth_user *u)
+{
+	auth_user_free(r->user);
+	r->user = u;
+}
+
+static void
+peer_text(struct MHD_Connection *conn, char *out, size_t outlen)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	out[0] = '\0';
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, (socklen_t)outlen);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+		    (socklen_t)outlen);
+}
+
 /* ---- request life cycle ---- */
 
 static void *
@@ -372,6 +414,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->path = q ? xstrndup(r->uri, (size_t)(q - r->uri)) : xstrdup(r->uri);
 	r->query = q ? q + 1 : "";
 	r->route_index = -1;
+	peer_text(conn, r->peer, sizeof(r->peer));
 	form_init(&r->query_form);
 	form_init(&r->form);
 	atomic_fetch_add(&inflight, 1);
@@ -389,6 +432,9 @@ req_free(struct http_req *r)
 	form_cleanup(&r->query_form);
 	form_cleanup(&r->form);
 	json_decref(r->json);
+	auth_user_free(r->user);
+	if (r->body.ptr != NULL) /* may hold a password */
+		OPENSSL_cleanse(r->body.ptr, r->body.len);
 	buf_cleanup(&r->body);
 	free(r->path);
 	free(r->uri);
@@ -538,6 +584,11 @@ request_dispatch(struct http_req *r)
 	if (r->route->auth == HTTP_AUTH_TWILIO && webhook_verify(r) != 0)
 		return r->status != 0 ? 0
 				      : http_reply_error(r, 403, "forbidden");
+	if (r->route->auth >= HTTP_AUTH_SESSION &&
+	    auth_verify(r, r->route->auth) != 0)
+		return r->status != 0
+		    ? 0
+		    : http_reply_error(r, 401, "sign in first");
 	if (r->route->handler(r) != 0 && r->status == 0)
 		return http_reply_error(r, 500, "internal error");
 	return 0;

@@ -2,6 +2,7 @@
  * Every route ramal serves, in one table.  Unmatched paths get 404, known
  * paths with another method 405 (see http.c).
  */
+#include "api_auth.h"
 #include "ops.h"
 #include "routes.h"
 #include "status.h"
@@ -30,6 +31,9 @@ static const struct http_route routes[] = {
 	{ "POST", "/twilio/voice/voicemail", voice_voicemail, HTTP_AUTH_TWILIO,
 	    0 },
 	{ "POST", "/twilio/recording", voice_recording, HTTP_AUTH_TWILIO, 0 },
+	{ "POST", "/api/login", api_auth_login, HTTP_AUTH_NONE, 0 },
+	{ "POST", "/api/logout", api_auth_logout, HTTP_AUTH_SESSION, 0 },
+	{ "GET", "/api/me", api_auth_me, HTTP_AUTH_SESSION, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
