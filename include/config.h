@@ -54,6 +54,7 @@ struct config {
 	int queue_max_wait_s;
 	char *queue_music_url;
 	int job_workers;
+	int token_ttl_s;
 	int session_ttl_h;
 	int trust_proxy;
 };

@@ -98,6 +98,8 @@ static const struct config_var vars[] = {
 	    "hours a sign-in session lasts (fixed, from sign-in)" },
 	{ "TRUST_PROXY", CFG_INT, OFF(trust_proxy), "0", 0, 10, NULL, 0,
 	    "proxies in front whose X-Forwarded-For is trusted (0: none)" },
+	{ "TOKEN_TTL_S", CFG_INT, OFF(token_ttl_s), "3600", 60, 86400, NULL, 0,
+	    "lifetime of the softphone's Voice access token, seconds" },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL },
 };
 

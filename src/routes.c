@@ -3,6 +3,7 @@
  * paths with another method 405 (see http.c).
  */
 #include "api_auth.h"
+#include "api_token.h"
 #include "ops.h"
 #include "routes.h"
 #include "status.h"
@@ -34,6 +35,7 @@ static const struct http_route routes[] = {
 	{ "POST", "/api/login", api_auth_login, HTTP_AUTH_NONE, 0 },
 	{ "POST", "/api/logout", api_auth_logout, HTTP_AUTH_SESSION, 0 },
 	{ "GET", "/api/me", api_auth_me, HTTP_AUTH_SESSION, 0 },
+	{ "GET", "/token", api_token, HTTP_AUTH_SESSION, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -1,0 +1,80 @@
+"""GET /token: the signed-in agent's Voice SDK access token, verified with
+Twilio's own library (twilio.jwt)."""
+
+import secrets
+import time
+
+import pytest
+from twilio.jwt import Jwt, JwtDecodeError
+
+import harness
+from conftest import RamalFactory
+from test_api_auth import PASSWORD, add_user, call, login
+
+API_KEY = "SK" + secrets.token_hex(16)
+API_SECRET = secrets.token_hex(16)
+APP = "AP" + secrets.token_hex(16)
+
+
+@pytest.fixture(scope="module")
+def srv(pg, fake_twilio_server):
+    factory = RamalFactory(pg, fake_twilio_server)
+    s = factory.start(TWILIO_API_KEY_SID=API_KEY, TWILIO_API_KEY_SECRET=API_SECRET,
+                      TWILIO_TWIML_APP_SID=APP, TOKEN_TTL_S="1800", LOG_LEVEL="info")
+    add_user(s, "ana@example.com", identity="ana.souza")
+    yield s
+    factory.close()
+
+
+def bearer(srv):
+    r = login(srv, "ana@example.com")
+    assert r.status_code == 200, r.text
+    return {"Authorization": "Bearer " + r.json()["token"]}
+
+
+def test_token_for_the_signed_in_agent(srv):
+    t0 = int(time.time())
+    r = call(srv, "GET", "/token", headers=bearer(srv))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["identity"] == "ana.souza"
+    tok = Jwt.from_jwt(body["token"], key=API_SECRET)  # verifies HS256 with the secret
+    assert tok.headers["cty"] == "twilio-fpa;v=1" and tok.headers["alg"] == "HS256"
+    claims = tok.payload
+    assert claims["iss"] == API_KEY and claims["sub"] == srv.account_sid
+    assert claims["jti"].startswith(API_KEY + "-")
+    assert t0 - 5 <= claims["nbf"] <= t0 + 5
+    assert claims["exp"] - claims["nbf"] == 1800
+    g = claims["grants"]
+    assert g["identity"] == "ana.souza"
+    assert g["voice"]["incoming"] == {"allow": True}
+    assert g["voice"]["outgoing"]["application_sid"] == APP
+    exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(claims["exp"]))
+    assert body["expires_at"] == exp
+    with pytest.raises(JwtDecodeError):
+        Jwt.from_jwt(body["token"], key="not-the-secret")
+    assert API_SECRET not in srv.log()
+
+
+def test_token_needs_a_session(srv):
+    r = call(srv, "GET", "/token")
+    assert r.status_code == 401 and r.json()["error"]
+    r = call(srv, "GET", "/token", headers={"Authorization": "Bearer " + "x" * 43})
+    assert r.status_code == 401
+
+
+def test_token_without_an_api_key_says_what_to_set(pg, fake_twilio_server):
+    factory = RamalFactory(pg, fake_twilio_server)
+    try:
+        s = factory.start(LOG_LEVEL="info")
+        add_user(s, "bia@example.com")
+        r = call(s, "GET", "/token", headers=bearer_of(s, "bia@example.com"))
+        assert r.status_code == 503 and "TWILIO_API_KEY_SID" in r.json()["error"]
+    finally:
+        factory.close()
+
+
+def bearer_of(s, email):
+    r = login(s, email, PASSWORD)
+    assert r.status_code == 200, r.text
+    return {"Authorization": "Bearer " + r.json()["token"]}
