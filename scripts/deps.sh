@@ -5,7 +5,7 @@ set -eu
 
 build="gcc make pkg-config libmicrohttpd-dev libpq-dev libcurl4-openssl-dev libjansson-dev libjwt-dev libssl-dev"
 run="$build postgresql"
-test="$run libcmocka-dev python3 python3-pytest python3-twilio python3-psycopg2 python3-requests libxml2-utils"
+test="$run libcmocka-dev python3 python3-pytest python3-twilio python3-psycopg2 python3-requests python3-yaml libxml2-utils"
 bench="$run wrk"
 fuzz="$build clang libclang-rt-14-dev clang-format"
 

@@ -78,3 +78,25 @@ def bearer_of(s, email):
     r = login(s, email, PASSWORD)
     assert r.status_code == 200, r.text
     return {"Authorization": "Bearer " + r.json()["token"]}
+
+
+def test_openapi_describes_what_the_server_serves(srv):
+    """docs/openapi.yaml lists every /api and /token route of the route
+    table, and /api/me answers the fields its User schema requires."""
+    import os
+    import re
+
+    import yaml
+
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    spec = yaml.safe_load(open(os.path.join(top, "docs", "openapi.yaml")))
+    routes = re.findall(r'\{\s*"(GET|POST|PUT|PATCH|DELETE)",\s*"(/api/[^"]*|/token)"',
+                        open(os.path.join(top, "src", "routes.c")).read())
+    assert routes
+    for method, path in routes:
+        assert method.lower() in spec["paths"].get(path, {}), "%s %s missing from openapi.yaml" % (method, path)
+    documented = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    assert documented == set(routes)
+    me = call(srv, "GET", "/api/me", headers=bearer(srv)).json()
+    user = spec["components"]["schemas"]["User"]
+    assert set(user["required"]) <= set(me), sorted(me)
