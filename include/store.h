@@ -66,11 +66,13 @@ struct store_call_status {
 };
 
 /*
- * Move the call's row forward with one status callback (created when it
- * does not exist yet).  Idempotent and order-safe: see call_status_upsert.
+ * Store one status callback in one statement: append its raw event (as
+ * store_call_event) and move the call's row forward (created when it does
+ * not exist yet).  Idempotent and order-safe: see call_status_upsert.
  * A db_result.
  */
 enum db_result store_call_status(struct db_conn *c,
-    const struct store_call_status *s);
+    const struct store_call_status *s, const char *route,
+    const char *received_at, const char *params_json, int replayed);
 
 #endif

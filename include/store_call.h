@@ -54,6 +54,19 @@ struct store_call_inbound {
 };
 
 /*
+ * The inbound webhook's one round trip: look the number in->to up (as
+ * store_call_number) and write the caller's row (as store_call_inbound)
+ * with the routing decided from it: unknown-number, dedicated (an owner
+ * who is available), else queue when have_workflow, else voicemail;
+ * in->routing and in->disclaimer_played are ignored.  DB_NOTFOUND when
+ * the number (the row is stored as unknown-number) or the tenant (nothing
+ * stored) is unknown; *out as store_call_number.
+ */
+enum db_result store_call_inbound_number(struct db_conn *c,
+    const struct store_call_inbound *in, int have_workflow,
+    struct store_number *out);
+
+/*
  * Create or complete the caller's calls row (ON CONFLICT on call_sid, so a
  * status callback that came first is completed, never overwritten: the
  * status only moves forward and a routing already set is kept).

@@ -97,28 +97,21 @@ status_apply(const struct form *f, const char *received_at, int replayed)
 		return -1;
 	if ((c = db_acquire()) == NULL)
 		goto out;
-	if ((res = db_simple(c, "BEGIN")) != DB_OK)
-		goto fail;
-	res = store_call_event(c, st.account_sid, st.call_sid, STATUS_ROUTE,
-	    received_at, json, replayed);
-	if (res != DB_OK)
-		goto fail;
-	if (st.rank >= 0) {
-		res = store_call_status(c, &st);
-		if (res != DB_OK)
-			goto fail;
-	} else
+	/* One statement each way: its own transaction, one round trip. */
+	if (st.rank >= 0)
+		res = store_call_status(c, &st, STATUS_ROUTE, received_at, json,
+		    replayed);
+	else {
 		log_kv(LOG_WARN, "unknown CallStatus kept as an event only",
 		    "status", st.status, NULL);
-	if ((res = db_simple(c, "COMMIT")) != DB_OK)
-		goto fail;
-	result = 0;
-	goto out;
-fail:
-	if (res != DB_UNAVAILABLE)
-		db_simple(c, "ROLLBACK");
+		res = store_call_event(c, st.account_sid, st.call_sid,
+		    STATUS_ROUTE, received_at, json, replayed);
+	}
 	/* Bad data can never be stored; anything else may work later. */
-	result = res == DB_INVALID ? -1 : 1;
+	if (res == DB_OK)
+		result = 0;
+	else
+		result = res == DB_INVALID ? -1 : 1;
 out:
 	db_release(c);
 	free(json);

@@ -89,12 +89,21 @@ static const struct db_stmt statements[] = {
 	    " FROM tenants t WHERE t.account_sid = $1",
 	    6 },
 	/*
+	 * One status callback in one statement (one round trip, one
+	 * implicit transaction): the raw event is appended to call_events
+	 * and the call's row is upserted.
+	 *
 	 * Order-safe upsert: the status moves only to a greater
 	 * (rank, SequenceNumber, status) triple, times keep the earliest
 	 * start and the latest end, so any arrival order of the same
 	 * callbacks gives the same row.
 	 */
 	{ "call_status_upsert",
+	    "WITH t AS (SELECT id FROM tenants WHERE account_sid = $1),"
+	    " ev AS (INSERT INTO call_events (tenant_id, call_sid, route,"
+	    " received_at, params, replayed)"
+	    " SELECT t.id, $2, $14, $15::timestamptz, $16::jsonb, $17::boolean"
+	    " FROM t) "
 	    "INSERT INTO calls AS c (tenant_id, call_sid, parent_call_sid,"
 	    " direction, from_number, to_number, status, status_rank,"
 	    " last_sequence, started_at, ringing_at, answered_at, ended_at,"
@@ -107,7 +116,7 @@ static const struct db_stmt statements[] = {
 	    "  THEN $10::timestamptz - make_interval(secs => $11::integer) END,"
 	    " CASE WHEN $8::integer = 4 THEN $10::timestamptz END,"
 	    " $11::integer, $12::integer, $13"
-	    " FROM tenants t WHERE t.account_sid = $1"
+	    " FROM t"
 	    " ON CONFLICT (call_sid) DO UPDATE SET"
 	    " status = CASE WHEN (excluded.status_rank, excluded.last_sequence,"
 	    "  excluded.status) > (c.status_rank, c.last_sequence, c.status)"
@@ -131,7 +140,7 @@ static const struct db_stmt statements[] = {
 	    "  excluded.sip_response_code),"
 	    " answered_by = coalesce(c.answered_by, excluded.answered_by),"
 	    " updated_at = now()",
-	    13 },
+	    17 },
 	{ NULL, NULL, 0 },
 };
 
@@ -210,10 +219,12 @@ store_call_event(struct db_conn *c, const char *account_sid,
 }
 
 enum db_result
-store_call_status(struct db_conn *c, const struct store_call_status *s)
+store_call_status(struct db_conn *c, const struct store_call_status *s,
+    const char *route, const char *received_at, const char *params_json,
+    int replayed)
 {
 	char rank[8], seq[16];
-	const char *params[13];
+	const char *params[17];
 	enum db_result res;
 
 	snprintf(rank, sizeof(rank), "%d", s->rank);
@@ -231,7 +242,11 @@ store_call_status(struct db_conn *c, const struct store_call_status *s)
 	params[10] = s->duration_s;
 	params[11] = s->sip_response_code;
 	params[12] = s->answered_by;
-	PQclear(db_exec(c, "call_status_upsert", 13, params, &res));
+	params[13] = route;
+	params[14] = received_at;
+	params[15] = params_json;
+	params[16] = replayed ? "true" : "false";
+	PQclear(db_exec(c, "call_status_upsert", 17, params, &res));
 	return res;
 }
 

@@ -57,6 +57,59 @@ const struct db_stmt store_call_statements[] = {
 	    " updated_at = now()"
 	    " RETURNING c.id",
 	    9 },
+	/*
+	 * /twilio/voice/inbound in one round trip: find the number (as
+	 * voice_number) and write the caller's row (as voice_call_inbound)
+	 * with the routing the handler will answer, decided here from the
+	 * same row: unknown-number, dedicated (an available owner), else
+	 * queue ($5: a workflow is configured) or voicemail.  The disclaimer
+	 * is played unless the number has an empty text and no audio.  One
+	 * row back, the number's columns NULL when it is unknown; none when
+	 * the tenant is.
+	 */
+	{ "voice_inbound_number",
+	    "WITH t AS (SELECT id FROM tenants WHERE account_sid = $1),"
+	    " n AS (SELECT p.id, p.label, p.ring_timeout_s, p.disclaimer_text,"
+	    " p.disclaimer_language, p.disclaimer_voice,"
+	    " p.disclaimer_audio_url, p.voicemail_enabled, u.identity,"
+	    " coalesce(u.status = 'available' AND NOT u.disabled, false)"
+	    "  AS available"
+	    " FROM t JOIN phone_numbers p ON p.tenant_id = t.id"
+	    " LEFT JOIN users u ON u.id = p.owner_user_id"
+	    "  AND u.tenant_id = p.tenant_id"
+	    " WHERE p.e164 = $4),"
+	    " ins AS (INSERT INTO calls AS c (tenant_id, call_sid, direction,"
+	    " from_number, to_number, phone_number_id, routing,"
+	    " disclaimer_played, status, status_rank, started_at)"
+	    " SELECT t.id, $2, 'inbound', $3, $4, n.id,"
+	    " CASE WHEN n.id IS NULL THEN 'unknown-number'"
+	    "  WHEN n.identity IS NOT NULL AND n.available THEN 'dedicated'"
+	    "  WHEN $5::boolean THEN 'queue' ELSE 'voicemail' END,"
+	    " n.id IS NOT NULL AND (coalesce(n.disclaimer_audio_url, '') <> ''"
+	    "  OR n.disclaimer_text IS DISTINCT FROM ''),"
+	    " $6, $7::smallint, $8::timestamptz"
+	    " FROM t LEFT JOIN n ON true"
+	    " ON CONFLICT (call_sid) DO UPDATE SET"
+	    " status = CASE WHEN (excluded.status_rank, excluded.last_sequence,"
+	    "  excluded.status) > (c.status_rank, c.last_sequence, c.status)"
+	    "  THEN excluded.status ELSE c.status END,"
+	    " status_rank = GREATEST(c.status_rank, excluded.status_rank),"
+	    " direction = coalesce(c.direction, excluded.direction),"
+	    " from_number = coalesce(c.from_number, excluded.from_number),"
+	    " to_number = coalesce(c.to_number, excluded.to_number),"
+	    " phone_number_id = coalesce(c.phone_number_id,"
+	    "  excluded.phone_number_id),"
+	    " routing = coalesce(c.routing, excluded.routing),"
+	    " disclaimer_played = c.disclaimer_played"
+	    "  OR excluded.disclaimer_played,"
+	    " started_at = LEAST(c.started_at, excluded.started_at),"
+	    " updated_at = now())"
+	    " SELECT n.id, n.label, n.ring_timeout_s, n.disclaimer_text,"
+	    " n.disclaimer_language, n.disclaimer_voice,"
+	    " n.disclaimer_audio_url, n.voicemail_enabled, n.identity,"
+	    " n.available"
+	    " FROM t LEFT JOIN n ON true",
+	    8 },
 	{ "voice_call_dial",
 	    "INSERT INTO calls AS c (tenant_id, call_sid, direction,"
 	    " from_number, to_number, dial_status, routing)"
@@ -210,18 +263,10 @@ store_number_cleanup(struct store_number *n)
 	memset(n, 0, sizeof(*n));
 }
 
-enum db_result
-store_call_number(struct db_conn *c, const char *account_sid, const char *e164,
-    struct store_number *out)
+/* Row 0 of a voice_number-shaped result into *out. */
+static void
+number_from_row(const PGresult *r, struct store_number *out)
 {
-	const char *params[2] = { account_sid, e164 };
-	enum db_result res;
-	PGresult *r;
-
-	memset(out, 0, sizeof(*out));
-	r = db_exec(c, "voice_number", 2, params, &res);
-	if (res != DB_OK)
-		goto out;
 	out->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	out->label = xstrdup(PQgetvalue(r, 0, 1));
 	out->ring_timeout_s = atoi(PQgetvalue(r, 0, 2));
@@ -232,7 +277,50 @@ store_call_number(struct db_conn *c, const char *account_sid, const char *e164,
 	out->voicemail_enabled = strcmp(PQgetvalue(r, 0, 7), "t") == 0;
 	out->owner_identity = field_dup(r, 0, 8);
 	out->owner_available = strcmp(PQgetvalue(r, 0, 9), "t") == 0;
-out:
+}
+
+enum db_result
+store_call_number(struct db_conn *c, const char *account_sid, const char *e164,
+    struct store_number *out)
+{
+	const char *params[2] = { account_sid, e164 };
+	enum db_result res;
+	PGresult *r;
+
+	memset(out, 0, sizeof(*out));
+	r = db_exec(c, "voice_number", 2, params, &res);
+	if (res == DB_OK)
+		number_from_row(r, out);
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_call_inbound_number(struct db_conn *c,
+    const struct store_call_inbound *in, int have_workflow,
+    struct store_number *out)
+{
+	char rank[16];
+	const char *params[8];
+	int ok = in->status != NULL && in->rank >= 0;
+	enum db_result res;
+	PGresult *r;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(rank, sizeof(rank), "%d", ok ? in->rank : 2);
+	params[0] = in->account_sid;
+	params[1] = in->call_sid;
+	params[2] = in->from;
+	params[3] = in->to;
+	params[4] = have_workflow ? "true" : "false";
+	params[5] = ok ? in->status : "ringing";
+	params[6] = rank;
+	params[7] = in->received_at;
+	r = db_exec(c, "voice_inbound_number", 8, params, &res);
+	if (res == DB_OK && PQgetisnull(r, 0, 0))
+		res = DB_NOTFOUND;
+	if (res == DB_OK)
+		number_from_row(r, out);
 	PQclear(r);
 	return res;
 }

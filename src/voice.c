@@ -452,6 +452,44 @@ out:
 static const char *const routings[] = { "dedicated", "queue", "voicemail",
 	"unknown-number", NULL };
 
+/* The caller's leg from the inbound webhook's parameters. */
+static void
+inbound_fields(const struct form *f, const char *received_at,
+    struct store_call_inbound *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->account_sid = form_get(f, "AccountSid");
+	in->call_sid = form_get(f, "CallSid");
+	in->from = form_get(f, "From");
+	in->to = form_get(f, "To");
+	in->status = form_get(f, "CallStatus");
+	in->rank = status_rank(in->status);
+	if (in->rank > 3)
+		in->rank = -1; /* a final status is the callbacks' to tell */
+	in->received_at = received_at;
+}
+
+/* A <Parameter> of a <Client> (the SDK's customParameters), if any. */
+static void
+client_param(struct twiml *t, const char *name, const char *value)
+{
+	if (value != NULL && value[0] != '\0')
+		twiml_leaf(t, "Parameter", NULL, "name", name, "value", value,
+		    NULL);
+}
+
+/* The routing voice_inbound_number stored for this number. */
+static const char *
+stored_routing(const struct store_number *num, const struct config *cfg,
+    const char *to)
+{
+	if (num->id == 0 || to == NULL)
+		return "unknown-number";
+	if (num->owner_identity != NULL && num->owner_available)
+		return "dedicated";
+	return cfg->twilio_workflow_sid != NULL ? "queue" : "voicemail";
+}
+
 static int
 apply_inbound(struct db_conn *c, const struct form *f, const struct form *q,
     const char *received_at)
@@ -459,19 +497,10 @@ apply_inbound(struct db_conn *c, const struct form *f, const struct form *q,
 	struct store_call_inbound in;
 	enum db_result res;
 
-	memset(&in, 0, sizeof(in));
-	in.account_sid = form_get(f, "AccountSid");
-	in.call_sid = form_get(f, "CallSid");
-	in.from = form_get(f, "From");
-	in.to = form_get(f, "To");
-	in.status = form_get(f, "CallStatus");
-	in.rank = status_rank(in.status);
-	if (in.rank > 3)
-		in.rank = -1; /* a final status is the callbacks' to tell */
+	inbound_fields(f, received_at, &in);
 	in.routing = form_get(q, "routing");
 	in.disclaimer_played = form_get(q, "disclaimer") != NULL &&
 	    strcmp(form_get(q, "disclaimer"), "1") == 0;
-	in.received_at = received_at;
 	if (!twparam_sid(in.call_sid, "CA") || !is_one_of(in.routing, routings))
 		return outcome(DB_INVALID, "inbound call");
 	if (c == NULL)
@@ -690,12 +719,25 @@ voice_inbound(struct http_req *r)
 	const char *routing;
 	char received_at[32], action[URL_MAX], whisper[URL_MAX],
 	    rec_cb[URL_MAX], status_cb[URL_MAX], timeout[16];
-	int have_num = 0, played, rc, vm;
+	struct store_call_inbound in;
+	int have_num = 0, stored = 0, played, rc, vm;
 
 	memset(&num, 0, sizeof(num));
 	util_rfc3339_now(received_at, sizeof(received_at));
 	c = db_acquire();
-	if (c != NULL && to != NULL) {
+	if (c != NULL && twparam_sid(form_get(f, "CallSid"), "CA")) {
+		/*
+		 * One round trip finds the number and commits the caller's
+		 * row with the routing the SQL decided by the same rules as
+		 * the TwiML below (see voice_inbound_number).
+		 */
+		inbound_fields(f, received_at, &in);
+		res = store_call_inbound_number(c, &in,
+		    cfg->twilio_workflow_sid != NULL, &num);
+		note_result(&c, res);
+		have_num = res == DB_OK;
+		stored = res == DB_OK || res == DB_NOTFOUND;
+	} else if (c != NULL && to != NULL) {
 		res = store_call_number(c, account, to, &num);
 		note_result(&c, res);
 		have_num = res == DB_OK;
@@ -737,6 +779,10 @@ voice_inbound(struct http_req *r)
 		    "statusCallbackEvent",
 		    "initiated ringing answered completed", NULL);
 		twiml_leaf(&t, "Identity", num.owner_identity, NULL);
+		/* What the softphone's incoming popup shows. */
+		client_param(&t, "caller", form_get(f, "From"));
+		client_param(&t, "line", num.label);
+		client_param(&t, "reason", "dedicated");
 		twiml_close(&t);
 		twiml_close(&t);
 		log_kv(LOG_INFO, "inbound call: ringing the dedicated agent",
@@ -762,12 +808,21 @@ voice_inbound(struct http_req *r)
 	    task.reason, "to", to, NULL);
 
 store:
+	if (stored) {
+		if (strcmp(routing, stored_routing(&num, cfg, to)) != 0)
+			log_kv(LOG_ERROR,
+			    "inbound call answered with another routing than "
+			    "its row says (a URL longer than URL_MAX?)",
+			    "routing", routing, NULL);
+		goto answer;
+	}
 	query_form(r, &q, "routing", routing, "disclaimer", played ? "1" : "0",
 	    NULL);
 	rc = apply_inbound(c, f, &q, received_at);
 	if (rc == 1)
 		spool(r, ROUTE_INBOUND, received_at, &q);
 	form_cleanup(&q);
+answer:
 	db_release(c);
 	store_number_cleanup(&num);
 	return reply(r, &t);

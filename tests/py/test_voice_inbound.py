@@ -59,6 +59,10 @@ def test_available_owner_rings_with_whisper_and_dual_recording(env, webhook):
     c = d.client(url=client.get("url"), method="POST", status_callback=srv.base_url + STATUS,
                  status_callback_method="POST", status_callback_event="initiated ringing answered completed")
     c.identity(ident)
+    # What the softphone's popup shows, as the SDK call's customParameters.
+    c.parameter(name="caller", value="+5511987654321")
+    c.parameter(name="line", value="Vendas SP")
+    c.parameter(name="reason", value="dedicated")
     same_tree(root, ET.fromstring(str(want)))
     assert client.get("url") == srv.base_url + WHISPER + "?reason=dedicated&n=%d" % nid
 
