@@ -43,6 +43,7 @@ struct config {
 	char *whatsapp_to;
 
 	int http_threads;
+	int http_workers;
 	int http_max_connections;
 	int http_conn_timeout;
 	int db_pool_size;

@@ -43,6 +43,12 @@ struct http_route {
 	http_handler handler;
 	enum http_auth auth;
 	size_t body_max; /* 0: by prefix (64 KiB /twilio, 1 MiB /api) */
+	/*
+	 * 1: the handler never waits (no database): run it on the HTTP
+	 * thread that read the request.  0: authenticated routes run on the
+	 * HTTP_WORKERS queue, first come first served (see http.c).
+	 */
+	int inline_run;
 };
 
 /*

@@ -105,6 +105,7 @@ OTHER_CPU_WARN = 5.0  # % of all cores used outside the bench during a run: warn
 # what an operator gets; --http-threads 2 gives the better p99 above.
 DEFAULT_HTTP_THREADS = "4"
 DEFAULT_DB_POOL_SIZE = "4"
+DEFAULT_HTTP_WORKERS = "4"
 
 
 # --------------------------------------------------------------------------
@@ -629,6 +630,8 @@ def main():
                     help="seconds per inbound/status run with fsync=on (default 5; 0 skips them)")
     ap.add_argument("--http-threads", default=DEFAULT_HTTP_THREADS,
                     help="HTTP_THREADS for the server (default %s)" % DEFAULT_HTTP_THREADS)
+    ap.add_argument("--http-workers", default=DEFAULT_HTTP_WORKERS,
+                    help="HTTP_WORKERS for the server (default %s)" % DEFAULT_HTTP_WORKERS)
     ap.add_argument("--db-pool-size", default=DEFAULT_DB_POOL_SIZE,
                     help="DB_POOL_SIZE for the server (default %s)" % DEFAULT_DB_POOL_SIZE)
     ap.add_argument("--wrk-threads", type=int, default=2, help="wrk -t (default 2)")
@@ -669,6 +672,7 @@ def main():
             "LOG_LEVEL": "warn",  # no access-log line per request
             "HTTP_THREADS": args.http_threads,
             "DB_POOL_SIZE": args.db_pool_size,
+            "HTTP_WORKERS": args.http_workers,
             "JOB_WORKERS": "0",  # nothing but the requests touches the database
             "SPOOL_DIR": spool_dir,
             # LOG_LEVEL=warn hides the listening line: use a fixed port
@@ -769,8 +773,9 @@ def main():
     print("ramal bench: %s, %d cores, wrk -t%d -d%ds, PostgreSQL %s (shared_buffers=%s x 8kB)" % (
         os.path.relpath(binary, REPO), os.cpu_count() or 0, args.wrk_threads, args.duration,
         settings["version"], settings["shared_buffers"]))
-    print("server: HTTP_THREADS=%s DB_POOL_SIZE=%s LOG_LEVEL=warn JOB_WORKERS=0; %d numbers (%d with an "
-          "available owner), %d agents" % (args.http_threads, args.db_pool_size, NUMBERS, NUMBERS // 2, AGENTS))
+    print("server: HTTP_THREADS=%s HTTP_WORKERS=%s DB_POOL_SIZE=%s LOG_LEVEL=warn JOB_WORKERS=0; %d numbers "
+          "(%d with an available owner), %d agents" % (args.http_threads, args.http_workers, args.db_pool_size,
+                                                       NUMBERS, NUMBERS // 2, AGENTS))
     print()
     print("PostgreSQL %s (harness cluster; the targets below are judged on these rows):" % harness_pg)
     table(rows)

@@ -6,8 +6,18 @@
  * raw request target (path + query, undecoded) is seen; that raw form is
  * what Twilio signs.  The state is freed in the completion callback, which
  * also writes the access-log line and counts the request.
+ *
+ * Routes that use the database (webhooks and the app API) do not run on
+ * MHD's threads: once the body is in, the connection is suspended and the
+ * request joins one first-in-first-out queue served by HTTP_WORKERS
+ * threads, which then resume it; MHD's thread sends the answer.  A slow
+ * statement so delays only the requests behind it in arrival order, never
+ * a whole MHD thread's share of the connections, and the MHD threads keep
+ * reading requests meanwhile.  Replies are therefore kept on the request
+ * (pending) and handed to MHD on its own thread.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -33,12 +43,32 @@
  * (to send the 413), then the connection is cut. */
 #define DRAIN_FACTOR 4
 
+struct http_req;
+
+/* The FIFO of requests waiting for a worker (linked through ->next). */
+struct work_queue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct http_req *head, *tail;
+	int stopping;
+	int nthreads;
+	pthread_t *threads;
+};
+
 struct http_server {
 	struct MHD_Daemon *mhd;
 	const struct config *cfg;
 	const struct http_route *routes;
 	size_t nroutes;
 	int port;
+	struct work_queue wq;
+};
+
+/* Where a request stands with the worker queue. */
+enum offload {
+	OFFLOAD_NONE, /* runs on MHD's thread */
+	OFFLOAD_QUEUED, /* suspended, waiting for or in a worker */
+	OFFLOAD_DONE, /* the worker ran it; resumed */
 };
 
 struct http_req {
@@ -68,6 +98,10 @@ struct http_req {
 	int nextra;
 	char peer[INET6_ADDRSTRLEN];
 	struct auth_user *user; /* set by auth_verify */
+	/* The reply, kept until it can be queued on MHD's thread. */
+	struct MHD_Response *pending;
+	enum offload offload;
+	struct http_req *next; /* in the work queue */
 };
 
 static atomic_int inflight;
@@ -198,8 +232,6 @@ static int
 queue(struct http_req *r, unsigned status, const char *ctype,
     struct MHD_Response *resp)
 {
-	enum MHD_Result ok;
-
 	if (resp == NULL)
 		return -1;
 	MHD_add_response_header(resp, "X-Request-Id", r->id);
@@ -212,12 +244,27 @@ queue(struct http_req *r, unsigned status, const char *ctype,
 	for (int i = 0; i < r->nextra; i++)
 		MHD_add_response_header(resp, r->extra[i].name,
 		    r->extra[i].value);
-	ok = MHD_queue_response(r->conn, status, resp);
-	MHD_destroy_response(resp);
-	if (ok != MHD_YES)
-		return -1;
+	if (r->pending != NULL) { /* a second reply: keep the first */
+		MHD_destroy_response(resp);
+		return 0;
+	}
+	r->pending = resp;
 	r->status = status;
 	return 0;
+}
+
+/* Hand the kept reply to MHD (on MHD's thread); -1 when MHD refuses. */
+static int
+send_pending(struct http_req *r)
+{
+	enum MHD_Result ok;
+
+	if (r->pending == NULL)
+		return 0;
+	ok = MHD_queue_response(r->conn, r->status, r->pending);
+	MHD_destroy_response(r->pending);
+	r->pending = NULL;
+	return ok == MHD_YES ? 0 : -1;
 }
 
 int
@@ -433,6 +480,8 @@ req_free(struct http_req *r)
 	form_cleanup(&r->form);
 	json_decref(r->json);
 	auth_user_free(r->user);
+	if (r->pending != NULL)
+		MHD_destroy_response(r->pending);
 	if (r->body.ptr != NULL) /* may hold a password */
 		OPENSSL_cleanse(r->body.ptr, r->body.len);
 	buf_cleanup(&r->body);
@@ -594,6 +643,114 @@ request_dispatch(struct http_req *r)
 	return 0;
 }
 
+/* ---- the worker queue ---- */
+
+/*
+ * Whether a route runs on a worker: every authenticated route (they read
+ * the database, if only for the session or a subaccount's token) unless
+ * marked inline.  Unauthenticated ones stay on MHD's threads: probes, and
+ * sign-in, whose KDF is CPU work that would hold a worker for a third of a
+ * second.
+ */
+static int
+route_offloaded(const struct http_route *rt)
+{
+	return rt->auth != HTTP_AUTH_NONE && !rt->inline_run;
+}
+
+static void
+run_request(struct http_req *r)
+{
+	log_ctx_set(r->id, NULL);
+	if (r->too_large) {
+		http_reply_header(r, "Connection", "close");
+		http_reply_error(r, 413,
+		    "request body too large (limit %zu bytes)", r->body_max);
+	} else if (request_dispatch(r) != 0 && r->status == 0)
+		http_reply_error(r, 500, "internal error");
+	log_ctx_clear();
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct work_queue *q = arg;
+	struct http_req *r;
+
+	for (;;) {
+		pthread_mutex_lock(&q->mu);
+		while (q->head == NULL && !q->stopping)
+			pthread_cond_wait(&q->cv, &q->mu);
+		if (q->head == NULL) {
+			pthread_mutex_unlock(&q->mu);
+			return NULL;
+		}
+		r = q->head;
+		q->head = r->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+		pthread_mutex_unlock(&q->mu);
+		r->next = NULL;
+		run_request(r);
+		r->offload = OFFLOAD_DONE;
+		MHD_resume_connection(r->conn);
+	}
+}
+
+/*
+ * Suspend r's connection and queue r; -1 (nothing done) once the workers
+ * are stopping: the caller runs it on its own thread then.
+ */
+static int
+work_push(struct work_queue *q, struct http_req *r)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->stopping) {
+		pthread_mutex_unlock(&q->mu);
+		return -1;
+	}
+	r->offload = OFFLOAD_QUEUED;
+	MHD_suspend_connection(r->conn);
+	if (q->tail != NULL)
+		q->tail->next = r;
+	else
+		q->head = r;
+	q->tail = r;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return 0;
+}
+
+static int
+work_start(struct work_queue *q, int n)
+{
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	q->threads = xcalloc((size_t)n, sizeof(*q->threads));
+	for (q->nthreads = 0; q->nthreads < n; q->nthreads++)
+		if (pthread_create(&q->threads[q->nthreads], NULL, worker_main,
+			q) != 0) {
+			log_errorx("cannot start HTTP worker threads");
+			return -1;
+		}
+	return 0;
+}
+
+/* Let the workers finish the queue, then join them. */
+static void
+work_stop(struct work_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->stopping = 1;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	for (int i = 0; i < q->nthreads; i++)
+		pthread_join(q->threads[i], NULL);
+	free(q->threads);
+	pthread_cond_destroy(&q->cv);
+	pthread_mutex_destroy(&q->mu);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -611,12 +768,20 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (!r->started) {
 		rc = request_begin(r, method);
 		log_ctx_clear();
-		return rc == 0 ? MHD_YES : MHD_NO;
+		if (rc != 0)
+			return MHD_NO;
+		return send_pending(r) == 0 ? MHD_YES : MHD_NO;
+	}
+	if (r->offload == OFFLOAD_QUEUED)
+		return MHD_YES; /* cannot happen: suspended until done */
+	if (r->offload == OFFLOAD_DONE) {
+		r->offload = OFFLOAD_NONE;
+		return send_pending(r) == 0 ? MHD_YES : MHD_NO;
 	}
 	if (r->status != 0) {
 		/* Answered early (404/405/413): MHD drops any body. */
 		*upload_data_size = 0;
-		return MHD_YES;
+		return send_pending(r) == 0 ? MHD_YES : MHD_NO;
 	}
 	if (*upload_data_size != 0) {
 		if (!r->too_large &&
@@ -630,6 +795,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (!r->too_large && route_offloaded(r->route) &&
+	    work_push(&r->srv->wq, r) == 0)
+		return MHD_YES;
 	log_ctx_set(r->id, NULL);
 	if (r->too_large) {
 		http_reply_header(r, "Connection", "close");
@@ -638,7 +806,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	} else
 		rc = request_dispatch(r);
 	log_ctx_clear();
-	return rc == 0 ? MHD_YES : MHD_NO;
+	if (rc != 0)
+		return MHD_NO;
+	return send_pending(r) == 0 ? MHD_YES : MHD_NO;
 }
 
 __attribute__((format(printf, 2, 0))) static void
@@ -673,18 +843,21 @@ http_start(const struct config *cfg, const struct http_route *routes, size_t n)
 	s->cfg = cfg;
 	s->routes = routes;
 	s->nroutes = n;
-	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-		MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-	    (uint16_t)cfg->port, NULL, NULL, on_request, s,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_SOCK_ADDR,
-	    (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-	    (unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)cfg->http_conn_timeout,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u, MHD_OPTION_URI_LOG_CALLBACK,
-	    on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-	    MHD_OPTION_END);
+	if (work_start(&s->wq, cfg->http_workers) != 0)
+		goto fail;
+	s->mhd =
+	    MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+		    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
+		(uint16_t)cfg->port, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)cfg->http_max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_conn_timeout,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		log_errorx("cannot listen on %s:%d (port in use, or not "
 			   "allowed?)",
@@ -695,6 +868,8 @@ http_start(const struct config *cfg, const struct http_route *routes, size_t n)
 	s->port = info ? info->port : cfg->port;
 	return s;
 fail:
+	if (s->wq.threads != NULL)
+		work_stop(&s->wq);
 	free(s);
 	return NULL;
 }
@@ -722,6 +897,11 @@ http_stop(struct http_server *s, int timeout_s)
 	if (atomic_load(&inflight) > 0)
 		log_warnx("%d request(s) still running at shutdown",
 		    atomic_load(&inflight));
+	/*
+	 * The workers finish what is queued (each such request is resumed
+	 * with its answer) before MHD closes every connection.
+	 */
+	work_stop(&s->wq);
 	MHD_stop_daemon(s->mhd);
 	free(s);
 }
