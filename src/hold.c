@@ -256,8 +256,8 @@ hold_resolve(struct db_conn *c, long long tenant_id, const char *call_sid,
 		snprintf(out->agent_sid, sizeof(out->agent_sid), "%s",
 		    agent.sid);
 		out->ended |= agent.rank >= 4;
-		out->bridged =
-		    strcmp(agent.status, "in-progress") == 0 && a.rank == 3;
+		/* the caller's own leg may have no status callback */
+		out->bridged = strcmp(agent.status, "in-progress") == 0;
 	}
 	return DB_OK;
 }
@@ -691,9 +691,9 @@ hold_job(const struct job *j, char *err, size_t errlen)
 	    3, p, &res));
 	if (res == DB_OK || res == DB_NOTFOUND)
 		PQclear(job_sql(j,
-		    "UPDATE calls SET hold_confirmed = $3::boolean,"
-		    " updated_at = now() WHERE call_sid = $4",
-		    4, p, &res));
+		    "UPDATE calls SET hold_confirmed = $1::boolean,"
+		    " updated_at = now() WHERE call_sid = $2",
+		    2, p + 2, &res));
 	rc = res == DB_OK || res == DB_NOTFOUND ? JOB_DONE : JOB_RETRY;
 	goto out;
 
