@@ -18,6 +18,7 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 
 import pytest
+from twilio.twiml.voice_response import VoiceResponse
 
 import harness
 from conftest import RamalFactory, new_session
@@ -119,6 +120,17 @@ def conference_of(el, srv, name):
     assert c.get("recordingStatusCallback") == srv.base_url + RECORDING
     assert c.get("statusCallback") == srv.base_url + CONFERENCE
     assert set(c.get("statusCallbackEvent").split()) >= {"start", "end", "join", "leave", "hold"}
+    # the same document as Twilio's own helper library builds it
+    want = VoiceResponse()
+    d = want.dial()
+    d.conference(name, start_conference_on_enter=True, end_conference_on_exit=True, beep=False,
+                 record="record-from-start", recording_status_callback=srv.base_url + RECORDING,
+                 recording_status_callback_method="POST", recording_status_callback_event="completed absent",
+                 status_callback=srv.base_url + CONFERENCE, status_callback_method="POST",
+                 status_callback_event="start end join leave hold")
+    w = ET.fromstring(want.to_xml())
+    assert w[0][0].attrib == c.attrib, (w[0][0].attrib, c.attrib)
+    assert w[0].attrib == el[0].attrib
     return c
 
 

@@ -8,6 +8,7 @@ is committed before the answer."""
 import xml.etree.ElementTree as ET
 
 import pytest
+from twilio.twiml.voice_response import VoiceResponse
 
 import harness
 
@@ -99,6 +100,16 @@ def test_agent_dials_number_with_own_did(env, webhook):
     num = number_of(dial, srv)
     assert num.text == "+5511987654321"
     assert query_of(num.get("url")) == {"caller": did}
+    # the same document as Twilio's own helper library builds it
+    want = VoiceResponse()
+    d = want.dial(action=srv.base_url + OUTBOUND + "?step=done", method="POST", timeout=30, answer_on_bridge=True,
+                  record="record-from-answer-dual", recording_status_callback=srv.base_url + RECORDING,
+                  recording_status_callback_method="POST", recording_status_callback_event="completed absent",
+                  caller_id=did)
+    d.number("+5511987654321", url=num.get("url"), method="POST", status_callback=srv.base_url + STATUS,
+             status_callback_method="POST", status_callback_event="initiated ringing answered completed")
+    w = ET.fromstring(want.to_xml())
+    assert w[0].attrib == dial.attrib and w[0][0].attrib == num.attrib and w[0][0].text == num.text
 
     # the row was committed before the answer went out
     row = db.call(call, "direction", "from_number", "to_number", "agent_user_id", "caller_id", "dialled",
