@@ -32,6 +32,7 @@ struct config {
 	char *twilio_workflow_sid;
 	char *twilio_api_base;
 	char *twilio_taskrouter_base;
+	char *twilio_caller_id; /* E.164; NULL: none */
 
 	char *s3_bucket;
 	char *s3_region;
@@ -70,6 +71,7 @@ enum config_kind {
 	CFG_KEY, /* RAMAL_SECRET_KEY: 32 bytes as hex or base64 */
 	CFG_DSN, /* a libpq connection URI or keyword string */
 	CFG_WHATSAPP, /* whatsapp:+E164 or +E164 */
+	CFG_E164, /* +<country><number>, 8-15 digits */
 };
 
 #define CFG_SECRET 0x1 /* never logged, wiped at exit */

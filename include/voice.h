@@ -8,6 +8,8 @@
 struct http_req;
 struct db_conn;
 struct job;
+struct twiml;
+struct store_number;
 
 /*
  * The inbound call, end to end, as TwiML webhooks (docs/call-flows.md).
@@ -121,5 +123,13 @@ int voice_replay(const char *route, const char *received_at, const char *body,
  * Thread-safe; writes only through j->pg.
  */
 int voice_job_recording_archive(const struct job *j, char *err, size_t errlen);
+
+/*
+ * Append num's recording disclaimer to t (<Play> of its audio, or <Say>
+ * of its text in its language and voice; the default text when num is
+ * NULL).  1 when something was added, 0 when the number has none.  The
+ * one builder of the disclaimer, shared with outbound.c.
+ */
+int voice_disclaimer(struct twiml *t, const struct store_number *num);
 
 #endif

@@ -18,7 +18,7 @@ fi
 CLANG=${CLANG:-clang}
 SECONDS_EACH=${FUZZ_SECONDS:-20}
 OUT=build/fuzz
-LEAVES="src/buf.c src/util.c src/form.c src/twsig.c src/twiml.c src/secret.c src/xmlmini.c src/twparam.c src/token.c"
+LEAVES="src/buf.c src/util.c src/form.c src/twsig.c src/twiml.c src/secret.c src/xmlmini.c src/twparam.c src/token.c src/phone.c"
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
 	-std=c11 -D_GNU_SOURCE -Iinclude

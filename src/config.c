@@ -51,6 +51,10 @@ static const struct config_var vars[] = {
 	{ "TWILIO_TASKROUTER_BASE", CFG_URL, OFF(twilio_taskrouter_base),
 	    "https://taskrouter.twilio.com", 0, 0, NULL, 0,
 	    "TaskRouter REST base URL" },
+	{ "TWILIO_CALLER_ID", CFG_E164, OFF(twilio_caller_id), NULL, 0, 0, NULL,
+	    0,
+	    "default caller ID (E.164) of outbound calls by agents without a "
+	    "DID" },
 	{ "S3_BUCKET", CFG_STR, OFF(s3_bucket), NULL, 0, 0, NULL, 0,
 	    "bucket for archived recordings" },
 	{ "S3_REGION", CFG_STR, OFF(s3_region), "us-east-1", 0, 0, NULL, 0,
@@ -292,6 +296,12 @@ is_whatsapp(const char *s)
 }
 
 static int
+is_e164(const char *s)
+{
+	return strncmp(s, "whatsapp:", 9) != 0 && is_whatsapp(s);
+}
+
+static int
 set_value(struct config *cfg, const struct config_var *v, const char *val,
     char *err, size_t errlen)
 {
@@ -371,6 +381,15 @@ set_value(struct config *cfg, const struct config_var *v, const char *val,
 		if (!is_whatsapp(val)) {
 			snprintf(err, errlen,
 			    "%s: must be whatsapp:+<country><number> (got \"%.40s\")",
+			    v->name, val);
+			return -1;
+		}
+		break;
+	case CFG_E164:
+		if (!is_e164(val)) {
+			snprintf(err, errlen,
+			    "%s: must be +<country><number>, 8 to 15 digits "
+			    "(got \"%.40s\")",
 			    v->name, val);
 			return -1;
 		}

@@ -2,11 +2,13 @@
  * The job handler table.  Handlers live with their feature; this file
  * only lists them, so `serve` and `worker` run the same set.
  */
+#include "hold.h"
 #include "jobkinds.h"
 #include "voice.h"
 
 static const struct job_handler handlers[] = {
 	{ "recording.archive", voice_job_recording_archive, 0 },
+	{ HOLD_JOB_KIND, hold_job, 0 },
 	{ NULL, NULL, 0 },
 };
 

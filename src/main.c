@@ -19,6 +19,7 @@
 #include "db.h"
 #include "http.h"
 #include "job.h"
+#include "hold.h"
 #include "jobkinds.h"
 #include "log.h"
 #include "metrics.h"
@@ -219,6 +220,7 @@ cmd_serve(void)
 		    cfg.spool_dir);
 		goto out_spool;
 	}
+	hold_init(&cfg);
 	jobs = job_runner_start(cfg.database_url, cfg.job_workers,
 	    jobkinds_table());
 	if (jobs == NULL)
@@ -279,6 +281,7 @@ cmd_worker(void)
 	default:
 		break;
 	}
+	hold_init(&cfg);
 	jobs = job_runner_start(cfg.database_url,
 	    cfg.job_workers > 0 ? cfg.job_workers : 2, jobkinds_table());
 	if (jobs == NULL)

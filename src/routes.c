@@ -3,8 +3,11 @@
  * paths with another method 405 (see http.c).
  */
 #include "api_auth.h"
+#include "api_calls.h"
 #include "api_token.h"
+#include "hold.h"
 #include "ops.h"
+#include "outbound.h"
 #include "routes.h"
 #include "status.h"
 #include "taskrouter.h"
@@ -36,10 +39,22 @@ static const struct http_route routes[] = {
 	    0, 0 },
 	{ "POST", "/twilio/recording", voice_recording, HTTP_AUTH_TWILIO, 0,
 	    0 },
+	{ "POST", "/twilio/voice/outbound", outbound_voice, HTTP_AUTH_TWILIO, 0,
+	    0 },
+	{ "POST", "/twilio/voice/disclaimer", outbound_disclaimer,
+	    HTTP_AUTH_TWILIO, 0, 0 },
+	{ "POST", "/twilio/voice/hold", hold_music, HTTP_AUTH_TWILIO, 0, 0 },
+	{ "POST", "/twilio/conference", hold_conference_callback,
+	    HTTP_AUTH_TWILIO, 0, 0 },
 	{ "POST", "/api/login", api_auth_login, HTTP_AUTH_NONE, 0, 0 },
 	{ "POST", "/api/logout", api_auth_logout, HTTP_AUTH_SESSION, 0, 0 },
 	{ "GET", "/api/me", api_auth_me, HTTP_AUTH_SESSION, 0, 0 },
 	{ "GET", "/token", api_token, HTTP_AUTH_SESSION, 0, 0 },
+	{ "GET", "/api/calls/*", api_calls_get, HTTP_AUTH_SESSION, 0, 0 },
+	{ "POST", "/api/calls/*/hold", api_calls_hold, HTTP_AUTH_SESSION, 0,
+	    0 },
+	{ "POST", "/api/calls/*/unhold", api_calls_unhold, HTTP_AUTH_SESSION, 0,
+	    0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

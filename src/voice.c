@@ -21,6 +21,7 @@
 #include "db.h"
 #include "form.h"
 #include "http.h"
+#include "hold.h"
 #include "log.h"
 #include "spool.h"
 #include "status.h"
@@ -926,7 +927,9 @@ voice_overflow(struct http_req *r)
 	c = db_acquire();
 	twiml_init(&t);
 	if (answered) {
-		twiml_leaf(&t, "Hangup", NULL, NULL);
+		/* hold escalation (hold.c): the conference instead */
+		if (hold_answer_conference(c, cfg, f, &t) != 1)
+			twiml_leaf(&t, "Hangup", NULL, NULL);
 		query_form(r, &q, NULL);
 	} else {
 		if (c != NULL && form_get(f, "To") != NULL) {
@@ -1042,7 +1045,9 @@ voice_queue_exit(struct http_req *r)
 	if (is_one_of(result, done)) {
 		log_kv(LOG_INFO, "call left the queue", "result", result,
 		    "queue_time", form_get(f, "QueueTime"), NULL);
-		twiml_leaf(&t, "Hangup", NULL, NULL);
+		/* hold escalation (hold.c): the conference instead */
+		if (hold_answer_conference(c, cfg, f, &t) != 1)
+			twiml_leaf(&t, "Hangup", NULL, NULL);
 	} else if (result != NULL && strcmp(result, "hangup") == 0) {
 		log_kv(LOG_INFO, "call abandoned in the queue", "call",
 		    form_get(f, "CallSid"), "queue_time",
@@ -1149,4 +1154,12 @@ voice_fallback(struct http_req *r)
 	say(&t, fallback_nothing);
 	twiml_leaf(&t, "Hangup", NULL, NULL);
 	return reply(r, &t);
+}
+
+/* ---- for other voice modules (outbound.c) ---- */
+
+int
+voice_disclaimer(struct twiml *t, const struct store_number *num)
+{
+	return emit_disclaimer(t, num);
 }
