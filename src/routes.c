@@ -1,6 +1,7 @@
 /*
- * Every route ramal serves, in one table.  Unmatched paths get 404, known
- * paths with another method 405 (see http.c).
+ * Every route ramal serves, in one table.  Unmatched paths get 404 (GET and
+ * HEAD: the web UI's fallback), known paths with another method 405 (see
+ * http.c).
  */
 #include "api_auth.h"
 #include "api_token.h"
@@ -9,6 +10,7 @@
 #include "status.h"
 #include "taskrouter.h"
 #include "voice.h"
+#include "webui.h"
 
 static const struct http_route routes[] = {
 	{ "GET", "/healthz", ops_healthz, HTTP_AUTH_NONE, 0 },
@@ -36,6 +38,8 @@ static const struct http_route routes[] = {
 	{ "POST", "/api/logout", api_auth_logout, HTTP_AUTH_SESSION, 0 },
 	{ "GET", "/api/me", api_auth_me, HTTP_AUTH_SESSION, 0 },
 	{ "GET", "/token", api_token, HTTP_AUTH_SESSION, 0 },
+	/* Last: the softphone's files and page paths (webui.h). */
+	{ "GET", HTTP_FALLBACK, webui_serve, HTTP_AUTH_NONE, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
