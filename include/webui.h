@@ -14,7 +14,8 @@ struct http_req;
  * outside dir.  Files bigger than WEBUI_FILE_MAX, more than WEBUI_FILES_MAX
  * files, or more than WEBUI_TOTAL_MAX bytes in all are skipped with a log
  * line.  A missing dir (or one without index.html) is not fatal: it is
- * logged once and every page request gets a 503 that says how to build it.
+ * logged once (a warning naming WEB_DIR) and routes_table() leaves the
+ * fallback route out, so unknown paths stay JSON 404s.
  */
 #define WEBUI_FILE_MAX (8u * 1024 * 1024)
 #define WEBUI_TOTAL_MAX (64u * 1024 * 1024)

@@ -145,15 +145,25 @@ def test_unknown_api_and_twilio_paths_stay_json_404(srv):
     assert raw(srv, "/token")[0] == 401
 
 
-def test_missing_web_dir_is_logged_and_answers_503(ramal_factory):
-    missing = os.path.join(tempfile.gettempdir(), "ramal-no-such-web-dir-%d" % os.getpid())
-    s = ramal_factory.start(WEB_DIR=missing)
-    st, h, body = raw(s, "/")
-    assert st == 503
-    assert h["content-type"] == "text/html; charset=utf-8"
-    assert b"make" in body
+@pytest.mark.parametrize("layout", ["missing", "no-index"])
+def test_missing_web_dir_is_logged_and_paths_stay_404(ramal_factory, layout):
+    if layout == "missing":
+        web = os.path.join(tempfile.gettempdir(), "ramal-no-such-web-dir-%d" % os.getpid())
+        want = "WEB_DIR not found"
+    else:
+        web = tempfile.mkdtemp(prefix="ramal-web-noindex-")
+        with open(os.path.join(web, "app.js"), "w") as f:
+            f.write("x")
+        want = "WEB_DIR has no index.html"
+    s = ramal_factory.start(WEB_DIR=web)
+    for path in ("/", "/login", "/app.js"):
+        st, h, body = raw(s, path)
+        assert st == 404 and h["content-type"] == "application/json", path
     assert raw(s, "/healthz")[0] == 200
     assert raw(s, "/api/nope")[0] == 404
-    lines = [r for r in harness.log_records(s.log()) if r.get("msg", "").startswith("WEB_DIR not found")]
-    assert lines and lines[0]["web_dir"] == missing and lines[0]["level"] == "warn"
+    lines = [r for r in harness.log_records(s.log()) if r.get("msg", "").startswith(want)]
+    assert lines and lines[0]["web_dir"] == web and lines[0]["level"] == "warn"
+    assert "run `make`" in lines[0]["msg"]
     assert s.alive()
+    if layout == "no-index":
+        shutil.rmtree(web, ignore_errors=True)
