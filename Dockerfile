@@ -7,7 +7,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential pkg-config \
       libmicrohttpd-dev libpq-dev libcurl4-openssl-dev libjansson-dev \
-      libjwt-dev libssl-dev \
+      libjwt-dev libssl-dev nodejs npm \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -17,8 +17,9 @@ ARG RAMAL_VERSION=
 ARG RAILWAY_GIT_COMMIT_SHA=
 RUN v="${RAMAL_VERSION:-$RAILWAY_GIT_COMMIT_SHA}"; \
     make ramal ${v:+VERSION="$v"} \
- && ./ramal version \
- && mkdir -p web/dist
+ && ./ramal version
+# The softphone (Debian's node 18 / npm 9 are enough for web/'s lockfile).
+RUN cd web && npm ci --no-audit --no-fund && npm run build
 
 FROM debian:bookworm-slim
 RUN apt-get update \
@@ -29,8 +30,7 @@ RUN apt-get update \
  && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin ramal \
  && mkdir -p /app/var/spool && chown -R ramal:ramal /app/var
 COPY --from=build /src/ramal /usr/local/bin/ramal
-# web/dist is served relative to the working directory (empty when the
-# softphone was not built).
+# web/dist is served relative to the working directory (WEB_DIR).
 COPY --from=build /src/web/dist /app/web/dist
 # SPOOL_DIR (var/spool) keeps Twilio callbacks that arrive while the
 # database is down; mount a volume at /app/var to keep them across deploys.

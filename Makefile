@@ -37,9 +37,38 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 PYTEST   := /usr/bin/python3 -m pytest
 
-.PHONY: all run test unit pytest asan fuzz format format-check bench clean deps web tools
+.PHONY: all run test unit pytest asan fuzz format format-check bench clean deps web web-e2e webtest tools
 
-all: $(BIN)
+all: $(BIN) web
+
+# ---- the softphone (web/): npm with the committed lockfile ----
+# `npm ci` runs again when the lockfile changes; the builds when a source
+# file does.  web/dist is the production build (served by ramal, WEB_DIR);
+# web/dist-e2e is the test build with the fake Voice SDK (tests only).
+NPM      ?= npm
+WEB_SRC  := $(shell find web/src web/public web/e2e -type f 2>/dev/null) \
+	web/index.html web/vite.config.ts web/tsconfig.json web/package.json
+WEB_STAMP := web/node_modules/.ramal-npm-ci
+
+$(WEB_STAMP): web/package-lock.json web/package.json
+	@command -v $(NPM) >/dev/null 2>&1 || sh scripts/deps.sh web
+	cd web && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+web/dist/index.html: $(WEB_STAMP) $(WEB_SRC)
+	cd web && $(NPM) run build
+	@touch $@
+
+web/dist-e2e/index.html: $(WEB_STAMP) $(WEB_SRC)
+	cd web && $(NPM) run build:e2e
+	@touch $@
+
+web: web/dist/index.html
+
+web-e2e: web/dist-e2e/index.html
+
+webtest: $(WEB_STAMP)
+	cd web && $(NPM) test
 
 $(BIN): $(OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
@@ -80,7 +109,7 @@ deps:
 
 run:
 	@sh scripts/deps.sh run
-	@$(MAKE) --no-print-directory ramal
+	@$(MAKE) --no-print-directory ramal web
 	@sh scripts/run.sh
 
 unit: $(UNIT_BIN)
@@ -91,8 +120,9 @@ pytest: $(BIN) $(TOOL_BIN)
 
 test:
 	@sh scripts/deps.sh test
-	@$(MAKE) --no-print-directory $(BIN) tools $(UNIT_BIN)
+	@$(MAKE) --no-print-directory $(BIN) tools $(UNIT_BIN) web web-e2e
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory webtest
 	@$(MAKE) --no-print-directory pytest
 
 # The whole suite again with AddressSanitizer + UndefinedBehaviorSanitizer
@@ -125,4 +155,4 @@ format-check:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf build build-asan ramal
+	rm -rf build build-asan ramal web/dist web/dist-e2e

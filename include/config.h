@@ -52,6 +52,7 @@ struct config {
 	int db_statement_timeout_ms;
 	int shutdown_timeout;
 	char *spool_dir;
+	char *web_dir;
 	int queue_announce_s;
 	int queue_max_wait_s;
 	char *queue_music_url;

@@ -37,9 +37,17 @@ enum http_auth {
  */
 typedef int (*http_handler)(struct http_req *r);
 
+/*
+ * A route whose path is HTTP_FALLBACK matches, for its method, any path
+ * that no other route has (a path another route has with other methods
+ * still gets 405).  The web UI uses it for GET/HEAD.
+ */
+#define HTTP_FALLBACK "/**"
+
 struct http_route {
 	const char *method; /* "GET" also serves HEAD */
-	const char *path; /* "/a/b", a "*" segment matches one segment */
+	const char *path; /* "/a/b", a "*" segment matches one segment;
+			     HTTP_FALLBACK: see above */
 	http_handler handler;
 	enum http_auth auth;
 	size_t body_max; /* 0: by prefix (64 KiB /twilio, 1 MiB /api) */

@@ -1,27 +1,35 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, and nothing when they
-# are all present already.  Usage: scripts/deps.sh build|run|test|bench|fuzz|all
+# are all present already.  Usage: scripts/deps.sh build|web|run|test|bench|fuzz|all
 set -eu
 
 build="gcc make pkg-config libmicrohttpd-dev libpq-dev libcurl4-openssl-dev libjansson-dev libjwt-dev libssl-dev"
 run="$build postgresql"
-test="$run libcmocka-dev python3 python3-pytest python3-twilio python3-psycopg2 python3-requests python3-yaml libxml2-utils"
+# The softphone (web/): Node and npm (Debian 12's 18.x and 9.x are enough;
+# an existing node/npm, e.g. NodeSource's, is used as is), Chromium for the
+# end-to-end test.
+web="nodejs npm"
+test="$run $web libcmocka-dev python3 python3-pytest python3-twilio python3-psycopg2 python3-requests python3-yaml libxml2-utils chromium"
 bench="$run wrk"
 fuzz="$build clang libclang-rt-14-dev clang-format"
 
 case "${1:-build}" in
-build) want=$build ;;
-run) want=$run ;;
+build) want="$build $web" ;;
+web) want=$web ;;
+run) want="$run $web" ;;
 test) want=$test ;;
 bench) want="$test wrk" ;;
 fuzz) want=$fuzz ;;
 all) want="$test $bench $fuzz" ;;
-*) echo "deps.sh: unknown target '$1' (build|run|test|bench|fuzz|all)" >&2; exit 2 ;;
+*) echo "deps.sh: unknown target '$1' (build|web|run|test|bench|fuzz|all)" >&2; exit 2 ;;
 esac
 
 missing=""
 for p in $want; do
 	case " $missing " in *" $p "*) continue ;; esac
+	# node and npm from elsewhere (NodeSource ships npm inside nodejs).
+	[ "$p" = nodejs ] && command -v node >/dev/null 2>&1 && continue
+	[ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = "installed" ] || missing="$missing $p"
 done

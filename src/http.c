@@ -198,7 +198,8 @@ route_find(struct http_req *r, char *allow, size_t allowlen)
 	for (size_t i = 0; i < s->nroutes; i++) {
 		const struct http_route *rt = &s->routes[i];
 
-		if (!path_match(rt->path, r->path, NULL))
+		if (strcmp(rt->path, HTTP_FALLBACK) == 0 ||
+		    !path_match(rt->path, r->path, NULL))
 			continue;
 		if (method_match(rt->method, r->method)) {
 			path_match(rt->path, r->path, r);
@@ -214,6 +215,14 @@ route_find(struct http_req *r, char *allow, size_t allowlen)
 			    strcmp(rt->method, "GET") == 0 ? ", HEAD" : "");
 		}
 	}
+	/* No route has this path at all: the fallback route, if any. */
+	for (size_t i = 0; allow[0] == '\0' && i < s->nroutes; i++)
+		if (strcmp(s->routes[i].path, HTTP_FALLBACK) == 0 &&
+		    method_match(s->routes[i].method, r->method)) {
+			r->route = &s->routes[i];
+			r->route_index = (int)i;
+			return;
+		}
 }
 
 /* ---- replies ---- */
@@ -232,18 +241,24 @@ static int
 queue(struct http_req *r, unsigned status, const char *ctype,
     struct MHD_Response *resp)
 {
+	int cache_set = 0;
+
 	if (resp == NULL)
 		return -1;
 	MHD_add_response_header(resp, "X-Request-Id", r->id);
 	if (ctype != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 		    ctype);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-	    "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	for (int i = 0; i < r->nextra; i++)
+	for (int i = 0; i < r->nextra; i++) {
+		if (strcasecmp(r->extra[i].name, "Cache-Control") == 0)
+			cache_set = 1;
 		MHD_add_response_header(resp, r->extra[i].name,
 		    r->extra[i].value);
+	}
+	if (!cache_set) /* no-store unless the handler chose otherwise */
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+		    "no-store");
 	if (r->pending != NULL) { /* a second reply: keep the first */
 		MHD_destroy_response(resp);
 		return 0;

@@ -33,6 +33,7 @@
 #include "tenant.h"
 #include "util.h"
 #include "webhook.h"
+#include "webui.h"
 
 extern const char ramal_version[];
 
@@ -225,6 +226,7 @@ cmd_serve(void)
 	    jobkinds_table());
 	if (jobs == NULL)
 		goto out_spool;
+	webui_init(cfg.web_dir);
 	routes = routes_table(&nroutes);
 	metrics_init(routes_names(), (int)nroutes);
 	srv = http_start(&cfg, routes, nroutes);
@@ -241,6 +243,7 @@ cmd_serve(void)
 	status = 0;
 out_metrics:
 	metrics_cleanup();
+	webui_cleanup();
 	job_runner_stop(jobs, cfg.shutdown_timeout);
 	if (status == 0)
 		log_info("stopped");

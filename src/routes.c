@@ -1,6 +1,7 @@
 /*
- * Every route ramal serves, in one table.  Unmatched paths get 404, known
- * paths with another method 405 (see http.c).
+ * Every route ramal serves, in one table.  Unmatched paths get 404 (GET and
+ * HEAD: the web UI's fallback), known paths with another method 405 (see
+ * http.c).
  */
 #include "api_auth.h"
 #include "api_calls.h"
@@ -12,6 +13,7 @@
 #include "status.h"
 #include "taskrouter.h"
 #include "voice.h"
+#include "webui.h"
 
 static const struct http_route routes[] = {
 	{ "GET", "/healthz", ops_healthz, HTTP_AUTH_NONE, 0, 0 },
@@ -55,6 +57,8 @@ static const struct http_route routes[] = {
 	    0 },
 	{ "POST", "/api/calls/*/unhold", api_calls_unhold, HTTP_AUTH_SESSION, 0,
 	    0 },
+	/* Last: the softphone's files and page paths (webui.h). */
+	{ "GET", HTTP_FALLBACK, webui_serve, HTTP_AUTH_NONE, 0, 1 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -64,7 +68,8 @@ static const char *names[NROUTES];
 const struct http_route *
 routes_table(size_t *n)
 {
-	*n = NROUTES;
+	/* The last route, the softphone's, only when it was loaded. */
+	*n = webui_count() > 0 ? NROUTES : NROUTES - 1;
 	return routes;
 }
 

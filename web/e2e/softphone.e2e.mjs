@@ -1,0 +1,196 @@
+// End-to-end run of the softphone (the e2e build, with the fake Voice SDK)
+// in headless Debian Chromium, against a real ramal.  Driven by
+// tests/py/test_web_e2e.py, which passes:
+//   E2E_URL        ramal's base URL (serving web/dist-e2e)
+//   E2E_EMAIL, E2E_PASSWORD   a user made with `ramal create-user`
+//   E2E_ARTIFACTS  directory for screenshots
+//   E2E_STATUS_ROUTE=1  PUT /api/agents/me/status exists (#4, engineer A)
+//   E2E_HOLD_ROUTE=1    POST /api/calls/{sid}/hold exists (#4, engineer B)
+//   CHROMIUM       browser binary (default /usr/bin/chromium)
+// Prints one JSON line (what the fake SDK recorded) and exits 0, or prints
+// the failure and exits 1.
+import { chromium } from 'playwright-core';
+import path from 'node:path';
+
+const url = process.env.E2E_URL;
+const email = process.env.E2E_EMAIL;
+const password = process.env.E2E_PASSWORD;
+const shots = process.env.E2E_ARTIFACTS || '.';
+const statusRoute = process.env.E2E_STATUS_ROUTE === '1';
+const holdRoute = process.env.E2E_HOLD_ROUTE === '1';
+const T = 10_000;
+
+function check(cond, what) {
+  if (!cond) throw new Error('check failed: ' + what);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+  ],
+});
+const problems = [];
+let page;
+try {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'pt-BR' });
+  await context.grantPermissions(['microphone', 'notifications'], { origin: url });
+  page = await context.newPage();
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) problems.push('CSP: ' + m.text());
+  });
+  const shot = (name) => page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
+  const fake = (fn, arg) => page.evaluate(fn, arg);
+  const log = (op) => fake((o) => window.__fakeVoice.calls(o), op);
+
+  // ---- login
+  await page.goto(url + '/', { waitUntil: 'load' });
+  await page.getByRole('heading', { name: 'Entrar' }).waitFor({ timeout: T });
+  await shot('01-login');
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Senha').fill('wrong password');
+  await page.getByRole('button', { name: 'Entrar' }).click();
+  await page.getByTestId('login-error').filter({ hasText: 'incorretos' }).waitFor({ timeout: T });
+  await page.getByLabel('Senha').fill(password);
+  await page.getByRole('button', { name: 'Entrar' }).click();
+
+  // ---- the phone registers (GET /token → new Device → register)
+  await page.locator('[data-testid=device-state][data-state=ready]').waitFor({ timeout: T });
+  const created = await log('device.new');
+  check(created.length === 1 && typeof created[0][0] === 'string' && created[0][0].split('.').length === 3,
+    'Device constructed once with the JWT from /token');
+  check((await log('device.register')).length === 1, 'device.register() called');
+
+  // ---- status: Available
+  await page.getByLabel('Disponível').click(); // a controlled radio: checked once the server agrees
+  if (statusRoute) {
+    await page.locator('.pill.on.st-available').waitFor({ timeout: T });
+  } else {
+    // MERGE(#4 A): without PUT /api/agents/me/status the refusal is shown and
+    // the selector stays Offline.  With the route, the branch above runs.
+    await page.getByTestId('status-error').waitFor({ timeout: T });
+    check(await page.getByLabel('Offline').isChecked(), 'status stays Offline when refused');
+  }
+  await shot('02-phone');
+
+  // ---- incoming call with custom parameters → popup
+  const sid = await fake(() =>
+    window.__fakeVoice.incoming({
+      CallSid: 'CA00000000000000000000000000000e2e',
+      From: 'client:caller',
+      params: { caller: '+5511987654321', line: '+551130000000', reason: 'dedicated' },
+    }),
+  );
+  const popup = page.getByRole('alertdialog');
+  await popup.waitFor({ timeout: T });
+  check((await page.getByTestId('incoming-caller').innerText()) === '+55 (11) 98765-4321', 'popup caller');
+  check((await page.getByTestId('incoming-line').innerText()) === '+55 (11) 3000-0000', 'popup line');
+  check((await page.getByTestId('incoming-reason').innerText()) === 'Seu número direto', 'popup reason');
+  check(await page.getByRole('button', { name: 'Atender' }).evaluate((b) => b === document.activeElement), 'Atender has focus');
+  await shot('03-incoming');
+  await page.getByRole('button', { name: 'Atender' }).click();
+  await page.getByTestId('incall').waitFor({ timeout: T });
+  check(JSON.stringify(await log('call.accept')) === JSON.stringify([[sid]]), 'call.accept() on the incoming call');
+
+  // ---- mute
+  await page.getByRole('button', { name: 'Silenciar' }).click();
+  await page.locator('[data-testid=incall][data-muted="1"]').waitFor({ timeout: T });
+  check(JSON.stringify(await log('call.mute')) === '[[true]]', 'call.mute(true)');
+
+  // ---- hold / unhold (POST /api/calls/{sid}/hold|unhold)
+  await page.getByRole('button', { name: 'Espera' }).click();
+  if (holdRoute) {
+    await page.locator('[data-testid=incall][data-hold=on]').waitFor({ timeout: T });
+    await shot('04-hold');
+    await page.getByRole('button', { name: 'Retomar' }).click();
+    await page.locator('[data-testid=incall][data-hold=off]').waitFor({ timeout: T });
+  } else {
+    // MERGE(#4 B): without the hold route the request is refused (404), the
+    // error is shown and the call is not on hold.
+    await page.getByTestId('call-error').waitFor({ timeout: T });
+    await page.locator('[data-testid=incall][data-hold=off]').waitFor({ timeout: T });
+  }
+
+  // ---- DTMF and the timer
+  await page.getByRole('button', { name: 'Teclado' }).click();
+  await page.getByTestId('dtmf').getByRole('button', { name: '5' }).click();
+  check(JSON.stringify(await log('call.sendDigits')) === '[["5"]]', 'sendDigits("5")');
+  await page.getByTestId('timer').filter({ hasText: /^0:0[1-9]$/ }).waitFor({ timeout: T });
+  await shot('05-in-call');
+
+  // ---- hang up
+  await page.getByRole('button', { name: 'Desligar' }).click();
+  await page.getByTestId('dial-input').waitFor({ timeout: T });
+  check((await log('call.disconnect')).length === 1, 'call.disconnect()');
+
+  // ---- a second call, declined with Escape
+  const sid2 = await fake(() => window.__fakeVoice.incoming({ From: '+5521999990000' }));
+  await popup.waitFor({ timeout: T });
+  check((await page.getByTestId('incoming-caller').innerText()) === '+55 (21) 99999-0000', 'caller from From');
+  await page.keyboard.press('Escape');
+  await popup.waitFor({ state: 'detached', timeout: T });
+  check(JSON.stringify(await log('call.reject')) === JSON.stringify([[sid2]]), 'Escape → call.reject()');
+
+  // ---- the caller hangs up while it rings: missed
+  await fake(() => window.__fakeVoice.incoming({ From: '+5521999990001' }));
+  await popup.waitFor({ timeout: T });
+  await fake(() => window.__fakeVoice.remoteCancel());
+  await popup.waitFor({ state: 'detached', timeout: T });
+  await page.getByTestId('call-error').filter({ hasText: 'perdida' }).waitFor({ timeout: T });
+
+  // ---- outbound: invalid, then a Brazilian number typed the usual way
+  await page.getByTestId('dial-input').fill('123');
+  await page.getByRole('button', { name: 'Ligar' }).click();
+  await page.getByTestId('dial-error').waitFor({ timeout: T });
+  check((await log('device.connect')).length === 0, 'no connect for an invalid number');
+  await page.getByTestId('dial-input').fill('(11) 98765-43');
+  await page.getByRole('group', { name: 'Teclado' }).getByRole('button', { name: '2' }).click();
+  await page.getByRole('group', { name: 'Teclado' }).getByRole('button', { name: '1' }).click();
+  await page.getByTestId('dial-input').press('Enter');
+  await page.getByTestId('incall').waitFor({ timeout: T });
+  check(JSON.stringify(await log('device.connect')) === JSON.stringify([[{ params: { To: '+5511987654321' } }]]),
+    'device.connect({params: {To: "+5511987654321"}})');
+  await fake(() => window.__fakeVoice.answerOutbound('CA0000000000000000000000000000out1'));
+  await page.getByRole('heading', { name: 'Em chamada' }).waitFor({ timeout: T });
+  await shot('06-outbound');
+  await fake(() => window.__fakeVoice.remoteHangup());
+  await page.getByTestId('dial-input').waitFor({ timeout: T });
+
+  // ---- token refresh, unregistration, network
+  await fake(() => window.__fakeVoice.tokenWillExpire());
+  await page.waitForFunction(() => window.__fakeVoice.calls('device.updateToken').length === 1, null, { timeout: T });
+  await fake(() => window.__fakeVoice.dropRegistration());
+  await page.locator('[data-testid=device-state][data-state=unregistered]').waitFor({ timeout: T });
+  await context.setOffline(true);
+  await page.getByTestId('net-offline').waitFor({ timeout: T });
+  await shot('07-offline');
+  await context.setOffline(false);
+  await page.getByTestId('net-offline').waitFor({ state: 'detached', timeout: T });
+  await page.getByRole('button', { name: 'Tentar novamente' }).click();
+  await page.locator('[data-testid=device-state][data-state=ready]').waitFor({ timeout: T });
+
+  // ---- English, kept across a reload (the session cookie keeps us in)
+  await page.getByTestId('lang').selectOption('en');
+  await page.getByRole('heading', { name: 'Dial' }).waitFor({ timeout: T });
+  await page.reload({ waitUntil: 'load' });
+  await page.getByRole('heading', { name: 'Dial' }).waitFor({ timeout: T });
+  await page.locator('[data-testid=device-state][data-state=ready]').waitFor({ timeout: T });
+  await shot('08-english');
+
+  check(problems.length === 0, problems.join('; '));
+  const all = await fake(() => window.__fakeVoice.log.map((e) => e.op));
+  console.log(JSON.stringify({ ok: true, ops: all }));
+} catch (e) {
+  if (page) await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+  console.error(String(e && e.stack ? e.stack : e));
+  if (problems.length) console.error(problems.join('\n'));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
