@@ -18,6 +18,7 @@
 #include "store.h"
 #include "store_hold.h"
 #include "twapi.h"
+#include "twapi_account.h"
 #include "twiml.h"
 #include "twparam.h"
 #include "util.h"
@@ -532,7 +533,7 @@ hold_job(const struct job *j, char *err, size_t errlen)
 	char name[CONF_NAME_MAX], state[16], bridge[16], agent[35], other[35],
 	    conf_sid[35], path[256], url[URL_MAX], why[320];
 	const char *target, *moved;
-	struct twapi_client tw;
+	struct twapi_account tw;
 	struct twapi_resp resp;
 	struct twiml t;
 	struct form form;
@@ -543,17 +544,23 @@ hold_job(const struct job *j, char *err, size_t errlen)
 	char *doc = NULL;
 
 	memset(&resp, 0, sizeof(resp));
+	memset(&tw, 0, sizeof(tw));
 	form_init(&form);
 	if (cfg == NULL || !twparam_sid(anchor, "CA")) {
 		snprintf(err, errlen, "no configuration or no call_sid");
 		return JOB_FAIL;
 	}
-	if (j->account_sid == NULL || cfg->twilio_account_sid == NULL ||
-	    strcmp(j->account_sid, cfg->twilio_account_sid) != 0 ||
-	    twapi_client_init(&tw, cfg) != 0) {
-		snprintf(err, errlen,
-		    "hold is only done for the primary account");
-		return JOB_FAIL;
+	/* the call's own account: the primary's or a subaccount's token */
+	switch (
+	    twapi_account_open(&tw, cfg, j->pg, j->account_sid, err, errlen)) {
+	case TWAPI_ACCOUNT_OK:
+		break;
+	case TWAPI_ACCOUNT_UNAVAILABLE:
+		rc = JOB_RETRY;
+		goto out;
+	default:
+		rc = JOB_FAIL;
+		goto out;
 	}
 	/* one job at a time per call; the API's row updates never wait */
 	p[0] = anchor;
@@ -563,7 +570,7 @@ hold_job(const struct job *j, char *err, size_t errlen)
 	    1, p, &res));
 	if (res != DB_OK) {
 		snprintf(err, errlen, "lock failed");
-		return JOB_RETRY;
+		goto out;
 	}
 	r = job_sql(j,
 	    "SELECT coalesce(conference_name, ''),"
@@ -574,7 +581,8 @@ hold_job(const struct job *j, char *err, size_t errlen)
 	if (res != DB_OK) {
 		PQclear(r);
 		snprintf(err, errlen, "call not found");
-		return res == DB_NOTFOUND ? JOB_FAIL : JOB_RETRY;
+		rc = res == DB_NOTFOUND ? JOB_FAIL : JOB_RETRY;
+		goto out;
 	}
 	snprintf(name, sizeof(name), "%s", PQgetvalue(r, 0, 0));
 	snprintf(state, sizeof(state), "%s", PQgetvalue(r, 0, 1));
@@ -604,14 +612,15 @@ hold_job(const struct job *j, char *err, size_t errlen)
 		if (hold_conference_twiml(&t, cfg, name) != 0 ||
 		    (doc = twiml_finish(&t, NULL)) == NULL) {
 			snprintf(err, errlen, "conference TwiML too long");
-			return JOB_FAIL;
+			rc = JOB_FAIL;
+			goto out;
 		}
 		form_add(&form, "Twiml", doc);
 		free(doc);
 		snprintf(path, sizeof(path),
 		    "/2010-04-01/Accounts/%s/Calls/%s.json", j->account_sid,
 		    moved);
-		tr = twapi_post(&tw, TWAPI_API, path, &form, &resp);
+		tr = twapi_post(&tw.client, TWAPI_API, path, &form, &resp);
 		if (tr == TWAPI_OK) {
 			log_kv(LOG_INFO, "hold: leg moved into the conference",
 			    "leg", moved, "conference", name, NULL);
@@ -670,7 +679,7 @@ hold_job(const struct job *j, char *err, size_t errlen)
 	snprintf(path, sizeof(path),
 	    "/2010-04-01/Accounts/%s/Conferences/%s/Participants/%s.json",
 	    j->account_sid, conf_sid, target);
-	tr = twapi_post(&tw, TWAPI_API, path, &form, &resp);
+	tr = twapi_post(&tw.client, TWAPI_API, path, &form, &resp);
 	if (tr != TWAPI_OK) {
 		twapi_describe(&resp, why, sizeof(why));
 		snprintf(err, errlen, "Participants update: %s", why);
@@ -713,5 +722,6 @@ out:
 	log_ctx_call(NULL);
 	twapi_resp_cleanup(&resp);
 	form_cleanup(&form);
+	twapi_account_close(&tw);
 	return rc;
 }

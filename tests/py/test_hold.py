@@ -388,3 +388,69 @@ def test_failed_move_clears_the_mark(env, fake_twilio, webhook):
     root = twiml(webhook, srv, OUTBOUND, out_params(srv, ident, "11987654321", agent_leg,
                                                     DialCallStatus="completed"), query="step=done")
     assert tags(root) == ["Hangup"]
+
+
+# --------------------------------------------------------------------------
+# subaccounts
+
+
+class AccountView:
+    """The server as seen by another account: webhooks carry and are signed
+    with that account's SID and auth token."""
+
+    def __init__(self, srv, account_sid, auth_token):
+        self._srv = srv
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+
+    def __getattr__(self, name):
+        return getattr(self._srv, name)
+
+
+def test_hold_on_a_subaccount_call_uses_its_credentials(env, fake_twilio, webhook):
+    """A subaccount tenant's hold: the job reads the tenant's sealed auth
+    token and acts on /Accounts/{subaccount}/ with the subaccount's own
+    Basic credentials (the fake Twilio refuses anything else)."""
+    srv, db = env
+    sub, sub_token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
+    r = harness.run_cli(["tenant", "add", sub, "--name", "Filial"], srv.env, input=sub_token + "\n")
+    assert r.returncode == 0, r.stderr
+    fake_twilio.add_account(sub, sub_token)
+    sub_caller_id = "+551140009999"
+    db.run("UPDATE tenants SET caller_id = %s WHERE account_sid = %s", (sub_caller_id, sub))
+    ident = "sub_" + secrets.token_hex(4)
+    r = harness.run_cli(["create-user", "--email", ident + "@example.com", "--name", "Filial " + ident,
+                         "--identity", ident, "--account", sub, "--password-stdin"], srv.env, input=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    s = new_session()
+    try:
+        lr = s.post(srv.url + "/api/login", json={"email": ident + "@example.com", "password": PASSWORD,
+                                                  "account": sub}, timeout=30)
+    finally:
+        s.close()
+    assert lr.status_code == 200, lr.text
+    token = lr.json()["token"]
+    view = AccountView(srv, sub, sub_token)
+
+    agent_leg, callee = sid("CA"), sid("CA")
+    root = twiml(webhook, view, OUTBOUND, out_params(view, ident, "11987654321", agent_leg))
+    assert root.find("Dial").get("callerId") == sub_caller_id
+    for seq, st in enumerate(("initiated", "ringing", "in-progress")):
+        status_cb(webhook, view, callee, st, seq, "+5511987654321", sub_caller_id, parent=agent_leg)
+    assert api(srv, "POST", "/api/calls/%s/hold" % agent_leg, token).status_code == 202
+
+    upd = rest(fake_twilio, "/Calls/%s.json" % callee, 1)[0]
+    assert upd.path == "/2010-04-01/Accounts/%s/Calls/%s.json" % (sub, callee)
+    assert upd.auth_user == sub
+    root = twiml(webhook, view, OUTBOUND, out_params(view, ident, "11987654321", agent_leg,
+                                                     DialCallStatus="completed", CallStatus="in-progress"),
+                 query="step=done")
+    conference_of(root, srv, "ramal-" + agent_leg)
+    conf = sid("CF")
+    conf_event(webhook, view, "participant-join", "ramal-" + agent_leg, conf, call=callee, seq=1)
+    p = rest(fake_twilio, "/Participants/%s.json" % callee, 1)[0]
+    assert p.path == "/2010-04-01/Accounts/%s/Conferences/%s/Participants/%s.json" % (sub, conf, callee)
+    assert p.auth_user == sub and p.form_dict()["Hold"] == ["true"]
+    assert wait_for(lambda: api(srv, "GET", "/api/calls/" + agent_leg, token).json()["hold_confirmed"], 5)
+    # nothing went out under the primary account
+    assert not [q for q in fake_twilio.requests_to("POST") if srv.account_sid in q.path]
