@@ -171,7 +171,7 @@ hold_resolve(struct db_conn *c, long long tenant_id, const char *call_sid,
     struct hold_call *out)
 {
 	struct leg l, a, other, agent;
-	char tenant[24], uid[24];
+	char tenant[24];
 	enum db_result res;
 	int found, have_other = 0, have_agent = 0;
 
@@ -189,13 +189,10 @@ hold_resolve(struct db_conn *c, long long tenant_id, const char *call_sid,
 	if (l.bridge[0] == '\0' && l.conf_name[0] == '\0') {
 		res = leg_by(c, "hold_by_agent_leg", tenant, l.sid, NULL, &a,
 		    &found);
+		/* a dedicated leg whose whisper was not stored: its parent */
 		if (res == DB_OK && !found)
 			res = leg_by(c, "hold_leg", tenant, l.parent, NULL, &a,
 			    &found);
-		if (res == DB_OK && !found && l.routing[0] == '\0' &&
-		    strncmp(l.to, "client:", 7) == 0)
-			res = leg_by(c, "hold_queue_caller", tenant, l.sid,
-			    l.to + 7, &a, &found);
 		if (res != DB_OK)
 			return res;
 		if (!found)
@@ -246,11 +243,6 @@ hold_resolve(struct db_conn *c, long long tenant_id, const char *call_sid,
 	else if (!have_agent && out->bridge[0] == 'd')
 		res = leg_by(c, "hold_child", tenant, a.sid, NULL, &agent,
 		    &have_agent);
-	else if (!have_agent && a.agent > 0) {
-		snprintf(uid, sizeof(uid), "%lld", a.agent);
-		res = leg_by(c, "hold_queue_agent_leg", tenant, uid, a.created,
-		    &agent, &have_agent);
-	}
 	if (res != DB_OK)
 		return res;
 	if (have_agent) {

@@ -89,33 +89,6 @@ const struct db_stmt store_hold_statements[] = {
 	    " ORDER BY c.id DESC LIMIT 1",
 	    2 },
 	/*
-	 * A queued caller now talking to the agent whose TaskRouter leg
-	 * ($2, to client:<identity>) this is: the newest unfinished call
-	 * with a reservation whose agent has that identity ($1 tenant id,
-	 * $3 identity).
-	 */
-	{ "hold_queue_caller",
-	    "SELECT" HOLD_COLS " FROM calls c JOIN users u"
-	    " ON u.id = c.agent_user_id AND u.identity = $3"
-	    " WHERE c.tenant_id = $1::bigint AND c.reservation_sid IS NOT NULL"
-	    " AND c.status_rank < 4 AND c.call_sid <> $2"
-	    " ORDER BY c.id DESC LIMIT 1",
-	    3 },
-	/*
-	 * The TaskRouter leg to the agent of a queued caller: the newest
-	 * unfinished leg to client:<identity> without a parent, created
-	 * after the caller's row ($1 tenant id, $2 the agent's users.id,
-	 * $3 the caller's created_at).
-	 */
-	{ "hold_queue_agent_leg",
-	    "SELECT" HOLD_COLS " FROM calls c"
-	    " WHERE c.tenant_id = $1::bigint AND c.to_number ="
-	    " (SELECT 'client:' || u.identity FROM users u WHERE u.id = $2::bigint)"
-	    " AND c.parent_call_sid IS NULL AND c.status_rank < 4"
-	    " AND c.created_at >= $3::timestamptz"
-	    " ORDER BY c.id DESC LIMIT 1",
-	    3 },
-	/*
 	 * Ask for hold ($3 true) or unhold ($3 false) on the anchor $2
 	 * (whose calls.id is $1; $4 bridge, $5 agent leg, $6 other leg).  A hold on
 	 * a call not yet in a conference marks it (conference_name,

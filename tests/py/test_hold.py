@@ -162,9 +162,6 @@ def hold_cycle(srv, db, fake, webhook, token, agent_leg, moved_leg, held_leg, an
     conf_event(webhook, srv, "participant-join", name, conf, call=moved_leg, seq=1)
     conf_event(webhook, srv, "participant-join", name, conf, call=[l for l in (agent_leg, held_leg)
                                                                    if l != moved_leg][0], seq=2)
-    if held_leg == moved_leg:
-        # the moved leg is the held one: joining (again) is harmless
-        conf_event(webhook, srv, "participant-join", name, conf, call=held_leg, seq=3)
     part = "/Conferences/%s/Participants/%s.json" % (conf, held_leg)
     p = rest(fake, part, 1)[0]
     assert p.form_dict() == {"Hold": ["true"], "HoldUrl": [srv.base_url + HOLD_MUSIC], "HoldMethod": ["POST"]}
@@ -454,3 +451,46 @@ def test_hold_on_a_subaccount_call_uses_its_credentials(env, fake_twilio, webhoo
     assert wait_for(lambda: api(srv, "GET", "/api/calls/" + agent_leg, token).json()["hold_confirmed"], 5)
     # nothing went out under the primary account
     assert not [q for q in fake_twilio.requests_to("POST") if srv.account_sid in q.path]
+
+
+# --------------------------------------------------------------------------
+# the queued call's agent leg is linked by the whisper, not guessed
+
+
+def test_queue_legs_are_linked_exactly_by_the_whisper(env, fake_twilio, webhook):
+    """One agent with two queued callers bridged at once (say a second
+    browser tab): each agent leg resolves to its own caller, and the
+    caller's row names its own agent leg, whatever was created last."""
+    srv, db = env
+    uid, ident, token = agent(srv, db)
+    _, sup, sup_token = agent(srv, db, role="supervisor")
+    nid, did = db.add_number()  # the queue
+    pairs = []
+    for _ in range(2):
+        params = call_params(srv.account_sid, did)
+        caller = dict(params)["CallSid"]
+        assert twiml(webhook, srv, INBOUND, params).find("Enqueue") is not None
+        leg, wr, wt = sid("CA"), sid("WR"), sid("WT")
+        p = sorted({"AccountSid": srv.account_sid, "CallSid": leg, "From": "+5511987654321",
+                    "To": "client:" + ident, "CallStatus": "in-progress", "Direction": "outbound-api"}.items())
+        twiml(webhook, srv, WHISPER, p, query="reason=overflow&reservation=%s&task=%s&call=%s" % (wr, wt, caller))
+        for seq, st in enumerate(("initiated", "ringing", "in-progress")):
+            status_cb(webhook, srv, leg, st, seq, "client:" + ident, "+5511987654321", direction="outbound-api")
+        pairs.append((caller, leg))
+    (a, leg_a), (b, leg_b) = pairs
+    assert db.call(a, "agent_call_sid") == {"agent_call_sid": leg_a}
+    assert db.call(b, "agent_call_sid") == {"agent_call_sid": leg_b}
+    for caller, leg in pairs:
+        g = api(srv, "GET", "/api/calls/" + leg, token).json()
+        assert g["anchor_call_sid"] == caller and g["agent_call_sid"] == leg and g["bridge"] == "queue", g
+        # from the caller's side (a supervisor)
+        g = api(srv, "GET", "/api/calls/" + caller, sup_token).json()
+        assert g["anchor_call_sid"] == caller and g["agent_call_sid"] == leg, g
+    # hold on the older call moves that call's own agent leg
+    r = api(srv, "POST", "/api/calls/%s/hold" % leg_a, token)
+    assert r.status_code == 202, r.text
+    rest(fake_twilio, "/Calls/%s.json" % leg_a, 1)
+    assert db.call(a, "conference_name")["conference_name"] == "ramal-" + a
+    assert db.call(b, "conference_name")["conference_name"] is None
+    time.sleep(0.3)
+    assert not [q for q in fake_twilio.requests_to("POST") if leg_b in q.path]
