@@ -27,6 +27,7 @@ struct twiml;
 
 #define HOLD_JOB_KIND "call.hold"
 #define HOLD_CONF_PREFIX "ramal-"
+#define HOLD_CONFERENCE_ROUTE "/twilio/conference"
 
 /* Keep cfg (borrowed for the process lifetime) for the jobs.  Call once. */
 void hold_init(const struct config *cfg);
@@ -88,10 +89,20 @@ enum db_result hold_request(struct db_conn *c, const struct hold_call *hc,
  * raw event (call_events), the conference's sid on the anchor and each
  * participant's join/leave/hold in conference_participants (idempotent,
  * SequenceNumber-ordered); when the held party joins, or its hold differs
- * from what the agent wants, queues the hold job.  200 always when the
- * signature was good (a database outage is logged).
+ * from what the agent wants, queues the hold job.  200 when the signature
+ * was good; while the database is unavailable the event is spooled
+ * (include/spool.h) and stored later by hold_replay (503 only when the
+ * spool cannot be written either).
  */
 int hold_conference_callback(struct http_req *r);
+
+/*
+ * The spool's replay of a HOLD_CONFERENCE_ROUTE event (a spool_replay_fn,
+ * dispatched by status_replay): 0 stored, 1 database still down, -1
+ * never storable.
+ */
+int hold_replay(const char *route, const char *received_at, const char *body,
+    size_t len);
 
 /*
  * POST /twilio/voice/hold — the HoldUrl of a held participant: hold

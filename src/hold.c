@@ -15,6 +15,7 @@
 #include "http.h"
 #include "job.h"
 #include "log.h"
+#include "spool.h"
 #include "store.h"
 #include "store_hold.h"
 #include "twapi.h"
@@ -25,7 +26,8 @@
 
 #define URL_MAX 2048
 #define CONF_NAME_MAX 64
-#define ROUTE_CONFERENCE "/twilio/conference"
+#define ROUTE_CONFERENCE HOLD_CONFERENCE_ROUTE
+#define MAX_SPOOLED_PAIRS 512
 #define ROUTE_RECORDING "/twilio/recording"
 #define ROUTE_HOLD_MUSIC "/twilio/voice/hold"
 
@@ -328,7 +330,7 @@ tw_bool(const char *v)
 /* The event into the database, in the caller's transaction. */
 static enum db_result
 conference_apply(struct db_conn *c, const struct form *f,
-    const char *received_at, const char *json)
+    const char *received_at, const char *json, int replayed)
 {
 	const char *account = form_get(f, "AccountSid");
 	const char *conf_sid = form_get(f, "ConferenceSid");
@@ -347,7 +349,7 @@ conference_apply(struct db_conn *c, const struct form *f,
 		event = "";
 	res =
 	    store_call_event(c, account, twparam_sid(call, "CA") ? call : NULL,
-		ROUTE_CONFERENCE, received_at, json, 0);
+		ROUTE_CONFERENCE, received_at, json, replayed);
 	if (res != DB_OK)
 		return res;
 	if (!twparam_sid(conf_sid, "CF") || name == NULL ||
@@ -437,43 +439,89 @@ conference_apply(struct db_conn *c, const struct form *f,
 	return res;
 }
 
+/*
+ * Store one conference event: 0 stored, 1 not now (database unavailable:
+ * spool it), -1 never (bad data).
+ */
+static int
+conference_store(const struct form *f, const char *received_at, int replayed)
+{
+	struct db_conn *c;
+	enum db_result res;
+	char *json;
+
+	if ((json = twparam_json(f)) == NULL)
+		return -1;
+	if ((c = db_acquire()) == NULL) {
+		free(json);
+		return 1;
+	}
+	if ((res = db_simple(c, "BEGIN")) == DB_OK) {
+		res = conference_apply(c, f, received_at, json, replayed);
+		if (res == DB_OK)
+			res = db_simple(c, "COMMIT");
+		else if (res != DB_UNAVAILABLE)
+			db_simple(c, "ROLLBACK");
+	}
+	db_release(c);
+	free(json);
+	if (res == DB_OK)
+		return 0;
+	if (res == DB_INVALID || res == DB_CONFLICT) {
+		log_kv(LOG_ERROR, "conference event cannot be stored", "event",
+		    form_get(f, "StatusCallbackEvent"), NULL);
+		return -1;
+	}
+	return 1;
+}
+
 int
 hold_conference_callback(struct http_req *r)
 {
 	const struct form *f = http_req_form(r);
 	char received_at[32];
-	struct db_conn *c;
-	enum db_result res;
-	char *json;
+	const char *body;
+	size_t len;
+	int rc;
 
 	util_rfc3339_now(received_at, sizeof(received_at));
 	log_ctx_call(form_get(f, "CallSid"));
 	log_kv(LOG_INFO, "conference event", "event",
 	    form_get(f, "StatusCallbackEvent"), "conference",
 	    form_get(f, "FriendlyName"), NULL);
-	json = twparam_json(f);
-	if (json == NULL)
-		return http_reply_error(r, 400, "unreadable parameters");
-	if ((c = db_acquire()) == NULL) {
-		res = DB_UNAVAILABLE;
-		goto out;
+	rc = conference_store(f, received_at, 0);
+	if (rc == 1) {
+		/* kept on disk; hold_replay stores it once the database is back */
+		body = http_req_body(r, &len);
+		if (spool_put(ROUTE_CONFERENCE, received_at, body, len) != 0)
+			return http_reply_error(r, 503,
+			    "temporarily unavailable");
+		log_kv(LOG_WARN,
+		    "conference event spooled: database unavailable", "event",
+		    form_get(f, "StatusCallbackEvent"), NULL);
 	}
-	if ((res = db_simple(c, "BEGIN")) != DB_OK)
-		goto out;
-	res = conference_apply(c, f, received_at, json);
-	if (res == DB_OK)
-		res = db_simple(c, "COMMIT");
-	else if (res != DB_UNAVAILABLE)
-		db_simple(c, "ROLLBACK");
-out:
-	if (res != DB_OK)
-		log_kv(LOG_ERROR,
-		    "conference event not stored (hold state may lag until "
-		    "the next event)",
-		    "event", form_get(f, "StatusCallbackEvent"), NULL);
-	db_release(c);
-	free(json);
 	return ok_empty(r);
+}
+
+int
+hold_replay(const char *route, const char *received_at, const char *body,
+    size_t len)
+{
+	struct form f;
+	int rc = -1;
+
+	(void)route;
+	form_init(&f);
+	if (form_parse(&f, body, len, MAX_SPOOLED_PAIRS) == 0) {
+		log_ctx_call(form_get(&f, "CallSid"));
+		rc = conference_store(&f, received_at, 1);
+		if (rc == 0)
+			log_kv(LOG_INFO, "spooled conference event stored",
+			    "event", form_get(&f, "StatusCallbackEvent"), NULL);
+		log_ctx_call(NULL);
+	}
+	form_cleanup(&f);
+	return rc;
 }
 
 int

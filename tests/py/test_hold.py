@@ -494,3 +494,73 @@ def test_queue_legs_are_linked_exactly_by_the_whisper(env, fake_twilio, webhook)
     assert db.call(b, "conference_name")["conference_name"] is None
     time.sleep(0.3)
     assert not [q for q in fake_twilio.requests_to("POST") if leg_b in q.path]
+
+
+# --------------------------------------------------------------------------
+# conference events during a database outage
+
+
+@pytest.fixture
+def private_pg():
+    cluster = harness.Postgres(prefix="ramal-pgh-")
+    cluster.start()
+    yield cluster
+    cluster.cleanup()
+
+
+def test_conference_events_are_spooled_while_the_database_is_down(private_pg, fake_twilio_server, webhook):
+    """The conference starts while the database is down: its events are
+    kept on disk (200 to Twilio), stored in order when it is back, and the
+    hold they were waiting for is then done."""
+    import tempfile
+    from voice_helpers import spool_files
+    spool = tempfile.mkdtemp(prefix="ramal-spool-")
+    fake_twilio_server.reset()
+    factory = RamalFactory(private_pg, fake_twilio_server)
+    try:
+        srv = factory.start(**dict(SERVER_ENV, JOB_WORKERS="1", RAMAL_JOB_POLL_MS="50", TWILIO_CALLER_ID=CALLER_ID,
+                                   SPOOL_DIR=spool, DB_ACQUIRE_TIMEOUT_MS="500"))
+        db = Db(private_pg, srv)
+        uid, ident, token = agent(srv, db)
+        db.close()
+        agent_leg, callee = sid("CA"), sid("CA")
+        twiml(webhook, srv, OUTBOUND, out_params(srv, ident, "11987654321", agent_leg))
+        for seq, st in enumerate(("initiated", "ringing", "in-progress")):
+            status_cb(webhook, srv, callee, st, seq, "+5511987654321", CALLER_ID, parent=agent_leg)
+        assert api(srv, "POST", "/api/calls/%s/hold" % agent_leg, token).status_code == 202
+        rest(fake_twilio_server, "/Calls/%s.json" % callee, 1)
+        name, conf = "ramal-" + agent_leg, sid("CF")
+        # the agent's <Dial> action answers the conference while the database is up
+        conference_of(twiml(webhook, srv, OUTBOUND, out_params(srv, ident, "11987654321", agent_leg,
+                                                               DialCallStatus="completed"), query="step=done"),
+                      srv, name)
+
+        private_pg.stop()
+        conf_event(webhook, srv, "conference-start", name, conf, seq=0)
+        conf_event(webhook, srv, "participant-join", name, conf, call=callee, seq=1)
+        conf_event(webhook, srv, "participant-join", name, conf, call=agent_leg, seq=2)
+        assert len(spool_files(spool)) == 3
+        assert "conference event spooled" in srv.log()
+        time.sleep(0.5)
+        assert not [q for q in fake_twilio_server.requests_to("POST") if "/Participants/" in q.path]
+
+        private_pg.start()
+        assert wait_for(lambda: spool_files(spool) == [], 20), srv.log()[-3000:]
+        db = Db(private_pg, srv)
+        try:
+            assert db.call(agent_leg, "conference_sid", "conference_state") == {"conference_sid": conf,
+                                                                                 "conference_state": "active"}
+            rows = db.all("SELECT call_sid, joined_at IS NOT NULL FROM conference_participants"
+                          " WHERE conference_sid = %s ORDER BY call_sid", (conf,))
+            assert sorted(rows) == sorted([(callee, True), (agent_leg, True)])
+            assert db.one("SELECT count(*) FROM call_events WHERE route = '/twilio/conference' AND replayed"
+                          " AND params->>'ConferenceSid' = %s", (conf,)) == (3,)
+            # the hold the join was waiting for
+            p = rest(fake_twilio_server, "/Conferences/%s/Participants/%s.json" % (conf, callee), 1)[0]
+            assert p.form_dict()["Hold"] == ["true"]
+            assert wait_for(lambda: api(srv, "GET", "/api/calls/" + agent_leg, token).json()["hold_confirmed"], 10)
+        finally:
+            db.close()
+    finally:
+        factory.close()
+        fake_twilio_server.reset()
