@@ -59,6 +59,9 @@ struct hold_call {
 	char other_sid[35]; /* the party put on hold; "" when unknown */
 	const char *bridge; /* dedicated, queue, outbound, client; NULL */
 	long long agent_user_id; /* 0 when none */
+	long long peer_user_id; /* the called agent of an agent-to-agent call */
+	char asked_sid[35]; /* the leg the request named */
+	char held_sid[35]; /* the leg a hold puts on hold; "" when unknown */
 	char status[24]; /* the asked leg's status */
 	char direction[24]; /* the anchor's direction */
 	char from[64], to[140]; /* the anchor's numbers */
@@ -78,7 +81,9 @@ enum db_result hold_resolve(struct db_conn *c, long long tenant_id,
 
 /*
  * Ask for hold (on 1) or unhold (0) of a resolved call: marks the anchor
- * and queues the job, in one transaction.  DB_OK, DB_CONFLICT (the
+ * and queues the job, in one transaction.  On an agent-to-agent call the
+ * party held is the one the asked leg talks to (either agent may hold the
+ * other); otherwise the caller (inbound) or the callee (outbound).  DB_OK, DB_CONFLICT (the
  * conference ended), or the failure.
  */
 enum db_result hold_request(struct db_conn *c, const struct hold_call *hc,

@@ -564,3 +564,65 @@ def test_conference_events_are_spooled_while_the_database_is_down(private_pg, fa
     finally:
         factory.close()
         fake_twilio_server.reset()
+
+
+# --------------------------------------------------------------------------
+# agent to agent: the call is both agents'
+
+
+def test_called_agent_may_hold_on_an_agent_to_agent_call(env, fake_twilio, webhook):
+    """Ana calls Bob (<Dial><Client>).  Bob, with the CallSid his own SDK
+    sees, may hold Ana: Bob's leg (not the <Dial> owner) is moved, Ana's
+    action answers the conference, and Ana is the party held.  Ana then
+    holding Bob moves the hold to Bob.  A third agent may not."""
+    srv, db = env
+    _, ana, ana_token = agent(srv, db, status="busy")
+    _, bob, bob_token = agent(srv, db)
+    _, carol, carol_token = agent(srv, db)
+    ana_leg, bob_leg = sid("CA"), sid("CA")
+    root = twiml(webhook, srv, OUTBOUND, out_params(srv, ana, "client:" + bob, ana_leg))
+    assert [e.text for e in root.findall("Dial/Client/Identity")] == [bob]
+    for seq, st in enumerate(("initiated", "ringing", "in-progress")):
+        status_cb(webhook, srv, bob_leg, st, seq, "client:" + bob, "client:" + ana, parent=ana_leg)
+
+    g = api(srv, "GET", "/api/calls/" + bob_leg, bob_token)
+    assert g.status_code == 200, g.text
+    assert g.json()["bridge"] == "client" and g.json()["anchor_call_sid"] == ana_leg
+    for method, path in (("GET", "/api/calls/%s"), ("POST", "/api/calls/%s/hold")):
+        assert api(srv, method, path % bob_leg, carol_token).status_code == 403
+        assert api(srv, method, path % ana_leg, carol_token).status_code == 403
+
+    r = api(srv, "POST", "/api/calls/%s/hold" % bob_leg, bob_token)
+    assert r.status_code == 202, r.text
+    assert r.json() == {"call_sid": bob_leg, "hold": True, "state": "pending"}
+    name, conf = "ramal-" + ana_leg, sid("CF")
+    upd = rest(fake_twilio, "/Calls/%s.json" % bob_leg, 1)[0]
+    conference_of(ET.fromstring(upd.form_dict()["Twiml"][0]), srv, name)
+    conference_of(twiml(webhook, srv, OUTBOUND, out_params(srv, ana, "client:" + bob, ana_leg,
+                                                           DialCallStatus="completed", CallStatus="in-progress"),
+                        query="step=done"), srv, name)
+    conf_event(webhook, srv, "conference-start", name, conf, seq=0)
+    conf_event(webhook, srv, "participant-join", name, conf, call=bob_leg, seq=1)
+    conf_event(webhook, srv, "participant-join", name, conf, call=ana_leg, seq=2)
+    p = rest(fake_twilio, "/Participants/%s.json" % ana_leg, 1)[0]
+    assert p.form_dict() == {"Hold": ["true"], "HoldUrl": [srv.base_url + HOLD_MUSIC], "HoldMethod": ["POST"]}
+    assert wait_for(lambda: api(srv, "GET", "/api/calls/" + bob_leg, bob_token).json()["hold_confirmed"], 5)
+    g = api(srv, "GET", "/api/calls/" + ana_leg, ana_token).json()
+    assert g["hold"] is True and g["held_call_sid"] == ana_leg
+    assert not [q for q in fake_twilio.requests_to("POST") if "/Participants/%s" % bob_leg in q.path]
+
+    # Ana holds Bob: the hold moves from Ana to Bob
+    r = api(srv, "POST", "/api/calls/%s/hold" % ana_leg, ana_token)
+    assert r.status_code == 202, r.text
+    p = rest(fake_twilio, "/Participants/%s.json" % bob_leg, 1)[0]
+    assert p.form_dict()["Hold"] == ["true"]
+    p = rest(fake_twilio, "/Participants/%s.json" % ana_leg, 2)[1]
+    assert p.form_dict() == {"Hold": ["false"]}
+    assert api(srv, "GET", "/api/calls/" + bob_leg, bob_token).json()["held_call_sid"] == bob_leg
+    # either agent may unhold: the call is both of theirs
+    r = api(srv, "POST", "/api/calls/%s/unhold" % bob_leg, bob_token)
+    assert r.status_code == 202, r.text
+    p = rest(fake_twilio, "/Participants/%s.json" % bob_leg, 2)[1]
+    assert p.form_dict() == {"Hold": ["false"]}
+    # only one move of a leg in all of it
+    assert len([q for q in fake_twilio.requests_to("POST") if "/Calls/" in q.path]) == 1
