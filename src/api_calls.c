@@ -63,13 +63,14 @@ api_calls_get(struct http_req *r)
 	}
 	db_release(c);
 	body = json_pack("{s:s, s:s, s:b, s:b, s:s?, s:s?, s:s?, s:s, s:s?,"
-			 " s:s?, s:s?, s:s?, s:b, s:b}",
+			 " s:s?, s:s?, s:s?, s:s?, s:b, s:b}",
 	    "call_sid", http_req_param(r, 0), "status", hc.status, "hold",
 	    hc.hold, "hold_confirmed", hc.hold_confirmed, "direction",
 	    hc.direction[0] ? hc.direction : NULL, "from",
 	    hc.from[0] ? hc.from : NULL, "to", hc.to[0] ? hc.to : NULL,
 	    "anchor_call_sid", hc.anchor_sid, "agent_call_sid",
 	    hc.agent_sid[0] ? hc.agent_sid : NULL, "bridge", hc.bridge,
+	    "other_call_sid", hc.other_sid[0] ? hc.other_sid : NULL,
 	    "held_call_sid", hc.held_sid[0] ? hc.held_sid : NULL, "conference",
 	    hc.conference_state[0] ? hc.conference_state : NULL, "bridged",
 	    hc.bridged, "ended", hc.ended);
