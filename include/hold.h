@@ -27,6 +27,7 @@ struct twiml;
 
 #define HOLD_JOB_KIND "call.hold"
 #define HOLD_CONF_PREFIX "ramal-"
+#define HOLD_CONFERENCE_ROUTE "/twilio/conference"
 
 /* Keep cfg (borrowed for the process lifetime) for the jobs.  Call once. */
 void hold_init(const struct config *cfg);
@@ -58,6 +59,9 @@ struct hold_call {
 	char other_sid[35]; /* the party put on hold; "" when unknown */
 	const char *bridge; /* dedicated, queue, outbound, client; NULL */
 	long long agent_user_id; /* 0 when none */
+	long long peer_user_id; /* the called agent of an agent-to-agent call */
+	char asked_sid[35]; /* the leg the request named */
+	char held_sid[35]; /* the leg a hold puts on hold; "" when unknown */
 	char status[24]; /* the asked leg's status */
 	char direction[24]; /* the anchor's direction */
 	char from[64], to[140]; /* the anchor's numbers */
@@ -77,7 +81,9 @@ enum db_result hold_resolve(struct db_conn *c, long long tenant_id,
 
 /*
  * Ask for hold (on 1) or unhold (0) of a resolved call: marks the anchor
- * and queues the job, in one transaction.  DB_OK, DB_CONFLICT (the
+ * and queues the job, in one transaction.  On an agent-to-agent call the
+ * party held is the one the asked leg talks to (either agent may hold the
+ * other); otherwise the caller (inbound) or the callee (outbound).  DB_OK, DB_CONFLICT (the
  * conference ended), or the failure.
  */
 enum db_result hold_request(struct db_conn *c, const struct hold_call *hc,
@@ -88,10 +94,20 @@ enum db_result hold_request(struct db_conn *c, const struct hold_call *hc,
  * raw event (call_events), the conference's sid on the anchor and each
  * participant's join/leave/hold in conference_participants (idempotent,
  * SequenceNumber-ordered); when the held party joins, or its hold differs
- * from what the agent wants, queues the hold job.  200 always when the
- * signature was good (a database outage is logged).
+ * from what the agent wants, queues the hold job.  200 when the signature
+ * was good; while the database is unavailable the event is spooled
+ * (include/spool.h) and stored later by hold_replay (503 only when the
+ * spool cannot be written either).
  */
 int hold_conference_callback(struct http_req *r);
+
+/*
+ * The spool's replay of a HOLD_CONFERENCE_ROUTE event (a spool_replay_fn,
+ * dispatched by status_replay): 0 stored, 1 database still down, -1
+ * never storable.
+ */
+int hold_replay(const char *route, const char *received_at, const char *body,
+    size_t len);
 
 /*
  * POST /twilio/voice/hold — the HoldUrl of a held participant: hold

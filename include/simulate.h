@@ -6,6 +6,10 @@
 /*
  * `ramal simulate inbound --to +E164 --from +E164
  *      [--agent-answers | --no-answer | --abandon] [--url URL]`
+ * `ramal simulate outbound --agent IDENTITY --to NUMBER [--no-answer]
+ *      [--leave-up] [--url URL]`
+ * `ramal simulate hold --call CA... --email EMAIL [--password-stdin]
+ *      [--account AC...] [--url URL]`
  *
  * Plays a whole inbound call against a running server the way Twilio
  * would: the voice webhook, then whatever the answered TwiML asks for
@@ -13,7 +17,14 @@
  * assignment, Record action), the status and recording callbacks, and
  * the final hang-up — each request signed with the account's auth token
  * over BASE_URL, so the server checks it as it would Twilio's.  Prints
- * every step with the TwiML or JSON it got.  argv[0] is "simulate".
+ * every step with the TwiML or JSON it got.  outbound plays an agent's
+ * call from the softphone (the TwiML App's VoiceUrl, the callee's legs and
+ * disclaimer, the recording, the <Dial> action; --leave-up stops once the
+ * callee answered).  hold signs in with POST /api/login (the password from
+ * the terminal or stdin; never printed), asks for hold and unhold through
+ * the API, and plays Twilio's side (the first bridge's action, the
+ * conference events) once the server's jobs have done their REST
+ * requests.  argv[0] is "simulate".
  * Returns the exit status (0 when every step got a 2xx answer).
  */
 int simulate_main(const struct config *cfg, int argc, char **argv);

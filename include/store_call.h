@@ -98,13 +98,16 @@ enum db_result store_call_queue_exit(struct db_conn *c, const char *account_sid,
  * What the agent's whisper learnt about the caller's call: the agent (by
  * Voice SDK identity, NULL: unchanged), the TaskRouter reservation and
  * task (NULL: unchanged) and the number id (text, NULL: unchanged; only
- * fills an empty phone_number_id).  Creates the row when missing.  On DB_OK, *from
+ * fills an empty phone_number_id) and the agent's own leg (agent_call_sid,
+ * the whisper's CallSid; NULL: unchanged; the hold API's link between the
+ * two legs).  Creates the row when missing.  On DB_OK, *from
  * and *label are new strings (free()) with the caller's number and the
  * line's label, or NULL when unknown.
  */
 enum db_result store_call_agent(struct db_conn *c, const char *account_sid,
     const char *call_sid, const char *identity, const char *reservation_sid,
-    const char *task_sid, const char *number_id, char **from, char **label);
+    const char *task_sid, const char *number_id, const char *agent_call_sid,
+    char **from, char **label);
 
 /*
  * The CallSid of the tenant's newest call with this reservation, into

@@ -38,7 +38,9 @@ find_call(struct http_req *r, struct db_conn *c, struct hold_call *hc)
 		http_reply_error(r, 503, "database unavailable");
 		return -1;
 	}
-	if (!auth_may_act_for(u, hc->agent_user_id)) {
+	/* the called agent of an agent-to-agent call may act on it too */
+	if (!auth_may_act_for(u, hc->agent_user_id) &&
+	    (hc->peer_user_id == 0 || !auth_may_act_for(u, hc->peer_user_id))) {
 		http_reply_error(r, 403, "this call is another agent's");
 		return -1;
 	}
@@ -61,15 +63,17 @@ api_calls_get(struct http_req *r)
 	}
 	db_release(c);
 	body = json_pack("{s:s, s:s, s:b, s:b, s:s?, s:s?, s:s?, s:s, s:s?,"
-			 " s:s?, s:s?, s:b, s:b}",
+			 " s:s?, s:s?, s:s?, s:s?, s:b, s:b}",
 	    "call_sid", http_req_param(r, 0), "status", hc.status, "hold",
 	    hc.hold, "hold_confirmed", hc.hold_confirmed, "direction",
 	    hc.direction[0] ? hc.direction : NULL, "from",
 	    hc.from[0] ? hc.from : NULL, "to", hc.to[0] ? hc.to : NULL,
 	    "anchor_call_sid", hc.anchor_sid, "agent_call_sid",
 	    hc.agent_sid[0] ? hc.agent_sid : NULL, "bridge", hc.bridge,
-	    "conference", hc.conference_state[0] ? hc.conference_state : NULL,
-	    "bridged", hc.bridged, "ended", hc.ended);
+	    "other_call_sid", hc.other_sid[0] ? hc.other_sid : NULL,
+	    "held_call_sid", hc.held_sid[0] ? hc.held_sid : NULL, "conference",
+	    hc.conference_state[0] ? hc.conference_state : NULL, "bridged",
+	    hc.bridged, "ended", hc.ended);
 	rc = http_reply_json(r, 200, body);
 	return rc;
 }

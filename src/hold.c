@@ -15,16 +15,19 @@
 #include "http.h"
 #include "job.h"
 #include "log.h"
+#include "spool.h"
 #include "store.h"
 #include "store_hold.h"
 #include "twapi.h"
+#include "twapi_account.h"
 #include "twiml.h"
 #include "twparam.h"
 #include "util.h"
 
 #define URL_MAX 2048
 #define CONF_NAME_MAX 64
-#define ROUTE_CONFERENCE "/twilio/conference"
+#define ROUTE_CONFERENCE HOLD_CONFERENCE_ROUTE
+#define MAX_SPOOLED_PAIRS 512
 #define ROUTE_RECORDING "/twilio/recording"
 #define ROUTE_HOLD_MUSIC "/twilio/voice/hold"
 
@@ -99,7 +102,7 @@ struct leg {
 	char status[24];
 	int rank;
 	char from[64], to[140], reservation[40], conf_name[CONF_NAME_MAX],
-	    conf_state[16], agent_sid[35], other_sid[35];
+	    conf_state[16], agent_sid[35], other_sid[35], held[35];
 	int hold_wanted, hold_confirmed;
 	char created[48];
 };
@@ -142,6 +145,7 @@ fetch(struct db_conn *c, const char *stmt, int n, const char *const *params,
 		l->hold_wanted = strcmp(PQgetvalue(r, 0, 16), "t") == 0;
 		l->hold_confirmed = strcmp(PQgetvalue(r, 0, 17), "t") == 0;
 		copy(l->created, sizeof(l->created), r, 19);
+		copy(l->held, sizeof(l->held), r, 20);
 	}
 	PQclear(r);
 	return res;
@@ -165,12 +169,28 @@ leg_by(struct db_conn *c, const char *stmt, const char *tenant, const char *a2,
 	return res;
 }
 
+/* The called agent of an agent-to-agent call (*id 0: none). */
+static enum db_result
+peer(struct db_conn *c, const char *tenant, const char *identity, long long *id)
+{
+	const char *params[2] = { tenant, identity };
+	enum db_result res;
+	PGresult *r;
+
+	*id = 0;
+	r = db_exec(c, "hold_user", 2, params, &res);
+	if (res == DB_OK)
+		*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return res == DB_NOTFOUND ? DB_OK : res;
+}
+
 enum db_result
 hold_resolve(struct db_conn *c, long long tenant_id, const char *call_sid,
     struct hold_call *out)
 {
 	struct leg l, a, other, agent;
-	char tenant[24], uid[24];
+	char tenant[24];
 	enum db_result res;
 	int found, have_other = 0, have_agent = 0;
 
@@ -182,19 +202,17 @@ hold_resolve(struct db_conn *c, long long tenant_id, const char *call_sid,
 	if (!found)
 		return DB_NOTFOUND;
 	snprintf(out->status, sizeof(out->status), "%s", l.status);
+	snprintf(out->asked_sid, sizeof(out->asked_sid), "%s", l.sid);
 
 	/* The anchor: the leg whose action sees the first bridge end. */
 	a = l;
 	if (l.bridge[0] == '\0' && l.conf_name[0] == '\0') {
 		res = leg_by(c, "hold_by_agent_leg", tenant, l.sid, NULL, &a,
 		    &found);
+		/* a dedicated leg whose whisper was not stored: its parent */
 		if (res == DB_OK && !found)
 			res = leg_by(c, "hold_leg", tenant, l.parent, NULL, &a,
 			    &found);
-		if (res == DB_OK && !found && l.routing[0] == '\0' &&
-		    strncmp(l.to, "client:", 7) == 0)
-			res = leg_by(c, "hold_queue_caller", tenant, l.sid,
-			    l.to + 7, &a, &found);
 		if (res != DB_OK)
 			return res;
 		if (!found)
@@ -222,6 +240,10 @@ hold_resolve(struct db_conn *c, long long tenant_id, const char *call_sid,
 		out->bridge =
 		    strcmp(a.bridge, "outbound") == 0 ? "outbound" : "client";
 		snprintf(out->agent_sid, sizeof(out->agent_sid), "%s", a.sid);
+		if (out->bridge[0] == 'c' && strncmp(a.to, "client:", 7) == 0 &&
+		    (res = peer(c, tenant, a.to + 7, &out->peer_user_id)) !=
+			DB_OK)
+			return res;
 		res = leg_by(c, a.other_sid[0] ? "hold_leg" : "hold_child",
 		    tenant, a.other_sid[0] ? a.other_sid : a.sid, NULL, &other,
 		    &have_other);
@@ -230,6 +252,8 @@ hold_resolve(struct db_conn *c, long long tenant_id, const char *call_sid,
 		if (have_other) {
 			snprintf(out->other_sid, sizeof(out->other_sid), "%s",
 			    other.sid);
+			snprintf(out->held_sid, sizeof(out->held_sid), "%s",
+			    a.held[0] ? a.held : other.sid);
 			out->ended |= other.rank >= 4;
 			out->bridged = strcmp(other.status, "in-progress") == 0;
 		}
@@ -239,17 +263,13 @@ hold_resolve(struct db_conn *c, long long tenant_id, const char *call_sid,
 		return DB_OK; /* not a call ramal knows how to hold */
 	out->bridge = a.reservation[0] != '\0' ? "queue" : "dedicated";
 	snprintf(out->other_sid, sizeof(out->other_sid), "%s", a.sid);
+	snprintf(out->held_sid, sizeof(out->held_sid), "%s", a.sid);
 	if (!have_agent && a.agent_sid[0] != '\0')
 		res = leg_by(c, "hold_leg", tenant, a.agent_sid, NULL, &agent,
 		    &have_agent);
 	else if (!have_agent && out->bridge[0] == 'd')
 		res = leg_by(c, "hold_child", tenant, a.sid, NULL, &agent,
 		    &have_agent);
-	else if (!have_agent && a.agent > 0) {
-		snprintf(uid, sizeof(uid), "%lld", a.agent);
-		res = leg_by(c, "hold_queue_agent_leg", tenant, uid, a.created,
-		    &agent, &have_agent);
-	}
 	if (res != DB_OK)
 		return res;
 	if (have_agent) {
@@ -267,7 +287,7 @@ hold_request(struct db_conn *c, const struct hold_call *hc,
     const char *account_sid, int on)
 {
 	char id[24];
-	const char *params[6];
+	const char *params[7];
 	enum db_result res;
 	json_t *payload = NULL;
 	PGresult *r;
@@ -282,8 +302,14 @@ hold_request(struct db_conn *c, const struct hold_call *hc,
 	params[3] = hc->bridge;
 	params[4] = hc->agent_sid[0] ? hc->agent_sid : NULL;
 	params[5] = hc->other_sid[0] ? hc->other_sid : NULL;
+	/* agent to agent: the party the asked leg talks to */
+	params[6] = NULL;
+	if (strcmp(hc->bridge, "client") == 0 && hc->other_sid[0] != '\0')
+		params[6] = strcmp(hc->asked_sid, hc->other_sid) == 0
+		    ? hc->agent_sid
+		    : hc->other_sid;
 	/* the anchor was found in the caller's tenant: its id is enough */
-	r = db_exec(c, "hold_mark", 6, params, &res);
+	r = db_exec(c, "hold_mark", 7, params, &res);
 	if (res == DB_NOTFOUND)
 		res = DB_CONFLICT;
 	escalated = res == DB_OK && !PQgetisnull(r, 0, 0);
@@ -335,7 +361,7 @@ tw_bool(const char *v)
 /* The event into the database, in the caller's transaction. */
 static enum db_result
 conference_apply(struct db_conn *c, const struct form *f,
-    const char *received_at, const char *json)
+    const char *received_at, const char *json, int replayed)
 {
 	const char *account = form_get(f, "AccountSid");
 	const char *conf_sid = form_get(f, "ConferenceSid");
@@ -354,7 +380,7 @@ conference_apply(struct db_conn *c, const struct form *f,
 		event = "";
 	res =
 	    store_call_event(c, account, twparam_sid(call, "CA") ? call : NULL,
-		ROUTE_CONFERENCE, received_at, json, 0);
+		ROUTE_CONFERENCE, received_at, json, replayed);
 	if (res != DB_OK)
 		return res;
 	if (!twparam_sid(conf_sid, "CF") || name == NULL ||
@@ -375,13 +401,8 @@ conference_apply(struct db_conn *c, const struct form *f,
 	snprintf(anchor_id, sizeof(anchor_id), "%s", PQgetvalue(r, 0, 0));
 	snprintf(anchor_sid, sizeof(anchor_sid), "%s", PQgetvalue(r, 0, 1));
 	snprintf(tenant, sizeof(tenant), "%s", PQgetvalue(r, 0, 2));
-	/* the held party: the callee of an outbound call, else the caller */
-	if (!PQgetisnull(r, 0, 3) &&
-	    (strcmp(PQgetvalue(r, 0, 3), "outbound") == 0 ||
-		strcmp(PQgetvalue(r, 0, 3), "client") == 0))
-		copy(target, sizeof(target), r, 4);
-	else
-		snprintf(target, sizeof(target), "%s", anchor_sid);
+	/* the party to hold (see hold_request) */
+	copy(target, sizeof(target), r, 7);
 	wanted = strcmp(PQgetvalue(r, 0, 5), "t") == 0;
 	PQclear(r);
 
@@ -444,43 +465,89 @@ conference_apply(struct db_conn *c, const struct form *f,
 	return res;
 }
 
+/*
+ * Store one conference event: 0 stored, 1 not now (database unavailable:
+ * spool it), -1 never (bad data).
+ */
+static int
+conference_store(const struct form *f, const char *received_at, int replayed)
+{
+	struct db_conn *c;
+	enum db_result res;
+	char *json;
+
+	if ((json = twparam_json(f)) == NULL)
+		return -1;
+	if ((c = db_acquire()) == NULL) {
+		free(json);
+		return 1;
+	}
+	if ((res = db_simple(c, "BEGIN")) == DB_OK) {
+		res = conference_apply(c, f, received_at, json, replayed);
+		if (res == DB_OK)
+			res = db_simple(c, "COMMIT");
+		else if (res != DB_UNAVAILABLE)
+			db_simple(c, "ROLLBACK");
+	}
+	db_release(c);
+	free(json);
+	if (res == DB_OK)
+		return 0;
+	if (res == DB_INVALID || res == DB_CONFLICT) {
+		log_kv(LOG_ERROR, "conference event cannot be stored", "event",
+		    form_get(f, "StatusCallbackEvent"), NULL);
+		return -1;
+	}
+	return 1;
+}
+
 int
 hold_conference_callback(struct http_req *r)
 {
 	const struct form *f = http_req_form(r);
 	char received_at[32];
-	struct db_conn *c;
-	enum db_result res;
-	char *json;
+	const char *body;
+	size_t len;
+	int rc;
 
 	util_rfc3339_now(received_at, sizeof(received_at));
 	log_ctx_call(form_get(f, "CallSid"));
 	log_kv(LOG_INFO, "conference event", "event",
 	    form_get(f, "StatusCallbackEvent"), "conference",
 	    form_get(f, "FriendlyName"), NULL);
-	json = twparam_json(f);
-	if (json == NULL)
-		return http_reply_error(r, 400, "unreadable parameters");
-	if ((c = db_acquire()) == NULL) {
-		res = DB_UNAVAILABLE;
-		goto out;
+	rc = conference_store(f, received_at, 0);
+	if (rc == 1) {
+		/* kept on disk; hold_replay stores it once the database is back */
+		body = http_req_body(r, &len);
+		if (spool_put(ROUTE_CONFERENCE, received_at, body, len) != 0)
+			return http_reply_error(r, 503,
+			    "temporarily unavailable");
+		log_kv(LOG_WARN,
+		    "conference event spooled: database unavailable", "event",
+		    form_get(f, "StatusCallbackEvent"), NULL);
 	}
-	if ((res = db_simple(c, "BEGIN")) != DB_OK)
-		goto out;
-	res = conference_apply(c, f, received_at, json);
-	if (res == DB_OK)
-		res = db_simple(c, "COMMIT");
-	else if (res != DB_UNAVAILABLE)
-		db_simple(c, "ROLLBACK");
-out:
-	if (res != DB_OK)
-		log_kv(LOG_ERROR,
-		    "conference event not stored (hold state may lag until "
-		    "the next event)",
-		    "event", form_get(f, "StatusCallbackEvent"), NULL);
-	db_release(c);
-	free(json);
 	return ok_empty(r);
+}
+
+int
+hold_replay(const char *route, const char *received_at, const char *body,
+    size_t len)
+{
+	struct form f;
+	int rc = -1;
+
+	(void)route;
+	form_init(&f);
+	if (form_parse(&f, body, len, MAX_SPOOLED_PAIRS) == 0) {
+		log_ctx_call(form_get(&f, "CallSid"));
+		rc = conference_store(&f, received_at, 1);
+		if (rc == 0)
+			log_kv(LOG_INFO, "spooled conference event stored",
+			    "event", form_get(&f, "StatusCallbackEvent"), NULL);
+		log_ctx_call(NULL);
+	}
+	form_cleanup(&f);
+	return rc;
 }
 
 int
@@ -523,6 +590,78 @@ gone(const struct twapi_resp *resp)
 	    (resp->status == 400 && resp->err.code == 21220);
 }
 
+/*
+ * Bring participant leg of conference name to hold want (Participants
+ * update) unless its row already says so; confirm (the anchor's
+ * hold_confirmed) when it is the party the agent asked for.  A job_result.
+ */
+static int
+participant_set(const struct job *j, const struct twapi_client *tw,
+    const struct config *cfg, const char *name, const char *anchor,
+    const char *leg, int want, int confirm, char *err, size_t errlen)
+{
+	const char *p[4] = { name, leg, want ? "true" : "false", anchor };
+	char conf_sid[35], path[256], url[URL_MAX], why[320];
+	struct twapi_resp resp;
+	enum twapi_result tr;
+	enum db_result res;
+	struct form form;
+	int rc;
+	PGresult *r;
+
+	r = job_sql(j,
+	    "SELECT conference_sid, hold FROM conference_participants"
+	    " WHERE conference_name = $1 AND call_sid = $2"
+	    " AND left_at IS NULL ORDER BY id DESC LIMIT 1",
+	    2, p, &res);
+	if (res != DB_OK) {
+		PQclear(r);
+		/* not joined yet: its join event queues this job again */
+		return res == DB_NOTFOUND ? JOB_DONE : JOB_RETRY;
+	}
+	snprintf(conf_sid, sizeof(conf_sid), "%s", PQgetvalue(r, 0, 0));
+	rc = (strcmp(PQgetvalue(r, 0, 1), "t") == 0) == want;
+	PQclear(r);
+	if (rc)
+		return JOB_DONE;
+	memset(&resp, 0, sizeof(resp));
+	form_init(&form);
+	form_add(&form, "Hold", twapi_bool(want));
+	if (want) {
+		snprintf(url, sizeof(url), "%s" ROUTE_HOLD_MUSIC,
+		    cfg->base_url);
+		form_add(&form, "HoldUrl", url);
+		form_add(&form, "HoldMethod", "POST");
+	}
+	snprintf(path, sizeof(path),
+	    "/2010-04-01/Accounts/%s/Conferences/%s/Participants/%s.json",
+	    j->account_sid, conf_sid, leg);
+	tr = twapi_post(tw, TWAPI_API, path, &form, &resp);
+	form_cleanup(&form);
+	if (tr != TWAPI_OK) {
+		twapi_describe(&resp, why, sizeof(why));
+		snprintf(err, errlen, "Participants update: %s", why);
+		rc = tr == TWAPI_HTTP_ERROR && gone(&resp)	  ? JOB_DONE
+		    : tr == TWAPI_HTTP_ERROR && resp.status < 500 ? JOB_FAIL
+								  : JOB_RETRY;
+		twapi_resp_cleanup(&resp);
+		return rc;
+	}
+	twapi_resp_cleanup(&resp);
+	log_kv(LOG_INFO, want ? "hold: party held" : "hold: party unheld",
+	    "leg", leg, "conference", name, NULL);
+	PQclear(job_sql(j,
+	    "UPDATE conference_participants SET hold = $3::boolean,"
+	    " updated_at = now() WHERE conference_name = $1 AND call_sid = $2",
+	    3, p, &res));
+	if ((res == DB_OK || res == DB_NOTFOUND) && confirm)
+		PQclear(job_sql(j,
+		    "UPDATE calls SET hold_confirmed = $1::boolean,"
+		    " updated_at = now() WHERE call_sid = $2",
+		    2, p + 2, &res));
+	return res == DB_OK || res == DB_NOTFOUND ? JOB_DONE : JOB_RETRY;
+}
+
 int
 hold_job(const struct job *j, char *err, size_t errlen)
 {
@@ -530,30 +669,36 @@ hold_job(const struct job *j, char *err, size_t errlen)
 	const char *anchor = twapi_json_str(j->payload, "call_sid");
 	const char *p[4];
 	char name[CONF_NAME_MAX], state[16], bridge[16], agent[35], other[35],
-	    conf_sid[35], path[256], url[URL_MAX], why[320];
-	const char *target, *moved;
-	struct twapi_client tw;
+	    held[35], path[256], why[320];
+	const char *target, *moved, *free_leg;
+	struct twapi_account tw;
 	struct twapi_resp resp;
 	struct twiml t;
 	struct form form;
 	enum db_result res;
 	enum twapi_result tr;
-	int wanted, p_hold, rc = JOB_RETRY;
+	int wanted, rc = JOB_RETRY;
 	PGresult *r;
 	char *doc = NULL;
 
 	memset(&resp, 0, sizeof(resp));
+	memset(&tw, 0, sizeof(tw));
 	form_init(&form);
 	if (cfg == NULL || !twparam_sid(anchor, "CA")) {
 		snprintf(err, errlen, "no configuration or no call_sid");
 		return JOB_FAIL;
 	}
-	if (j->account_sid == NULL || cfg->twilio_account_sid == NULL ||
-	    strcmp(j->account_sid, cfg->twilio_account_sid) != 0 ||
-	    twapi_client_init(&tw, cfg) != 0) {
-		snprintf(err, errlen,
-		    "hold is only done for the primary account");
-		return JOB_FAIL;
+	/* the call's own account: the primary's or a subaccount's token */
+	switch (
+	    twapi_account_open(&tw, cfg, j->pg, j->account_sid, err, errlen)) {
+	case TWAPI_ACCOUNT_OK:
+		break;
+	case TWAPI_ACCOUNT_UNAVAILABLE:
+		rc = JOB_RETRY;
+		goto out;
+	default:
+		rc = JOB_FAIL;
+		goto out;
 	}
 	/* one job at a time per call; the API's row updates never wait */
 	p[0] = anchor;
@@ -563,18 +708,20 @@ hold_job(const struct job *j, char *err, size_t errlen)
 	    1, p, &res));
 	if (res != DB_OK) {
 		snprintf(err, errlen, "lock failed");
-		return JOB_RETRY;
+		goto out;
 	}
 	r = job_sql(j,
 	    "SELECT coalesce(conference_name, ''),"
 	    " coalesce(conference_state, ''), coalesce(bridge, ''),"
 	    " coalesce(agent_call_sid, ''), coalesce(other_call_sid, ''),"
-	    " hold_wanted FROM calls WHERE call_sid = $1",
+	    " hold_wanted, coalesce(held_call_sid, '')"
+	    " FROM calls WHERE call_sid = $1",
 	    1, p, &res);
 	if (res != DB_OK) {
 		PQclear(r);
 		snprintf(err, errlen, "call not found");
-		return res == DB_NOTFOUND ? JOB_FAIL : JOB_RETRY;
+		rc = res == DB_NOTFOUND ? JOB_FAIL : JOB_RETRY;
+		goto out;
 	}
 	snprintf(name, sizeof(name), "%s", PQgetvalue(r, 0, 0));
 	snprintf(state, sizeof(state), "%s", PQgetvalue(r, 0, 1));
@@ -582,6 +729,7 @@ hold_job(const struct job *j, char *err, size_t errlen)
 	snprintf(agent, sizeof(agent), "%s", PQgetvalue(r, 0, 3));
 	snprintf(other, sizeof(other), "%s", PQgetvalue(r, 0, 4));
 	wanted = strcmp(PQgetvalue(r, 0, 5), "t") == 0;
+	snprintf(held, sizeof(held), "%s", PQgetvalue(r, 0, 6));
 	PQclear(r);
 	log_ctx_call(anchor);
 
@@ -589,9 +737,16 @@ hold_job(const struct job *j, char *err, size_t errlen)
 	if (strcmp(bridge, "outbound") == 0 || strcmp(bridge, "client") == 0) {
 		moved = other;
 		target = other;
+		free_leg = agent;
 	} else {
 		moved = agent;
 		target = anchor;
+		free_leg = agent;
+	}
+	/* agent to agent: either agent may be the one held */
+	if (held[0] != '\0' && strcmp(held, target) != 0) {
+		free_leg = target;
+		target = held;
 	}
 
 	if (strcmp(state, "requested") == 0) {
@@ -604,14 +759,15 @@ hold_job(const struct job *j, char *err, size_t errlen)
 		if (hold_conference_twiml(&t, cfg, name) != 0 ||
 		    (doc = twiml_finish(&t, NULL)) == NULL) {
 			snprintf(err, errlen, "conference TwiML too long");
-			return JOB_FAIL;
+			rc = JOB_FAIL;
+			goto out;
 		}
 		form_add(&form, "Twiml", doc);
 		free(doc);
 		snprintf(path, sizeof(path),
 		    "/2010-04-01/Accounts/%s/Calls/%s.json", j->account_sid,
 		    moved);
-		tr = twapi_post(&tw, TWAPI_API, path, &form, &resp);
+		tr = twapi_post(&tw.client, TWAPI_API, path, &form, &resp);
 		if (tr == TWAPI_OK) {
 			log_kv(LOG_INFO, "hold: leg moved into the conference",
 			    "leg", moved, "conference", name, NULL);
@@ -640,61 +796,14 @@ hold_job(const struct job *j, char *err, size_t errlen)
 		rc = JOB_DONE; /* never escalated, or over */
 		goto out;
 	}
-	p[0] = name;
-	p[1] = target;
-	r = job_sql(j,
-	    "SELECT conference_sid, hold FROM conference_participants"
-	    " WHERE conference_name = $1 AND call_sid = $2"
-	    " AND left_at IS NULL ORDER BY id DESC LIMIT 1",
-	    2, p, &res);
-	if (res != DB_OK) {
-		PQclear(r);
-		/* not joined yet: its join event queues this job again */
-		rc = res == DB_NOTFOUND ? JOB_DONE : JOB_RETRY;
-		goto out;
-	}
-	snprintf(conf_sid, sizeof(conf_sid), "%s", PQgetvalue(r, 0, 0));
-	p_hold = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
-	PQclear(r);
-	if (p_hold == wanted) {
-		rc = JOB_DONE;
-		goto out;
-	}
-	form_add(&form, "Hold", twapi_bool(wanted));
-	if (wanted) {
-		snprintf(url, sizeof(url), "%s" ROUTE_HOLD_MUSIC,
-		    cfg->base_url);
-		form_add(&form, "HoldUrl", url);
-		form_add(&form, "HoldMethod", "POST");
-	}
-	snprintf(path, sizeof(path),
-	    "/2010-04-01/Accounts/%s/Conferences/%s/Participants/%s.json",
-	    j->account_sid, conf_sid, target);
-	tr = twapi_post(&tw, TWAPI_API, path, &form, &resp);
-	if (tr != TWAPI_OK) {
-		twapi_describe(&resp, why, sizeof(why));
-		snprintf(err, errlen, "Participants update: %s", why);
-		rc = tr == TWAPI_HTTP_ERROR && gone(&resp)	  ? JOB_DONE
-		    : tr == TWAPI_HTTP_ERROR && resp.status < 500 ? JOB_FAIL
-								  : JOB_RETRY;
-		goto out;
-	}
-	log_kv(LOG_INFO, wanted ? "hold: party held" : "hold: party unheld",
-	    "leg", target, "conference", name, NULL);
-	p[0] = name;
-	p[1] = target;
-	p[2] = wanted ? "true" : "false";
-	p[3] = anchor;
-	PQclear(job_sql(j,
-	    "UPDATE conference_participants SET hold = $3::boolean,"
-	    " updated_at = now() WHERE conference_name = $1 AND call_sid = $2",
-	    3, p, &res));
-	if (res == DB_OK || res == DB_NOTFOUND)
-		PQclear(job_sql(j,
-		    "UPDATE calls SET hold_confirmed = $1::boolean,"
-		    " updated_at = now() WHERE call_sid = $2",
-		    2, p + 2, &res));
-	rc = res == DB_OK || res == DB_NOTFOUND ? JOB_DONE : JOB_RETRY;
+	/* the party asked for as wanted; the other one (a hold that moved
+	 * from one agent to the other) never held */
+	rc = participant_set(j, &tw.client, cfg, name, anchor, target, wanted,
+	    1, err, errlen);
+	if (rc == JOB_DONE && strcmp(free_leg, target) != 0 &&
+	    twparam_sid(free_leg, "CA"))
+		rc = participant_set(j, &tw.client, cfg, name, anchor, free_leg,
+		    0, 0, err, errlen);
 	goto out;
 
 clear:
@@ -713,5 +822,6 @@ out:
 	log_ctx_call(NULL);
 	twapi_resp_cleanup(&resp);
 	form_cleanup(&form);
+	twapi_account_close(&tw);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "db.h"
+#include "hold.h"
 #include "http.h"
 #include "log.h"
 #include "spool.h"
@@ -129,6 +130,8 @@ status_replay(const char *route, const char *received_at, const char *body,
 		return voice_replay(route, received_at, body, len);
 	if (strcmp(route, TASKROUTER_EVENTS_PATH) == 0)
 		return taskrouter_replay(route, received_at, body, len);
+	if (strcmp(route, HOLD_CONFERENCE_ROUTE) == 0)
+		return hold_replay(route, received_at, body, len);
 	if (strcmp(route, STATUS_ROUTE) != 0) {
 		log_kv(LOG_ERROR, "spooled event for an unknown route", "route",
 		    route, NULL);

@@ -138,16 +138,21 @@ const struct db_stmt store_call_statements[] = {
 	    6 },
 	{ "voice_call_agent",
 	    "INSERT INTO calls AS c (tenant_id, call_sid, direction,"
-	    " agent_user_id, reservation_sid, phone_number_id, task_sid)"
+	    " agent_user_id, reservation_sid, phone_number_id, task_sid,"
+	    " agent_call_sid)"
 	    " SELECT t.id, $2, 'inbound',"
 	    " (SELECT u.id FROM users u"
 	    "  WHERE u.tenant_id = t.id AND u.identity = $3),"
 	    " $4,"
 	    " (SELECT p.id FROM phone_numbers p"
 	    "  WHERE p.tenant_id = t.id AND p.id = $5::bigint),"
-	    " $6"
+	    " $6, $7"
 	    " FROM tenants t WHERE t.account_sid = $1"
 	    " ON CONFLICT (call_sid) DO UPDATE SET"
+	    /* the agent's leg (hold); kept once the call is in a conference */
+	    " agent_call_sid = CASE WHEN c.conference_name IS NULL"
+	    "  THEN coalesce(excluded.agent_call_sid, c.agent_call_sid)"
+	    "  ELSE c.agent_call_sid END,"
 	    " agent_user_id = coalesce(excluded.agent_user_id,"
 	    "  c.agent_user_id),"
 	    " reservation_sid = coalesce(excluded.reservation_sid,"
@@ -159,7 +164,7 @@ const struct db_stmt store_call_statements[] = {
 	    " RETURNING c.from_number,"
 	    " (SELECT p.label FROM phone_numbers p"
 	    "  WHERE p.id = c.phone_number_id)",
-	    6 },
+	    7 },
 	{ "voice_call_by_reservation",
 	    "SELECT c.call_sid FROM calls c JOIN tenants t"
 	    " ON t.id = c.tenant_id"
@@ -370,16 +375,17 @@ store_call_queue_exit(struct db_conn *c, const char *account_sid,
 enum db_result
 store_call_agent(struct db_conn *c, const char *account_sid,
     const char *call_sid, const char *identity, const char *reservation_sid,
-    const char *task_sid, const char *number_id, char **from, char **label)
+    const char *task_sid, const char *number_id, const char *agent_call_sid,
+    char **from, char **label)
 {
-	const char *params[6] = { account_sid, call_sid, identity,
-		reservation_sid, number_id, task_sid };
+	const char *params[7] = { account_sid, call_sid, identity,
+		reservation_sid, number_id, task_sid, agent_call_sid };
 	enum db_result res;
 	PGresult *r;
 
 	*from = NULL;
 	*label = NULL;
-	r = db_exec(c, "voice_call_agent", 6, params, &res);
+	r = db_exec(c, "voice_call_agent", 7, params, &res);
 	if (res == DB_OK) {
 		*from = field_dup(r, 0, 0);
 		*label = field_dup(r, 0, 1);

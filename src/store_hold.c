@@ -13,7 +13,7 @@
 	" c.from_number, c.to_number, c.reservation_sid," \
 	" c.conference_name, c.conference_state, c.agent_call_sid," \
 	" c.other_call_sid, c.hold_wanted, c.hold_confirmed," \
-	" c.caller_id, c.created_at"
+	" c.caller_id, c.created_at, c.held_call_sid"
 
 const struct db_stmt store_hold_statements[] = {
 	/*
@@ -71,6 +71,11 @@ const struct db_stmt store_hold_statements[] = {
 	    " AND c.call_sid = $2 RETURNING c.conference_name,"
 	    " c.conference_state",
 	    3 },
+	/* A user's id by identity ($1 tenant id, $2 identity). */
+	{ "hold_user",
+	    "SELECT u.id FROM users u WHERE u.tenant_id = $1::bigint"
+	    " AND u.identity = $2",
+	    2 },
 	/* A leg by CallSid within a tenant ($1 tenant id, $2 CallSid). */
 	{ "hold_leg",
 	    "SELECT" HOLD_COLS " FROM calls c"
@@ -89,35 +94,9 @@ const struct db_stmt store_hold_statements[] = {
 	    " ORDER BY c.id DESC LIMIT 1",
 	    2 },
 	/*
-	 * A queued caller now talking to the agent whose TaskRouter leg
-	 * ($2, to client:<identity>) this is: the newest unfinished call
-	 * with a reservation whose agent has that identity ($1 tenant id,
-	 * $3 identity).
-	 */
-	{ "hold_queue_caller",
-	    "SELECT" HOLD_COLS " FROM calls c JOIN users u"
-	    " ON u.id = c.agent_user_id AND u.identity = $3"
-	    " WHERE c.tenant_id = $1::bigint AND c.reservation_sid IS NOT NULL"
-	    " AND c.status_rank < 4 AND c.call_sid <> $2"
-	    " ORDER BY c.id DESC LIMIT 1",
-	    3 },
-	/*
-	 * The TaskRouter leg to the agent of a queued caller: the newest
-	 * unfinished leg to client:<identity> without a parent, created
-	 * after the caller's row ($1 tenant id, $2 the agent's users.id,
-	 * $3 the caller's created_at).
-	 */
-	{ "hold_queue_agent_leg",
-	    "SELECT" HOLD_COLS " FROM calls c"
-	    " WHERE c.tenant_id = $1::bigint AND c.to_number ="
-	    " (SELECT 'client:' || u.identity FROM users u WHERE u.id = $2::bigint)"
-	    " AND c.parent_call_sid IS NULL AND c.status_rank < 4"
-	    " AND c.created_at >= $3::timestamptz"
-	    " ORDER BY c.id DESC LIMIT 1",
-	    3 },
-	/*
 	 * Ask for hold ($3 true) or unhold ($3 false) on the anchor $2
-	 * (whose calls.id is $1; $4 bridge, $5 agent leg, $6 other leg).  A hold on
+	 * (whose calls.id is $1; $4 bridge, $5 agent leg, $6 other leg, $7
+	 * the leg to hold, NULL: the bridge's default).  A hold on
 	 * a call not yet in a conference marks it (conference_name,
 	 * 'requested'); an unhold never does.  Nothing once the conference
 	 * ended.
@@ -127,6 +106,8 @@ const struct db_stmt store_hold_statements[] = {
 	    " hold_changed_at = now(), bridge = coalesce(c.bridge, $4),"
 	    " agent_call_sid = coalesce(c.agent_call_sid, $5),"
 	    " other_call_sid = coalesce(c.other_call_sid, $6),"
+	    " held_call_sid = CASE WHEN $3::boolean THEN $7"
+	    "  ELSE c.held_call_sid END,"
 	    " conference_name = CASE WHEN $3::boolean"
 	    "  THEN coalesce(c.conference_name, 'ramal-' || c.call_sid)"
 	    "  ELSE c.conference_name END,"
@@ -137,7 +118,7 @@ const struct db_stmt store_hold_statements[] = {
 	    " WHERE c.id = $1::bigint AND c.call_sid = $2"
 	    " AND c.conference_state IS DISTINCT FROM 'ended'"
 	    " RETURNING c.conference_state",
-	    6 },
+	    7 },
 	/*
 	 * The escalation mark of the leg $2 of account $1, for the action
 	 * handlers: conference_name when the call is being moved into (or
@@ -154,7 +135,7 @@ const struct db_stmt store_hold_statements[] = {
 	 * A conference event ($1 account, $2 FriendlyName, $3
 	 * ConferenceSid): the anchor row, its conference_sid filled.
 	 * Returns id, call_sid, tenant_id, bridge, other_call_sid,
-	 * hold_wanted, conference_state.
+	 * hold_wanted, conference_state, the leg to hold.
 	 */
 	{ "conf_anchor",
 	    "UPDATE calls c SET conference_sid = coalesce(c.conference_sid,"
@@ -162,7 +143,9 @@ const struct db_stmt store_hold_statements[] = {
 	    " FROM tenants t WHERE t.account_sid = $1 AND c.tenant_id = t.id"
 	    " AND c.conference_name = $2"
 	    " RETURNING c.id, c.call_sid, c.tenant_id, c.bridge,"
-	    " c.other_call_sid, c.hold_wanted, c.conference_state",
+	    " c.other_call_sid, c.hold_wanted, c.conference_state,"
+	    " coalesce(c.held_call_sid, CASE WHEN c.bridge IN ('outbound',"
+	    "  'client') THEN c.other_call_sid ELSE c.call_sid END)",
 	    3 },
 	/*
 	 * One participant event ($1 tenant id, $2 ConferenceSid, $3 name,

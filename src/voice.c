@@ -525,6 +525,7 @@ apply_whisper(struct db_conn *c, const struct form *f, const struct form *q,
 	const char *task_sid = form_get(q, "task");
 	const char *call = form_get(q, "call");
 	const char *n = form_get(q, "n");
+	const char *leg = form_get(f, "CallSid"); /* the agent's own leg */
 	const char *identity = NULL;
 	enum db_result res;
 
@@ -540,6 +541,8 @@ apply_whisper(struct db_conn *c, const struct form *f, const struct form *q,
 		task_sid = NULL;
 	if (!valid_count(n, 18))
 		n = NULL;
+	if (!twparam_sid(leg, "CA"))
+		leg = NULL;
 	if (reason != NULL && strcmp(reason, "overflow") == 0) {
 		if (twparam_sid(call, "CA"))
 			snprintf(caller, 35, "%s", call);
@@ -568,7 +571,7 @@ apply_whisper(struct db_conn *c, const struct form *f, const struct form *q,
 	if (caller[0] == '\0')
 		return 0; /* nothing to mark */
 	res = store_call_agent(c, account, caller, identity, res_sid, task_sid,
-	    n, from, label);
+	    n, leg, from, label);
 	return outcome(res, "whisper");
 }
 

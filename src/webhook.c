@@ -28,7 +28,8 @@ is_callback_route(const char *path)
 {
 	return strcmp(path, "/twilio/status") == 0 ||
 	    strcmp(path, "/twilio/recording") == 0 ||
-	    strcmp(path, "/twilio/taskrouter/events") == 0;
+	    strcmp(path, "/twilio/taskrouter/events") == 0 ||
+	    strcmp(path, "/twilio/conference") == 0;
 }
 
 /*

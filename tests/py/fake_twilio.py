@@ -157,7 +157,7 @@ def check_params(spec_params, pairs, where):
 
 
 class FakeTwilio:
-    def __init__(self, host="127.0.0.1"):
+    def __init__(self, host="127.0.0.1", port=0):
         self.specs = _load_specs()
         self.routes = []
         for product, spec in self.specs.items():
@@ -177,7 +177,7 @@ class FakeTwilio:
         self.unexpected = []
         self._seq = 0
         handler = type("Handler", (_Handler,), {"fake": self})
-        self.httpd = ThreadingHTTPServer((host, 0), handler)
+        self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = "http://%s:%d" % (host, self.port)
@@ -514,3 +514,44 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = _do
+
+
+def _local_env(name):
+    """NAME from the environment, else from var/local.env (`make run`)."""
+    if os.environ.get(name):
+        return os.environ[name]
+    try:
+        with open("var/local.env") as f:
+            vals = [ln.split("=", 1)[1].strip() for ln in f if ln.startswith(name + "=")]
+        return vals[-1] if vals else None
+    except OSError:
+        return None
+
+
+def main():
+    """Serve the fake on loopback for a local server's jobs (README:
+    `ramal simulate hold`): python3 tests/py/fake_twilio.py [PORT]."""
+    import sys
+    import time
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8099
+    account, token = _local_env("TWILIO_ACCOUNT_SID"), _local_env("TWILIO_AUTH_TOKEN")
+    if not account or not token:
+        sys.exit("fake_twilio: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or run from the "
+                 "directory of `make run`)")
+    fake = FakeTwilio(port=port)
+    fake.add_account(account, token)
+    fake.start()
+    print("fake Twilio API on %s for %s (Ctrl-C stops it)" % (fake.url, account), flush=True)
+    seen = 0
+    try:
+        while True:
+            time.sleep(0.2)
+            for q in list(fake.requests)[seen:]:
+                print("%s %s -> %s %s" % (q.method, q.path, q.status, "; ".join(q.violations)), flush=True)
+            seen = len(fake.requests)
+    except KeyboardInterrupt:
+        fake.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -162,9 +162,6 @@ def hold_cycle(srv, db, fake, webhook, token, agent_leg, moved_leg, held_leg, an
     conf_event(webhook, srv, "participant-join", name, conf, call=moved_leg, seq=1)
     conf_event(webhook, srv, "participant-join", name, conf, call=[l for l in (agent_leg, held_leg)
                                                                    if l != moved_leg][0], seq=2)
-    if held_leg == moved_leg:
-        # the moved leg is the held one: joining (again) is harmless
-        conf_event(webhook, srv, "participant-join", name, conf, call=held_leg, seq=3)
     part = "/Conferences/%s/Participants/%s.json" % (conf, held_leg)
     p = rest(fake, part, 1)[0]
     assert p.form_dict() == {"Hold": ["true"], "HoldUrl": [srv.base_url + HOLD_MUSIC], "HoldMethod": ["POST"]}
@@ -388,3 +385,244 @@ def test_failed_move_clears_the_mark(env, fake_twilio, webhook):
     root = twiml(webhook, srv, OUTBOUND, out_params(srv, ident, "11987654321", agent_leg,
                                                     DialCallStatus="completed"), query="step=done")
     assert tags(root) == ["Hangup"]
+
+
+# --------------------------------------------------------------------------
+# subaccounts
+
+
+class AccountView:
+    """The server as seen by another account: webhooks carry and are signed
+    with that account's SID and auth token."""
+
+    def __init__(self, srv, account_sid, auth_token):
+        self._srv = srv
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+
+    def __getattr__(self, name):
+        return getattr(self._srv, name)
+
+
+def test_hold_on_a_subaccount_call_uses_its_credentials(env, fake_twilio, webhook):
+    """A subaccount tenant's hold: the job reads the tenant's sealed auth
+    token and acts on /Accounts/{subaccount}/ with the subaccount's own
+    Basic credentials (the fake Twilio refuses anything else)."""
+    srv, db = env
+    sub, sub_token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
+    r = harness.run_cli(["tenant", "add", sub, "--name", "Filial"], srv.env, input=sub_token + "\n")
+    assert r.returncode == 0, r.stderr
+    fake_twilio.add_account(sub, sub_token)
+    sub_caller_id = "+551140009999"
+    db.run("UPDATE tenants SET caller_id = %s WHERE account_sid = %s", (sub_caller_id, sub))
+    ident = "sub_" + secrets.token_hex(4)
+    r = harness.run_cli(["create-user", "--email", ident + "@example.com", "--name", "Filial " + ident,
+                         "--identity", ident, "--account", sub, "--password-stdin"], srv.env, input=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    s = new_session()
+    try:
+        lr = s.post(srv.url + "/api/login", json={"email": ident + "@example.com", "password": PASSWORD,
+                                                  "account": sub}, timeout=30)
+    finally:
+        s.close()
+    assert lr.status_code == 200, lr.text
+    token = lr.json()["token"]
+    view = AccountView(srv, sub, sub_token)
+
+    agent_leg, callee = sid("CA"), sid("CA")
+    root = twiml(webhook, view, OUTBOUND, out_params(view, ident, "11987654321", agent_leg))
+    assert root.find("Dial").get("callerId") == sub_caller_id
+    for seq, st in enumerate(("initiated", "ringing", "in-progress")):
+        status_cb(webhook, view, callee, st, seq, "+5511987654321", sub_caller_id, parent=agent_leg)
+    assert api(srv, "POST", "/api/calls/%s/hold" % agent_leg, token).status_code == 202
+
+    upd = rest(fake_twilio, "/Calls/%s.json" % callee, 1)[0]
+    assert upd.path == "/2010-04-01/Accounts/%s/Calls/%s.json" % (sub, callee)
+    assert upd.auth_user == sub
+    root = twiml(webhook, view, OUTBOUND, out_params(view, ident, "11987654321", agent_leg,
+                                                     DialCallStatus="completed", CallStatus="in-progress"),
+                 query="step=done")
+    conference_of(root, srv, "ramal-" + agent_leg)
+    conf = sid("CF")
+    conf_event(webhook, view, "participant-join", "ramal-" + agent_leg, conf, call=callee, seq=1)
+    p = rest(fake_twilio, "/Participants/%s.json" % callee, 1)[0]
+    assert p.path == "/2010-04-01/Accounts/%s/Conferences/%s/Participants/%s.json" % (sub, conf, callee)
+    assert p.auth_user == sub and p.form_dict()["Hold"] == ["true"]
+    assert wait_for(lambda: api(srv, "GET", "/api/calls/" + agent_leg, token).json()["hold_confirmed"], 5)
+    # nothing went out under the primary account
+    assert not [q for q in fake_twilio.requests_to("POST") if srv.account_sid in q.path]
+
+
+# --------------------------------------------------------------------------
+# the queued call's agent leg is linked by the whisper, not guessed
+
+
+def test_queue_legs_are_linked_exactly_by_the_whisper(env, fake_twilio, webhook):
+    """One agent with two queued callers bridged at once (say a second
+    browser tab): each agent leg resolves to its own caller, and the
+    caller's row names its own agent leg, whatever was created last."""
+    srv, db = env
+    uid, ident, token = agent(srv, db)
+    _, sup, sup_token = agent(srv, db, role="supervisor")
+    nid, did = db.add_number()  # the queue
+    pairs = []
+    for _ in range(2):
+        params = call_params(srv.account_sid, did)
+        caller = dict(params)["CallSid"]
+        assert twiml(webhook, srv, INBOUND, params).find("Enqueue") is not None
+        leg, wr, wt = sid("CA"), sid("WR"), sid("WT")
+        p = sorted({"AccountSid": srv.account_sid, "CallSid": leg, "From": "+5511987654321",
+                    "To": "client:" + ident, "CallStatus": "in-progress", "Direction": "outbound-api"}.items())
+        twiml(webhook, srv, WHISPER, p, query="reason=overflow&reservation=%s&task=%s&call=%s" % (wr, wt, caller))
+        for seq, st in enumerate(("initiated", "ringing", "in-progress")):
+            status_cb(webhook, srv, leg, st, seq, "client:" + ident, "+5511987654321", direction="outbound-api")
+        pairs.append((caller, leg))
+    (a, leg_a), (b, leg_b) = pairs
+    assert db.call(a, "agent_call_sid") == {"agent_call_sid": leg_a}
+    assert db.call(b, "agent_call_sid") == {"agent_call_sid": leg_b}
+    for caller, leg in pairs:
+        g = api(srv, "GET", "/api/calls/" + leg, token).json()
+        assert g["anchor_call_sid"] == caller and g["agent_call_sid"] == leg and g["bridge"] == "queue", g
+        # from the caller's side (a supervisor)
+        g = api(srv, "GET", "/api/calls/" + caller, sup_token).json()
+        assert g["anchor_call_sid"] == caller and g["agent_call_sid"] == leg, g
+    # hold on the older call moves that call's own agent leg
+    r = api(srv, "POST", "/api/calls/%s/hold" % leg_a, token)
+    assert r.status_code == 202, r.text
+    rest(fake_twilio, "/Calls/%s.json" % leg_a, 1)
+    assert db.call(a, "conference_name")["conference_name"] == "ramal-" + a
+    assert db.call(b, "conference_name")["conference_name"] is None
+    time.sleep(0.3)
+    assert not [q for q in fake_twilio.requests_to("POST") if leg_b in q.path]
+
+
+# --------------------------------------------------------------------------
+# conference events during a database outage
+
+
+@pytest.fixture
+def private_pg():
+    cluster = harness.Postgres(prefix="ramal-pgh-")
+    cluster.start()
+    yield cluster
+    cluster.cleanup()
+
+
+def test_conference_events_are_spooled_while_the_database_is_down(private_pg, fake_twilio_server, webhook):
+    """The conference starts while the database is down: its events are
+    kept on disk (200 to Twilio), stored in order when it is back, and the
+    hold they were waiting for is then done."""
+    import tempfile
+    from voice_helpers import spool_files
+    spool = tempfile.mkdtemp(prefix="ramal-spool-")
+    fake_twilio_server.reset()
+    factory = RamalFactory(private_pg, fake_twilio_server)
+    try:
+        srv = factory.start(**dict(SERVER_ENV, JOB_WORKERS="1", RAMAL_JOB_POLL_MS="50", TWILIO_CALLER_ID=CALLER_ID,
+                                   SPOOL_DIR=spool, DB_ACQUIRE_TIMEOUT_MS="500"))
+        db = Db(private_pg, srv)
+        uid, ident, token = agent(srv, db)
+        db.close()
+        agent_leg, callee = sid("CA"), sid("CA")
+        twiml(webhook, srv, OUTBOUND, out_params(srv, ident, "11987654321", agent_leg))
+        for seq, st in enumerate(("initiated", "ringing", "in-progress")):
+            status_cb(webhook, srv, callee, st, seq, "+5511987654321", CALLER_ID, parent=agent_leg)
+        assert api(srv, "POST", "/api/calls/%s/hold" % agent_leg, token).status_code == 202
+        rest(fake_twilio_server, "/Calls/%s.json" % callee, 1)
+        name, conf = "ramal-" + agent_leg, sid("CF")
+        # the agent's <Dial> action answers the conference while the database is up
+        conference_of(twiml(webhook, srv, OUTBOUND, out_params(srv, ident, "11987654321", agent_leg,
+                                                               DialCallStatus="completed"), query="step=done"),
+                      srv, name)
+
+        private_pg.stop()
+        conf_event(webhook, srv, "conference-start", name, conf, seq=0)
+        conf_event(webhook, srv, "participant-join", name, conf, call=callee, seq=1)
+        conf_event(webhook, srv, "participant-join", name, conf, call=agent_leg, seq=2)
+        assert len(spool_files(spool)) == 3
+        assert "conference event spooled" in srv.log()
+        time.sleep(0.5)
+        assert not [q for q in fake_twilio_server.requests_to("POST") if "/Participants/" in q.path]
+
+        private_pg.start()
+        assert wait_for(lambda: spool_files(spool) == [], 20), srv.log()[-3000:]
+        db = Db(private_pg, srv)
+        try:
+            assert db.call(agent_leg, "conference_sid", "conference_state") == {"conference_sid": conf,
+                                                                                 "conference_state": "active"}
+            rows = db.all("SELECT call_sid, joined_at IS NOT NULL FROM conference_participants"
+                          " WHERE conference_sid = %s ORDER BY call_sid", (conf,))
+            assert sorted(rows) == sorted([(callee, True), (agent_leg, True)])
+            assert db.one("SELECT count(*) FROM call_events WHERE route = '/twilio/conference' AND replayed"
+                          " AND params->>'ConferenceSid' = %s", (conf,)) == (3,)
+            # the hold the join was waiting for
+            p = rest(fake_twilio_server, "/Conferences/%s/Participants/%s.json" % (conf, callee), 1)[0]
+            assert p.form_dict()["Hold"] == ["true"]
+            assert wait_for(lambda: api(srv, "GET", "/api/calls/" + agent_leg, token).json()["hold_confirmed"], 10)
+        finally:
+            db.close()
+    finally:
+        factory.close()
+        fake_twilio_server.reset()
+
+
+# --------------------------------------------------------------------------
+# agent to agent: the call is both agents'
+
+
+def test_called_agent_may_hold_on_an_agent_to_agent_call(env, fake_twilio, webhook):
+    """Ana calls Bob (<Dial><Client>).  Bob, with the CallSid his own SDK
+    sees, may hold Ana: Bob's leg (not the <Dial> owner) is moved, Ana's
+    action answers the conference, and Ana is the party held.  Ana then
+    holding Bob moves the hold to Bob.  A third agent may not."""
+    srv, db = env
+    _, ana, ana_token = agent(srv, db, status="busy")
+    _, bob, bob_token = agent(srv, db)
+    _, carol, carol_token = agent(srv, db)
+    ana_leg, bob_leg = sid("CA"), sid("CA")
+    root = twiml(webhook, srv, OUTBOUND, out_params(srv, ana, "client:" + bob, ana_leg))
+    assert [e.text for e in root.findall("Dial/Client/Identity")] == [bob]
+    for seq, st in enumerate(("initiated", "ringing", "in-progress")):
+        status_cb(webhook, srv, bob_leg, st, seq, "client:" + bob, "client:" + ana, parent=ana_leg)
+
+    g = api(srv, "GET", "/api/calls/" + bob_leg, bob_token)
+    assert g.status_code == 200, g.text
+    assert g.json()["bridge"] == "client" and g.json()["anchor_call_sid"] == ana_leg
+    for method, path in (("GET", "/api/calls/%s"), ("POST", "/api/calls/%s/hold")):
+        assert api(srv, method, path % bob_leg, carol_token).status_code == 403
+        assert api(srv, method, path % ana_leg, carol_token).status_code == 403
+
+    r = api(srv, "POST", "/api/calls/%s/hold" % bob_leg, bob_token)
+    assert r.status_code == 202, r.text
+    assert r.json() == {"call_sid": bob_leg, "hold": True, "state": "pending"}
+    name, conf = "ramal-" + ana_leg, sid("CF")
+    upd = rest(fake_twilio, "/Calls/%s.json" % bob_leg, 1)[0]
+    conference_of(ET.fromstring(upd.form_dict()["Twiml"][0]), srv, name)
+    conference_of(twiml(webhook, srv, OUTBOUND, out_params(srv, ana, "client:" + bob, ana_leg,
+                                                           DialCallStatus="completed", CallStatus="in-progress"),
+                        query="step=done"), srv, name)
+    conf_event(webhook, srv, "conference-start", name, conf, seq=0)
+    conf_event(webhook, srv, "participant-join", name, conf, call=bob_leg, seq=1)
+    conf_event(webhook, srv, "participant-join", name, conf, call=ana_leg, seq=2)
+    p = rest(fake_twilio, "/Participants/%s.json" % ana_leg, 1)[0]
+    assert p.form_dict() == {"Hold": ["true"], "HoldUrl": [srv.base_url + HOLD_MUSIC], "HoldMethod": ["POST"]}
+    assert wait_for(lambda: api(srv, "GET", "/api/calls/" + bob_leg, bob_token).json()["hold_confirmed"], 5)
+    g = api(srv, "GET", "/api/calls/" + ana_leg, ana_token).json()
+    assert g["hold"] is True and g["held_call_sid"] == ana_leg
+    assert not [q for q in fake_twilio.requests_to("POST") if "/Participants/%s" % bob_leg in q.path]
+
+    # Ana holds Bob: the hold moves from Ana to Bob
+    r = api(srv, "POST", "/api/calls/%s/hold" % ana_leg, ana_token)
+    assert r.status_code == 202, r.text
+    p = rest(fake_twilio, "/Participants/%s.json" % bob_leg, 1)[0]
+    assert p.form_dict()["Hold"] == ["true"]
+    p = rest(fake_twilio, "/Participants/%s.json" % ana_leg, 2)[1]
+    assert p.form_dict() == {"Hold": ["false"]}
+    assert api(srv, "GET", "/api/calls/" + bob_leg, bob_token).json()["held_call_sid"] == bob_leg
+    # either agent may unhold: the call is both of theirs
+    r = api(srv, "POST", "/api/calls/%s/unhold" % bob_leg, bob_token)
+    assert r.status_code == 202, r.text
+    p = rest(fake_twilio, "/Participants/%s.json" % bob_leg, 2)[1]
+    assert p.form_dict() == {"Hold": ["false"]}
+    # only one move of a leg in all of it
+    assert len([q for q in fake_twilio.requests_to("POST") if "/Calls/" in q.path]) == 1

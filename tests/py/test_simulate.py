@@ -124,3 +124,103 @@ def test_simulate_needs_an_account(pg):
     assert r.returncode == 2 and "TWILIO_ACCOUNT_SID" in r.stderr
     r = harness.run_cli(["simulate", "outbound"], {})
     assert r.returncode == 2 and "usage" in r.stderr
+
+
+# --------------------------------------------------------------------------
+# outbound calls and hold
+
+
+def outbound(srv, *args, **kw):
+    return harness.run_cli(["simulate", "outbound", "--agent", "ana", "--url", srv.url] + list(args), srv.env, **kw)
+
+
+def agent_leg_of(out):
+    line = [ln for ln in out.splitlines() if ln.startswith("Simulating an outbound call")][0]
+    return line.split()[4]
+
+
+def test_outbound_call_is_answered(center):
+    r = outbound(center, "--to", "(11) 98765-4321")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "/twilio/voice/outbound" in r.stdout and "/twilio/voice/disclaimer" in r.stdout
+    assert "0 failed" in r.stdout
+    leg = agent_leg_of(r.stdout)
+    row = one(center.conn, "SELECT direction, bridge, from_number, to_number, dialled, dial_status, status"
+                           " FROM calls WHERE call_sid = %s", leg)
+    # ana dials with her own number as caller ID
+    assert row == ("outbound", "outbound", center.did, "+5511987654321", "(11) 98765-4321", "completed",
+                   "completed")
+    callee = one(center.conn, "SELECT status, from_number, to_number FROM calls WHERE parent_call_sid = %s", leg)
+    assert callee == ("completed", center.did, "+5511987654321")
+    assert one(center.conn, "SELECT status, channels FROM recordings WHERE call_sid = %s", leg) == ("completed", 2)
+
+
+def test_outbound_call_not_answered_is_told_to_the_agent(center):
+    r = outbound(center, "--to", "11987654321", "--no-answer")
+    assert r.returncode == 0, r.stdout + r.stderr
+    leg = agent_leg_of(r.stdout)
+    assert one(center.conn, "SELECT dial_status FROM calls WHERE call_sid = %s", leg) == ("no-answer",)
+    # the action's answer: the reason spoken, then the hang-up
+    done = r.stdout[r.stdout.index("outbound?step=done"):]
+    assert "<Say" in done and "<Hangup" in done
+
+
+def test_outbound_refused_number_is_spoken(center):
+    r = outbound(center, "--to", "0800 123 4567")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "<Say" in r.stdout and "<Hangup" in r.stdout and "<Dial" not in r.stdout
+
+
+@pytest.fixture
+def center_jobs(pg, fake_twilio_server):
+    """ana (with a password) owns a number; jobs run and reach the fake
+    Twilio API, as the hold needs."""
+    factory = RamalFactory(pg, fake_twilio_server)
+    srv = factory.start(JOB_WORKERS="1", RAMAL_JOB_POLL_MS="50", LOG_LEVEL="info")
+    srv.did = "+5511%08d" % random.randrange(10 ** 8)
+    r = harness.run_cli(["create-user", "--email", "ana@example.com", "--name", "Ana", "--password-stdin"],
+                        srv.env, input=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    cli(srv.env, "number", "add", srv.did, "--label", "Vendas", "--owner", "ana")
+    conn = pg.connect(srv.dbname)
+    conn.autocommit = True
+    srv.conn = conn
+    fake_twilio_server.reset()
+    yield srv, fake_twilio_server
+    conn.close()
+    factory.close()
+    fake_twilio_server.reset()
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_hold_cycle_on_a_live_outbound_call(center_jobs):
+    srv, fake = center_jobs
+    r = outbound(srv, "--to", "11987654321", "--leave-up")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "the call stays up" in r.stdout
+    leg = agent_leg_of(r.stdout)
+    callee, status = one(srv.conn, "SELECT call_sid, status FROM calls WHERE parent_call_sid = %s", leg)
+    assert status == "in-progress"
+
+    h = harness.run_cli(["simulate", "hold", "--call", leg, "--email", "ana@example.com", "--password-stdin",
+                         "--url", srv.url], srv.env, input=PASSWORD + "\n")
+    assert h.returncode == 0, h.stdout + h.stderr
+    assert "0 failed" in h.stdout and PASSWORD not in h.stdout
+    assert "<Conference" in h.stdout and "participant-join" in h.stdout
+    # what the jobs asked of (the fake) Twilio: the callee moved once, held, unheld
+    posts = [q for q in fake.requests_to("POST")]
+    assert [q.path.split("/")[-2] + "/" + q.path.split("/")[-1] for q in posts if "/Calls/" in q.path] == \
+        ["Calls/%s.json" % callee]
+    parts = [q.form_dict()["Hold"] for q in posts if "/Participants/%s.json" % callee in q.path]
+    assert parts == [["true"], ["false"]]
+    assert not [v for q in posts for v in q.violations]
+    row = one(srv.conn, "SELECT conference_state, hold_wanted, hold_confirmed FROM calls WHERE call_sid = %s", leg)
+    assert row == ("active", False, False)
+    assert one(srv.conn, "SELECT count(*) FROM conference_participants WHERE conference_name = %s",
+               "ramal-" + leg) == (2,)
+    # a wrong password: the sign-in step fails, nothing is asked
+    bad = harness.run_cli(["simulate", "hold", "--call", leg, "--email", "ana@example.com", "--password-stdin",
+                           "--url", srv.url], srv.env, input="wrong password here\n")
+    assert bad.returncode == 1 and "FAILED" in bad.stdout
