@@ -4,20 +4,30 @@
 //   E2E_URL        ramal's base URL (serving web/dist-e2e)
 //   E2E_EMAIL, E2E_PASSWORD   a user made with `ramal create-user`
 //   E2E_ARTIFACTS  directory for screenshots
-//   E2E_STATUS_ROUTE=1  PUT /api/agents/me/status exists (#4, engineer A)
-//   E2E_HOLD_ROUTE=1    POST /api/calls/{sid}/hold exists (#4, engineer B)
 //   CHROMIUM       browser binary (default /usr/bin/chromium)
-// Prints one JSON line (what the fake SDK recorded) and exits 0, or prints
-// the failure and exits 1.
+// The Twilio side of the call is played by the test: at each step that
+// needs it, this script prints one JSON line {"need": ...} and reads the
+// answer (one JSON line) from stdin.  At the end it prints one JSON line
+// (what the fake SDK recorded) and exits 0, or prints the failure and
+// exits 1.
 import { chromium } from 'playwright-core';
 import path from 'node:path';
+import readline from 'node:readline';
+
+const input = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+async function ask(need, data = {}) {
+  process.stdout.write(JSON.stringify({ need, ...data }) + '\n');
+  const { value, done } = await input.next();
+  if (done) throw new Error('the test closed stdin while asked for ' + need);
+  const answer = JSON.parse(value);
+  if (answer.error) throw new Error(need + ': ' + answer.error);
+  return answer;
+}
 
 const url = process.env.E2E_URL;
 const email = process.env.E2E_EMAIL;
 const password = process.env.E2E_PASSWORD;
 const shots = process.env.E2E_ARTIFACTS || '.';
-const statusRoute = process.env.E2E_STATUS_ROUTE === '1';
-const holdRoute = process.env.E2E_HOLD_ROUTE === '1';
 const T = 10_000;
 
 function check(cond, what) {
@@ -67,36 +77,28 @@ try {
     'Device constructed once with the JWT from /token');
   check((await log('device.register')).length === 1, 'device.register() called');
 
-  // ---- status: Available
+  // ---- status: Available (PUT /api/agents/me/status; the server agrees)
   await page.getByLabel('Disponível').click(); // a controlled radio: checked once the server agrees
-  if (statusRoute) {
-    await page.locator('.pill.on.st-available').waitFor({ timeout: T });
-  } else {
-    // MERGE(#4 A): without PUT /api/agents/me/status the refusal is shown and
-    // the selector stays Offline.  With the route, the branch above runs.
-    await page.getByTestId('status-error').waitFor({ timeout: T });
-    check(await page.getByLabel('Offline').isChecked(), 'status stays Offline when refused');
-  }
+  await page.locator('.pill.on.st-available').waitFor({ timeout: T });
+  await page.getByTestId('events-down').waitFor({ state: 'detached', timeout: T });
   await shot('02-phone');
 
-  // ---- incoming call with custom parameters → popup
-  const sid = await fake(() =>
-    window.__fakeVoice.incoming({
-      CallSid: 'CA00000000000000000000000000000e2e',
-      From: 'client:caller',
-      params: { caller: '+5511987654321', line: '+551130000000', reason: 'dedicated' },
-    }),
-  );
+  // ---- a caller dials the agent's own number: the test plays Twilio's
+  // inbound webhook and hands over the agent's leg as the SDK would see it
+  // (CallSid, From and the <Parameter>s of the server's <Client>).
+  const offer = await ask('call');
+  const sid = await fake((o) => window.__fakeVoice.incoming(o), offer.incoming);
   const popup = page.getByRole('alertdialog');
   await popup.waitFor({ timeout: T });
   check((await page.getByTestId('incoming-caller').innerText()) === '+55 (11) 98765-4321', 'popup caller');
-  check((await page.getByTestId('incoming-line').innerText()) === '+55 (11) 3000-0000', 'popup line');
+  check((await page.getByTestId('incoming-line').innerText()) === offer.line_label, 'popup line');
   check((await page.getByTestId('incoming-reason').innerText()) === 'Seu número direto', 'popup reason');
   check(await page.getByRole('button', { name: 'Atender' }).evaluate((b) => b === document.activeElement), 'Atender has focus');
   await shot('03-incoming');
   await page.getByRole('button', { name: 'Atender' }).click();
   await page.getByTestId('incall').waitFor({ timeout: T });
   check(JSON.stringify(await log('call.accept')) === JSON.stringify([[sid]]), 'call.accept() on the incoming call');
+  await ask('answered', { sid });
 
   // ---- mute
   await page.getByRole('button', { name: 'Silenciar' }).click();
@@ -105,17 +107,12 @@ try {
 
   // ---- hold / unhold (POST /api/calls/{sid}/hold|unhold)
   await page.getByRole('button', { name: 'Espera' }).click();
-  if (holdRoute) {
-    await page.locator('[data-testid=incall][data-hold=on]').waitFor({ timeout: T });
-    await shot('04-hold');
-    await page.getByRole('button', { name: 'Retomar' }).click();
-    await page.locator('[data-testid=incall][data-hold=off]').waitFor({ timeout: T });
-  } else {
-    // MERGE(#4 B): without the hold route the request is refused (404), the
-    // error is shown and the call is not on hold.
-    await page.getByTestId('call-error').waitFor({ timeout: T });
-    await page.locator('[data-testid=incall][data-hold=off]').waitFor({ timeout: T });
-  }
+  await page.locator('[data-testid=incall][data-hold=on]').waitFor({ timeout: T });
+  await ask('held', { sid });
+  await shot('04-hold');
+  await page.getByRole('button', { name: 'Retomar' }).click();
+  await page.locator('[data-testid=incall][data-hold=off]').waitFor({ timeout: T });
+  await ask('unheld', { sid });
 
   // ---- DTMF and the timer
   await page.getByRole('button', { name: 'Teclado' }).click();
@@ -128,6 +125,10 @@ try {
   await page.getByRole('button', { name: 'Desligar' }).click();
   await page.getByTestId('dial-input').waitFor({ timeout: T });
   check((await log('call.disconnect')).length === 1, 'call.disconnect()');
+
+  // ---- the status changed elsewhere (another tab) arrives live (SSE)
+  await ask('busy-elsewhere');
+  await page.locator('.pill.on.st-busy').waitFor({ timeout: T });
 
   // ---- a second call, declined with Escape
   const sid2 = await fake(() => window.__fakeVoice.incoming({ From: '+5521999990000' }));
