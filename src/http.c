@@ -8,6 +8,7 @@
  * also writes the access-log line and counts the request.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -276,6 +277,95 @@ int
 http_reply_twiml(struct http_req *r, char *doc, size_t len)
 {
 	return http_reply_take(r, 200, "text/xml; charset=utf-8", doc, len);
+}
+
+/* ---- streamed replies ---- */
+
+struct http_stream {
+	pthread_mutex_t lock;
+	struct MHD_Connection *conn;
+	const struct http_stream_ops *ops;
+	void *cls;
+	int suspended; /* MHD_suspend_connection'ed, not resumed yet */
+	int woken; /* a wake came while read() was running */
+	int finished; /* the response is being freed */
+};
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *s = cls;
+	long n;
+
+	(void)pos;
+	for (;;) {
+		n = s->ops->read(s->cls, buf, max);
+		if (n > 0)
+			return (ssize_t)n;
+		if (n < 0)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		pthread_mutex_lock(&s->lock);
+		if (s->woken) {
+			/* Data came between read() and here: read again. */
+			s->woken = 0;
+			pthread_mutex_unlock(&s->lock);
+			continue;
+		}
+		s->suspended = 1;
+		MHD_suspend_connection(s->conn);
+		pthread_mutex_unlock(&s->lock);
+		return 0;
+	}
+}
+
+static void
+stream_free(void *cls)
+{
+	struct http_stream *s = cls;
+
+	pthread_mutex_lock(&s->lock);
+	s->finished = 1;
+	pthread_mutex_unlock(&s->lock);
+	s->ops->done(s->cls);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void
+http_stream_wake(struct http_stream *s)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->finished) {
+		/* nothing */
+	} else if (s->suspended) {
+		s->suspended = 0;
+		MHD_resume_connection(s->conn);
+	} else
+		s->woken = 1;
+	pthread_mutex_unlock(&s->lock);
+}
+
+int
+http_reply_stream(struct http_req *r, unsigned status, const char *content_type,
+    const struct http_stream_ops *ops, void *cls, struct http_stream **out)
+{
+	struct http_stream *s = xcalloc(1, sizeof(*s));
+	struct MHD_Response *resp;
+
+	pthread_mutex_init(&s->lock, NULL);
+	s->conn = r->conn;
+	s->ops = ops;
+	s->cls = cls;
+	*out = s;
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 2048,
+	    stream_read, s, stream_free);
+	if (resp == NULL) {
+		stream_free(s);
+		*out = NULL;
+		return -1;
+	}
+	/* On failure queue() destroys resp, which runs stream_free. */
+	return queue(r, status, content_type, resp);
 }
 
 /* ---- accessors ---- */
@@ -673,18 +763,19 @@ http_start(const struct config *cfg, const struct http_route *routes, size_t n)
 	s->cfg = cfg;
 	s->routes = routes;
 	s->nroutes = n;
-	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-		MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-	    (uint16_t)cfg->port, NULL, NULL, on_request, s,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_SOCK_ADDR,
-	    (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-	    (unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)cfg->http_conn_timeout,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u, MHD_OPTION_URI_LOG_CALLBACK,
-	    on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-	    MHD_OPTION_END);
+	s->mhd =
+	    MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+		    MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+		(uint16_t)cfg->port, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)cfg->http_max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_conn_timeout,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		log_errorx("cannot listen on %s:%d (port in use, or not "
 			   "allowed?)",

@@ -2,11 +2,13 @@
  * The job handler table.  Handlers live with their feature; this file
  * only lists them, so `serve` and `worker` run the same set.
  */
+#include "agents.h"
 #include "jobkinds.h"
 #include "voice.h"
 
 static const struct job_handler handlers[] = {
 	{ "recording.archive", voice_job_recording_archive, 0 },
+	{ AGENTS_JOB_ACTIVITY, agents_job_activity, 30 },
 	{ NULL, NULL, 0 },
 };
 

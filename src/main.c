@@ -15,8 +15,10 @@
 #include <pthread.h>
 
 #include "admin.h"
+#include "agents.h"
 #include "config.h"
 #include "db.h"
+#include "events.h"
 #include "http.h"
 #include "job.h"
 #include "jobkinds.h"
@@ -219,15 +221,18 @@ cmd_serve(void)
 		    cfg.spool_dir);
 		goto out_spool;
 	}
+	agents_init(&cfg);
 	jobs = job_runner_start(cfg.database_url, cfg.job_workers,
 	    jobkinds_table());
 	if (jobs == NULL)
 		goto out_spool;
 	routes = routes_table(&nroutes);
 	metrics_init(routes_names(), (int)nroutes);
+	if (events_start(&cfg) != 0)
+		goto out_metrics;
 	srv = http_start(&cfg, routes, nroutes);
 	if (srv == NULL)
-		goto out_metrics;
+		goto out_events;
 	snprintf(port, sizeof(port), "%d", http_port(srv));
 	log_kv(LOG_INFO, "listening", "port", port, "url", cfg.base_url, NULL);
 
@@ -235,8 +240,13 @@ cmd_serve(void)
 		;
 	log_kv(LOG_INFO, "shutting down", "signal",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+	/* Streams end first: http_stop must not meet a suspended one. */
+	events_stop();
 	http_stop(srv, cfg.shutdown_timeout);
 	status = 0;
+out_events:
+	if (status != 0)
+		events_stop();
 out_metrics:
 	metrics_cleanup();
 	job_runner_stop(jobs, cfg.shutdown_timeout);
@@ -279,6 +289,7 @@ cmd_worker(void)
 	default:
 		break;
 	}
+	agents_init(&cfg);
 	jobs = job_runner_start(cfg.database_url,
 	    cfg.job_workers > 0 ? cfg.job_workers : 2, jobkinds_table());
 	if (jobs == NULL)

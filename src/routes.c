@@ -2,8 +2,10 @@
  * Every route ramal serves, in one table.  Unmatched paths get 404, known
  * paths with another method 405 (see http.c).
  */
+#include "agents.h"
 #include "api_auth.h"
 #include "api_token.h"
+#include "events.h"
 #include "ops.h"
 #include "routes.h"
 #include "status.h"
@@ -36,6 +38,13 @@ static const struct http_route routes[] = {
 	{ "POST", "/api/logout", api_auth_logout, HTTP_AUTH_SESSION, 0 },
 	{ "GET", "/api/me", api_auth_me, HTTP_AUTH_SESSION, 0 },
 	{ "GET", "/token", api_token, HTTP_AUTH_SESSION, 0 },
+	/* "me" before "*": the first matching route wins. */
+	{ "PUT", "/api/agents/me/status", agents_status_me, HTTP_AUTH_SESSION,
+	    0 },
+	{ "PUT", "/api/agents/*/status", agents_status_other, HTTP_AUTH_SESSION,
+	    0 },
+	{ "GET", "/api/agents", agents_list, HTTP_AUTH_SUPERVISOR, 0 },
+	{ "GET", "/api/events", events_handler, HTTP_AUTH_SESSION, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
