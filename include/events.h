@@ -54,6 +54,12 @@ void events_stop(void);
 /* Connected clients right now. */
 int events_clients(void);
 
+/*
+ * Streams allowed at once: three quarters of HTTP_MAX_CONNECTIONS (768 by
+ * default), so that webhooks always find a connection; past it, 503.
+ */
+int events_max_clients(const struct config *cfg);
+
 /* GET /api/events */
 int events_handler(struct http_req *r);
 

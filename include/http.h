@@ -57,7 +57,9 @@ int http_port(const struct http_server *s);
 
 /*
  * Stop accepting, let in-flight requests finish for up to timeout_s
- * seconds, then close every connection and free the server.
+ * seconds, then close every connection and free the server.  Streams
+ * (http_reply_stream) must have been told to end first: libmicrohttpd
+ * cannot stop with a suspended connection.
  */
 void http_stop(struct http_server *s, int timeout_s);
 

@@ -250,6 +250,12 @@ client_done(void *cls)
 static const struct http_stream_ops client_ops = { client_read, client_done };
 
 int
+events_max_clients(const struct config *cfg)
+{
+	return cfg->http_max_connections * 3 / 4;
+}
+
+int
 events_clients(void)
 {
 	int n;
@@ -632,6 +638,14 @@ events_stop(void)
 	if (hub.running)
 		pthread_join(hub.thread, NULL);
 	hub.running = 0;
+	for (int i = 0; i < 2; i++)
+		if (hub.wake[i] >= 0) {
+			close(hub.wake[i]);
+			hub.wake[i] = -1;
+		}
+	/* Streams still draining hold their own references. */
+	msg_unref(hub.hb);
+	hub.hb = NULL;
 }
 
 /* ---- GET /api/events ---- */
@@ -776,11 +790,18 @@ events_handler(struct http_req *r)
 	msg_unref(hello);
 
 	pthread_mutex_lock(&hub.lock);
-	n = hub.stopping || !hub.running;
+	n = hub.stopping || !hub.running		  ? 1
+	    : hub.nclients >= events_max_clients(hub.cfg) ? 2
+							  : 0;
 	pthread_mutex_unlock(&hub.lock);
-	if (n) {
+	if (n != 0) {
 		client_done(c);
-		return http_reply_error(r, 503, "shutting down");
+		http_reply_header(r, "Retry-After", "10");
+		if (n == 2)
+			log_kv(LOG_WARN, "events: too many streams; refused",
+			    NULL);
+		return http_reply_error(r, 503,
+		    n == 1 ? "shutting down" : "too many event streams");
 	}
 	/* Nothing is sent before this handler returns. */
 	http_reply_header(r, "X-Accel-Buffering", "no");

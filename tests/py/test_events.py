@@ -292,3 +292,29 @@ def test_old_events_are_pruned_at_start(ramal_factory, pg):
     b.wait_log(lambda rec: rec.get("msg") == "events: old events deleted", timeout=10)
     rows = db(b, pg, "SELECT type, data->>'status' FROM events ORDER BY id")
     assert rows == [("status", "available"), ("agent", "available")]
+
+
+def test_streams_are_capped_so_webhooks_keep_connections(ramal_factory):
+    srv = ramal_factory.start(HTTP_MAX_CONNECTIONS="8")
+    ana = User(srv)
+    streams = [SSE(srv, token=ana.token) for _ in range(6)]  # 3/4 of 8
+    try:
+        assert [s.status for s in streams] == [200] * 6
+        extra = SSE(srv, token=ana.token)
+        assert extra.status == 503
+        assert extra.headers["Retry-After"] == "10"
+        assert json.loads(extra.body)["error"] == "too many event streams"
+        # other routes still answer
+        assert ana.request("GET", "/api/me").status_code == 200
+        streams.pop().close()
+        deadline = time.monotonic() + 5
+        while True:
+            s = SSE(srv, token=ana.token)
+            if s.status == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        streams.append(s)
+        assert s.status == 200
+    finally:
+        for s in streams:
+            s.close()
