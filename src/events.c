@@ -433,13 +433,16 @@ wanted(const char *payload, long long *id)
 	return yes;
 }
 
-/* Read what the server sent; fan out the notified rows.  0 / -1. */
+/*
+ * Read what the server sent; fan out the notified rows.  The number of
+ * notifications handled, or -1.
+ */
 static int
 drain(PGconn *pg, long long *seen)
 {
 	PGnotify *n;
 	struct buf ids;
-	int k = 0, rc = 0;
+	int k = 0, rc = 0, total = 0;
 
 	if (PQconsumeInput(pg) == 0)
 		return -1;
@@ -454,6 +457,7 @@ drain(PGconn *pg, long long *seen)
 		} else if (id > *seen)
 			*seen = id;
 		PQfreemem(n);
+		total++;
 		if (k == FETCH_BATCH) {
 			buf_add(&ids, "}", 1);
 			rc = fetch_ids(pg, buf_cstr(&ids), seen);
@@ -469,7 +473,7 @@ drain(PGconn *pg, long long *seen)
 		rc = fetch_ids(pg, buf_cstr(&ids), seen);
 	}
 	buf_cleanup(&ids);
-	return rc;
+	return rc != 0 ? -1 : total;
 }
 
 /* Heartbeat every client; end those whose session is over. */
@@ -540,8 +544,14 @@ hub_main(void *arg)
 	while (!stopping()) {
 		struct pollfd p[2];
 		uint64_t now;
-		int wait;
+		int wait, n;
 
+		/* Heartbeats go out while the database is away, too. */
+		now = util_now_ms();
+		if (now >= next_hb) {
+			heartbeat();
+			next_hb = now + hb_every;
+		}
 		if (pg == NULL) {
 			if ((pg = hub_connect()) == NULL) {
 				if (!down_logged)
@@ -568,16 +578,12 @@ hub_main(void *arg)
 			backoff = BACKOFF_MIN_MS;
 			down_logged = 0;
 		}
-		now = util_now_ms();
-		if (now >= next_hb) {
-			heartbeat();
-			next_hb = now + hb_every;
-		}
+		wait = (int)(next_hb - util_now_ms());
 		if (now >= next_prune) {
 			prune(pg);
 			next_prune = now + EVENTS_PRUNE_EVERY_S * 1000ULL;
+			wait = 0; /* see drain() below */
 		}
-		wait = (int)(next_hb - util_now_ms());
 		if (wait < 0)
 			wait = 0;
 		p[0].fd = PQsocket(pg);
@@ -586,8 +592,15 @@ hub_main(void *arg)
 		p[1].events = POLLIN;
 		if (poll(p, 2, wait) < 0 && errno != EINTR)
 			nap(100);
-		if ((p[0].revents & (POLLIN | POLLERR | POLLHUP)) &&
-		    (drain(pg, &seen) != 0 || PQstatus(pg) != CONNECTION_OK)) {
+		/*
+		 * Every round, not only when the socket is readable: a query
+		 * (the fetch itself, pruning) may have read notifications
+		 * into libpq's buffer, and poll() would not see those.
+		 */
+		do
+			n = drain(pg, &seen);
+		while (n > 0);
+		if (n < 0 || PQstatus(pg) != CONNECTION_OK) {
 			log_kv(LOG_WARN,
 			    "events: lost the database connection; "
 			    "reconnecting",
