@@ -47,6 +47,21 @@ PostgreSQL's production defaults (fsync, synchronous_commit and
 full_page_writes on) and printed for information (--prod-duration 0 skips
 them); their durability is still checked.
 
+Agents (--only agents, or part of the default run; its own server and
+cluster, HTTP_THREADS/DB_POOL_SIZE as above):
+
+  - GET /token with a Bearer session (a session lookup in PostgreSQL and an
+    HS256 token per request) vs GET /healthz, wrk at 64 connections:
+    target >= 25% of /healthz req/s, no non-2xx;
+  - GET /api/events: --sse-clients (500) supervisor streams opened by
+    scripts/sse-clients.py (asyncio, raw sockets, loopback), then 20 events
+    inserted 100 ms apart; the delay from just before each INSERT to its
+    arrival at every client: all delivered, p99 <= 200 ms; the server's
+    VmRSS, sampled every 50 ms while the clients are connected, <= 50 MB
+    (VmHWM is not used: it counts the 32 MiB scrypt of the sign-in).
+
+--only webhooks runs only the webhook runs above; --only agents only these.
+
 Exit 0 all targets met, 1 a target missed, 2 the bench itself could not run.
 """
 
