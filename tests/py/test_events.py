@@ -307,6 +307,8 @@ def test_streams_are_capped_so_webhooks_keep_connections(ramal_factory):
         assert json.loads(extra.body)["error"] == "too many event streams"
         # other routes still answer
         assert ana.request("GET", "/api/me").status_code == 200
+        samples = harness.parse_metrics(ana.request("GET", "/metrics").text)
+        assert harness.metric(samples, "ramal_events_streams") == 6
         streams.pop().close()
         deadline = time.monotonic() + 5
         while True:
