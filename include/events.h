@@ -32,7 +32,7 @@
  * events older than EVENTS_RETENTION (24 hours) every few minutes.
  */
 #define EVENTS_CHANNEL "ramal_events"
-#define EVENTS_QUEUE_MAX 256
+#define EVENTS_QUEUE_MAX 1024
 #define EVENTS_REPLAY_MAX 200
 #define EVENTS_RETRY_MS 3000
 #define EVENTS_RETENTION "24 hours"

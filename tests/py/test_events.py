@@ -321,3 +321,46 @@ def test_streams_are_capped_so_webhooks_keep_connections(ramal_factory):
     finally:
         for s in streams:
             s.close()
+
+
+def insert_events(srv, pg, user, n, audience="user"):
+    """n events in one transaction (a burst), as the triggers would write them."""
+    db(srv, pg, "INSERT INTO events (tenant_id, user_id, audience, type, data)"
+                " SELECT %s, %s, %s, 'queue', jsonb_build_object('size', g) FROM generate_series(1, %s) g",
+       (user.tenant_id, user.id if audience == "user" else None, audience, n))
+
+
+def test_a_burst_in_one_transaction_arrives_whole(srv, pg):
+    sup = User(srv, role="supervisor")
+    s = SSE(srv, token=sup.token)
+    try:
+        insert_events(srv, pg, sup, 600, audience="supervisors")
+        got = [e["data"]["size"] for e in s.events(2.0)]
+        assert got == list(range(1, 601))
+        assert not s.closed.is_set()
+    finally:
+        s.close()
+
+
+def test_replay_of_more_than_a_page_ends_the_stream_and_resumes(srv, pg):
+    ana = User(srv)
+    s = SSE(srv, token=ana.token)
+    try:
+        assert ana.set_status("busy").status_code == 200
+        mark = s.wait_for(is_event("status"))["id"]
+    finally:
+        s.close()
+    insert_events(srv, pg, ana, 300)
+    # first page: 200 events, then the stream ends (the browser reconnects)
+    s = SSE(srv, token=ana.token, last_event_id=mark)
+    first = s.events(1.5)
+    assert s.closed.wait(5)
+    assert [e["data"]["size"] for e in first] == list(range(1, 201))
+    # the reconnect with the last id gets the rest and stays open
+    s = SSE(srv, token=ana.token, last_event_id=first[-1]["id"])
+    try:
+        rest = s.events(1.5)
+        assert [e["data"]["size"] for e in rest] == list(range(201, 301))
+        assert not s.closed.is_set()
+    finally:
+        s.close()
