@@ -180,6 +180,17 @@ class SSE:
             if ev is None or pred(ev):
                 return ev
 
+    def take(self, n, timeout=10.0):
+        """The next n events (fewer if they do not come within timeout)."""
+        deadline = time.monotonic() + timeout
+        out = []
+        while len(out) < n:
+            ev = self.next(max(0.0, deadline - time.monotonic()))
+            if ev is None:
+                break
+            out.append(ev)
+        return out
+
     def events(self, quiet=1.0):
         """Every event that arrives until none came for quiet seconds."""
         out = []
