@@ -41,8 +41,8 @@ enum db_result store_events_call_incoming(struct db_conn *c,
     const char *account_sid, const char *worker_sid, const char *call_sid,
     const char *from, const char *to);
 
-/* What store_agents_set_status found and did. */
-struct store_agent_status {
+/* What store_events_agent_status found and did. */
+struct store_events_status {
 	int on_call; /* a live call or an accepted reservation */
 	int changed; /* the row was written (status may be the same) */
 	int sync; /* has a worker and its tenant a TaskRouter config */
@@ -55,19 +55,19 @@ struct store_agent_status {
  * "offline" and the user is on a call (then changed is 0).  DB_NOTFOUND
  * when no such user in that tenant.
  */
-enum db_result store_agents_set_status(struct db_conn *c, long long user_id,
-    long long tenant_id, const char *status, struct store_agent_status *out);
+enum db_result store_events_agent_status(struct db_conn *c, long long user_id,
+    long long tenant_id, const char *status, struct store_events_status *out);
 
 /*
  * The users of tenant_id (not disabled) as a JSON array of objects {id,
  * name, email, identity, role, status, since, on_call}, new reference in
  * *out.
  */
-enum db_result store_agents_list(struct db_conn *c, long long tenant_id,
+enum db_result store_events_agents(struct db_conn *c, long long tenant_id,
     json_t **out);
 
 /* What the TaskRouter worker of a user should be set to (job side). */
-struct store_agent_sync {
+struct store_events_sync {
 	char status[16];
 	char account_sid[35];
 	char worker_sid[35];
@@ -79,7 +79,7 @@ struct store_agent_sync {
  * Read on a plain connection (a job's j->pg).  DB_NOTFOUND when the user,
  * its worker or its tenant's TaskRouter config is gone.
  */
-enum db_result store_agents_sync_get(PGconn *pg, long long user_id,
-    struct store_agent_sync *out);
+enum db_result store_events_agent_sync(PGconn *pg, long long user_id,
+    struct store_events_sync *out);
 
 #endif

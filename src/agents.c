@@ -46,7 +46,7 @@ set_status(struct http_req *r, long long user_id)
 	json_t *body = http_req_json(r), *payload;
 	const char *status = agents_status_valid(
 	    json_string_value(json_object_get(body, "status")));
-	struct store_agent_status st;
+	struct store_events_status st;
 	struct db_conn *c;
 	enum db_result res;
 	const char *sync;
@@ -59,7 +59,7 @@ set_status(struct http_req *r, long long user_id)
 		return http_reply_error(r, 503, "temporarily unavailable");
 	if ((res = db_simple(c, "BEGIN")) != DB_OK)
 		goto fail;
-	res = store_agents_set_status(c, user_id, u->tenant_id, status, &st);
+	res = store_events_agent_status(c, user_id, u->tenant_id, status, &st);
 	if (res == DB_NOTFOUND) {
 		db_simple(c, "ROLLBACK");
 		db_release(c);
@@ -134,7 +134,7 @@ agents_list(struct http_req *r)
 
 	if ((c = db_acquire()) == NULL)
 		return http_reply_error(r, 503, "temporarily unavailable");
-	res = store_agents_list(c, u->tenant_id, &list);
+	res = store_events_agents(c, u->tenant_id, &list);
 	db_release(c);
 	if (res == DB_UNAVAILABLE)
 		return http_reply_error(r, 503, "temporarily unavailable");
@@ -150,7 +150,7 @@ agents_job_activity(const struct job *j, char *err, size_t errlen)
 {
 	json_int_t id =
 	    json_integer_value(json_object_get(j->payload, "user_id"));
-	struct store_agent_sync s;
+	struct store_events_sync s;
 	struct twapi_client tw;
 	struct twapi_resp resp;
 	struct form f;
@@ -162,7 +162,7 @@ agents_job_activity(const struct job *j, char *err, size_t errlen)
 		snprintf(err, errlen, "payload has no user_id");
 		return JOB_FAIL;
 	}
-	switch (store_agents_sync_get(j->pg, (long long)id, &s)) {
+	switch (store_events_agent_sync(j->pg, (long long)id, &s)) {
 	case DB_OK:
 		break;
 	case DB_NOTFOUND:

@@ -48,7 +48,7 @@ const struct db_stmt store_events_statements[] = {
 	    " FROM users u JOIN tenants t ON t.id = u.tenant_id"
 	    " WHERE t.account_sid = $1 AND u.worker_sid = $2",
 	    5 },
-	{ "agents_set_status",
+	{ "ev_agent_status",
 	    "WITH target AS (SELECT u.id, u.worker_sid,"
 	    "  EXISTS (SELECT 1 FROM taskrouter_config tc"
 	    "   WHERE tc.tenant_id = u.tenant_id) AS tr"
@@ -70,7 +70,7 @@ const struct db_stmt store_events_statements[] = {
 			 "upd.status_since") " FROM target t JOIN live l ON true"
 					     " LEFT JOIN upd ON true",
 	    3 },
-	{ "agents_list",
+	{ "ev_agents",
 	    "SELECT coalesce(json_agg(json_build_object('id', u.id, 'name',"
 	    " u.name, 'email', u.email, 'identity', u.identity, 'role', u.role,"
 	    " 'status', u.status, 'since', " SINCE(
@@ -141,8 +141,8 @@ store_events_call_incoming(struct db_conn *c, const char *account_sid,
 }
 
 enum db_result
-store_agents_set_status(struct db_conn *c, long long user_id,
-    long long tenant_id, const char *status, struct store_agent_status *out)
+store_events_agent_status(struct db_conn *c, long long user_id,
+    long long tenant_id, const char *status, struct store_events_status *out)
 {
 	char id[24], t[24];
 	const char *params[3] = { id, t, status };
@@ -152,7 +152,7 @@ store_agents_set_status(struct db_conn *c, long long user_id,
 	memset(out, 0, sizeof(*out));
 	snprintf(id, sizeof(id), "%lld", user_id);
 	snprintf(t, sizeof(t), "%lld", tenant_id);
-	r = db_exec(c, "agents_set_status", 3, params, &res);
+	r = db_exec(c, "ev_agent_status", 3, params, &res);
 	if (res == DB_OK) {
 		out->on_call = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 		out->changed = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
@@ -167,7 +167,7 @@ store_agents_set_status(struct db_conn *c, long long user_id,
 }
 
 enum db_result
-store_agents_list(struct db_conn *c, long long tenant_id, json_t **out)
+store_events_agents(struct db_conn *c, long long tenant_id, json_t **out)
 {
 	char t[24];
 	const char *params[1] = { t };
@@ -176,7 +176,7 @@ store_agents_list(struct db_conn *c, long long tenant_id, json_t **out)
 
 	*out = NULL;
 	snprintf(t, sizeof(t), "%lld", tenant_id);
-	r = db_exec(c, "agents_list", 1, params, &res);
+	r = db_exec(c, "ev_agents", 1, params, &res);
 	if (res == DB_OK) {
 		*out = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
 		if (!json_is_array(*out)) {
@@ -190,8 +190,8 @@ store_agents_list(struct db_conn *c, long long tenant_id, json_t **out)
 }
 
 enum db_result
-store_agents_sync_get(PGconn *pg, long long user_id,
-    struct store_agent_sync *out)
+store_events_agent_sync(PGconn *pg, long long user_id,
+    struct store_events_sync *out)
 {
 	char id[24];
 	const char *params[1] = { id };
