@@ -185,7 +185,19 @@ client_push(struct client *c, struct msg *m)
 	if (c->end)
 		return;
 	if (c->count == EVENTS_QUEUE_MAX) {
+		/* Finish the event being written, drop the rest. */
+		struct msg *part = c->off > 0 ? c->q[c->head] : NULL;
+		size_t off = c->off;
+
+		if (part != NULL)
+			atomic_fetch_add(&part->refs, 1);
 		client_clear(c);
+		if (part != NULL) {
+			c->head = 0;
+			c->q[0] = part;
+			c->count = 1;
+			c->off = off;
+		}
 		c->end = 1;
 		log_kv(LOG_WARN, "events: slow client disconnected", NULL);
 		return;

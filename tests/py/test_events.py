@@ -4,6 +4,7 @@ database is written only to play what Twilio's callbacks or another
 server would change (calls, tasks) when no route does it."""
 
 import json
+import re
 import secrets
 import socket
 import time
@@ -364,5 +365,65 @@ def test_replay_of_more_than_a_page_ends_the_stream_and_resumes(srv, pg):
         rest = s.take(100) + s.events(0.5)
         assert [e["data"]["size"] for e in rest] == list(range(201, 301))
         assert not s.closed.is_set()
+    finally:
+        s.close()
+
+
+def dechunk(body):
+    """The payload of a complete chunked body."""
+    out, i = b"", 0
+    while True:
+        j = body.index(b"\r\n", i)
+        size = int(body[i:j], 16)
+        if size == 0:
+            return out
+        out += body[j + 2:j + 2 + size]
+        assert body[j + 2 + size:j + 4 + size] == b"\r\n"
+        i = j + 4 + size
+
+
+def test_a_client_that_stops_reading_is_cut_off(srv, pg):
+    """Memory stays bounded: a stream that falls a queue (1024 events)
+    behind is ended, and the client catches up by replay."""
+    sup = User(srv, role="supervisor")
+    ana = User(srv)
+    s_ana = SSE(srv, token=ana.token)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    sock.connect(("127.0.0.1", srv.port))
+    sock.sendall(("GET /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
+                  % sup.token).encode())
+    time.sleep(0.3)
+    # far more than the kernel's socket buffers (4 MB at most) and the queue hold
+    n = 150000
+    insert_events(srv, pg, sup, n, audience="supervisors")
+    srv.wait_log(lambda rec: rec.get("msg") == "events: slow client disconnected", timeout=60)
+    # the client reads again: what was buffered, then the end of the response
+    # (the last chunk; the connection itself may stay open for another request)
+    sock.settimeout(30)
+    data = b""
+    while not data.endswith(b"\r\n0\r\n\r\n"):
+        chunk = sock.recv(1 << 20)
+        assert chunk, "connection closed before the end of the stream"
+        data += chunk
+    sock.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    text = dechunk(body)
+    ids = [int(x) for x in re.findall(rb"(?m)^id: (\d+)$", text)]
+    assert 0 < len(ids) < n
+    assert ids == list(range(ids[0], ids[0] + len(ids)))
+    # the last event is whole: its data line and the blank line
+    assert re.search(rb'data: \{"size": \d+\}\n\n$', text), text[-200:]
+    # once the hub is through the burst (notifications come in order: an
+    # agent's own event after it arrives last), a reconnect from the last id
+    # replays the next page
+    assert ana.set_status("busy").status_code == 200
+    assert s_ana.wait_for(is_event("status"), timeout=60) is not None
+    s_ana.close()
+    s = SSE(srv, token=sup.token, last_event_id=ids[-1])
+    try:
+        page = s.take(200)
+        assert [e["id"] for e in page] == list(range(ids[-1] + 1, ids[-1] + 201))
     finally:
         s.close()
