@@ -52,6 +52,8 @@ struct client {
 	size_t head, count, off; /* off: bytes of q[head] already sent */
 	int end; /* end the stream once the queue is sent */
 	int listed; /* in hub.clients */
+	long long *replayed; /* sorted ids sent by the replay, not again */
+	size_t nreplayed;
 	struct http_stream *stream;
 	struct client *next, *prev;
 };
@@ -255,6 +257,7 @@ client_done(void *cls)
 	}
 	pthread_mutex_unlock(&hub.lock);
 	client_clear(c);
+	free(c->replayed);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -278,6 +281,25 @@ events_clients(void)
 	return n;
 }
 
+/* Is id among the n sorted ids? */
+static int
+replayed(const long long *ids, size_t n, long long id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ids[mid] == id)
+			return 1;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 /* Hand one event to every matching client.  hub.lock held. */
 static void
 fan_out(long long id, long long tenant, long long user, const char *audience,
@@ -287,7 +309,8 @@ fan_out(long long id, long long tenant, long long user, const char *audience,
 
 	for (struct client *c = hub.clients; c != NULL; c = c->next) {
 		if (!events_match(tenant, user, audience, c->tenant_id,
-			c->user_id, c->supervisor))
+			c->user_id, c->supervisor) ||
+		    replayed(c->replayed, c->nreplayed, id))
 			continue;
 		if (m == NULL && (m = msg_event(id, type, data)) == NULL)
 			return;
@@ -688,25 +711,6 @@ parse_expiry(const char *s)
 	return timegm(&tm);
 }
 
-/* Is id among the n sorted ids? */
-static int
-replayed(const long long *ids, size_t n, long long id)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (ids[mid] == id)
-			return 1;
-		if (ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
 /*
  * Put the replayed rows in front of what the hub queued meanwhile,
  * dropping what both have.  c->lock held.
@@ -777,12 +781,16 @@ replay(struct http_req *r, struct client *c, long long after)
 		rep[k] = m;
 		ids[k++] = rows[i].id;
 	}
+	/* The hub reads these under hub.lock: set them under it. */
+	pthread_mutex_lock(&hub.lock);
 	pthread_mutex_lock(&c->lock);
 	merge_replay(c, rep, ids, k, more);
+	c->replayed = ids;
+	c->nreplayed = k;
 	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&hub.lock);
 	store_events_rows_free(rows, total);
 	free(rep);
-	free(ids);
 	return 0;
 }
 
