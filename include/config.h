@@ -60,6 +60,7 @@ struct config {
 	int token_ttl_s;
 	int session_ttl_h;
 	int trust_proxy;
+	int events_heartbeat_s;
 };
 
 enum config_kind {

@@ -71,7 +71,9 @@ int http_port(const struct http_server *s);
 
 /*
  * Stop accepting, let in-flight requests finish for up to timeout_s
- * seconds, then close every connection and free the server.
+ * seconds, then close every connection and free the server.  Streams
+ * (http_reply_stream) must have been told to end first: libmicrohttpd
+ * cannot stop with a suspended connection.
  */
 void http_stop(struct http_server *s, int timeout_s);
 
@@ -138,5 +140,38 @@ int http_reply_error(struct http_req *r, unsigned status, const char *fmt, ...)
 
 /* A TwiML document (text/xml), taken as with http_reply_take. */
 int http_reply_twiml(struct http_req *r, char *doc, size_t len);
+
+/* ---- streamed replies (Server-Sent Events) ---- */
+
+/*
+ * A reply whose body is produced over time without holding an HTTP
+ * thread.  read() copies up to max bytes that are ready into buf and
+ * returns their number; 0 means nothing is ready: the connection is then
+ * suspended (no thread, no timeout) until http_stream_wake(); -1 ends the
+ * reply.  done() runs once when the reply is over (sent, client gone,
+ * write error, server stopping); read() is never called after it and cls
+ * may be freed there.  Both run on HTTP threads.
+ */
+struct http_stream;
+
+struct http_stream_ops {
+	long (*read)(void *cls, char *buf, size_t max);
+	void (*done)(void *cls);
+};
+
+/*
+ * Reply with a stream (chunked).  *out is the handle for
+ * http_stream_wake, valid until ops->done returns.  0 / -1 (then done has
+ * run already).
+ */
+int http_reply_stream(struct http_req *r, unsigned status,
+    const char *content_type, const struct http_stream_ops *ops, void *cls,
+    struct http_stream **out);
+
+/*
+ * Have read() called again soon (new data, or time to end).  Any thread;
+ * harmless once the reply is over, as long as done() has not returned.
+ */
+void http_stream_wake(struct http_stream *s);
 
 #endif

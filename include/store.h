@@ -21,6 +21,7 @@ const struct db_stmt *store_statements(void);
 extern const struct db_stmt store_call_statements[];
 extern const struct db_stmt store_tr_statements[];
 extern const struct db_stmt store_auth_statements[]; /* store_auth.h */
+extern const struct db_stmt store_events_statements[]; /* store_events.h */
 
 /*
  * Insert or update a tenant, sealing auth_token under key.  primary marks

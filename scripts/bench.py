@@ -47,6 +47,21 @@ PostgreSQL's production defaults (fsync, synchronous_commit and
 full_page_writes on) and printed for information (--prod-duration 0 skips
 them); their durability is still checked.
 
+Agents (--only agents, or part of the default run; its own server and
+cluster, HTTP_THREADS/DB_POOL_SIZE as above):
+
+  - GET /token with a Bearer session (a session lookup in PostgreSQL and an
+    HS256 token per request) vs GET /healthz, wrk at 64 connections:
+    target >= 25% of /healthz req/s, no non-2xx;
+  - GET /api/events: --sse-clients (500) supervisor streams opened by
+    scripts/sse-clients.py (asyncio, raw sockets, loopback), then 20 events
+    inserted 100 ms apart; the delay from just before each INSERT to its
+    arrival at every client: all delivered, p99 <= 200 ms; the server's
+    VmRSS, sampled every 50 ms while the clients are connected, <= 50 MB
+    (VmHWM is not used: it counts the 32 MiB scrypt of the sign-in).
+
+--only webhooks runs only the webhook runs above; --only agents only these.
+
 Exit 0 all targets met, 1 a target missed, 2 the bench itself could not run.
 """
 
@@ -54,6 +69,7 @@ import argparse
 import base64
 import hashlib
 import hmac
+import json
 import math
 import os
 import re
@@ -62,8 +78,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -106,6 +124,15 @@ OTHER_CPU_WARN = 5.0  # % of all cores used outside the bench during a run: warn
 DEFAULT_HTTP_THREADS = "4"
 DEFAULT_DB_POOL_SIZE = "4"
 DEFAULT_HTTP_WORKERS = "4"
+
+# agents: /token (session check + JWT) and live events
+TOKEN_RATIO_MIN = 0.25  # /token with a Bearer session vs /healthz
+SSE_CLIENTS = 500
+SSE_EVENTS = 20  # events published, each to every client
+SSE_GAP_S = 0.1  # between two published events
+SSE_P99_MS = 200.0  # insert → received, over every (event, client)
+SSE_RSS_LIMIT_KB = 50 * 1024
+SSE_CLIENT = os.path.join(HERE, "sse-clients.py")
 
 
 # --------------------------------------------------------------------------
@@ -623,7 +650,7 @@ def sanity(srv, kind, entries, what):
             raise RuntimeError("signed %s answered %s %s: %r" % (what, status, ctype, text[:300]))
 
 
-def main():
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     ap.add_argument("--prod-duration", type=int, default=5,
@@ -637,7 +664,24 @@ def main():
     ap.add_argument("--wrk-threads", type=int, default=2, help="wrk -t (default 2)")
     ap.add_argument("--connections", default="64,4",
                     help="wrk connection counts, the first one the high load (default 64,4)")
-    args = ap.parse_args()
+    ap.add_argument("--only", choices=("all", "webhooks", "agents"), default="all",
+                    help="webhooks: the Twilio webhook runs; agents: /token and SSE; all: both (default)")
+    ap.add_argument("--sse-clients", type=int, default=SSE_CLIENTS,
+                    help="concurrent /api/events clients (default %d)" % SSE_CLIENTS)
+    return ap.parse_args()
+
+
+def main():
+    args = parse_args()
+    rc = 0
+    if args.only in ("all", "webhooks"):
+        rc = max(rc, webhooks_main(args))
+    if args.only in ("all", "agents"):
+        rc = max(rc, agents_main(args))
+    return rc
+
+
+def webhooks_main(args):
     conns = [int(c) for c in args.connections.split(",")]
     high = conns[0]
     t_start = time.monotonic()
@@ -878,6 +922,157 @@ def main():
         print("WARNING: processes outside the bench used up to %.0f%% of the CPU during a run (%s): the numbers"
               " are skewed low; rerun when the machine is quiet" % (worst[1], worst[0]))
     print("bench wall time %.0f s" % (time.monotonic() - t_start))
+    return 1 if failed else 0
+
+
+def agents_main(args):
+    """/token vs /healthz, and SSE_CLIENTS live-event clients on one server."""
+    t_start = time.monotonic()
+    if shutil.which("wrk") is None:
+        print("bench: wrk not found (make bench installs it via scripts/deps.sh)", file=sys.stderr)
+        return 2
+    account = "AC" + secrets.token_hex(16)
+    work = tempfile.mkdtemp(prefix="ramal-bench-agents-")
+    pg = srv = db = clients = None
+    try:
+        pg = harness.Postgres(prefix="ramal-bench-pg-")
+        pg.start()
+        dbname = pg.create_database("bench_agents")
+        env = {
+            "DATABASE_URL": pg.dsn(dbname),
+            "RAMAL_SECRET_KEY": secrets.token_hex(32),
+            "BASE_URL": BASE_URL,
+            "TWILIO_ACCOUNT_SID": account,
+            "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+            "TWILIO_API_KEY_SID": "SK" + secrets.token_hex(16),
+            "TWILIO_API_KEY_SECRET": secrets.token_hex(16),
+            "TWILIO_TWIML_APP_SID": "AP" + secrets.token_hex(16),
+            "LOG_LEVEL": "warn",
+            "HTTP_THREADS": args.http_threads,
+            "DB_POOL_SIZE": args.db_pool_size,
+            "JOB_WORKERS": "0",
+            "SPOOL_DIR": os.path.join(work, "spool"),
+            "PORT": str(harness.free_port()),
+        }
+        srv = harness.Ramal(env)
+        srv.start()
+        password = secrets.token_hex(12)
+        r = harness.run_cli(["create-user", "--email", "sup@example.com", "--name", "Sup", "--role", "supervisor",
+                             "--password-stdin"], env, input=password + "\n")
+        if r.returncode != 0:
+            raise RuntimeError("create-user: %s" % r.stderr)
+        req = urllib.request.Request(srv.url + "/api/login", method="POST",
+                                     data=('{"email": "sup@example.com", "password": "%s"}' % password).encode(),
+                                     headers={"Content-Type": "application/json"})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        login = json.loads(opener.open(req, timeout=30).read())
+        token = login["token"]
+        tenant = login["user"]["tenant"]["id"]
+        db = pg.connect(dbname)
+        db.autocommit = True
+
+        # --- SSE: every client connected, events published, delays measured
+        clients = subprocess.Popen(["/usr/bin/python3", SSE_CLIENT, str(srv.port), token, str(args.sse_clients),
+                                    str(SSE_EVENTS), "90"], stdout=subprocess.PIPE, text=True)
+        line = clients.stdout.readline().split()
+        if len(line) != 2 or line[0] != "READY":
+            raise RuntimeError("SSE clients did not start: %r" % line)
+        connected = int(line[1])
+        time.sleep(0.5)
+        # VmRSS while the clients are connected (VmHWM would count the
+        # 32 MiB scrypt of the sign-in above), sampled through the run
+        rss_samples = [srv.vm_status("VmRSS")]
+        sampling = threading.Event()
+
+        def sample_rss():
+            while not sampling.wait(0.05):
+                rss_samples.append(srv.vm_status("VmRSS"))
+        sampler = threading.Thread(target=sample_rss, daemon=True)
+        sampler.start()
+        sent = {}
+        with db.cursor() as cur:
+            for i in range(SSE_EVENTS):
+                t = time.time()
+                cur.execute("INSERT INTO events (tenant_id, audience, type, data)"
+                            " VALUES (%s, 'supervisors', 'queue', jsonb_build_object('size', %s)) RETURNING id",
+                            (tenant, i))
+                sent[cur.fetchone()[0]] = t
+                time.sleep(SSE_GAP_S)
+        out, _ = clients.communicate(timeout=120)
+        clients = None
+        sampling.set()
+        sampler.join()
+        rss_connected_kb = rss_samples[0]
+        rss_max_kb = max(rss_samples)
+        result = json.loads(out.strip().splitlines()[-1])
+        delays = []
+        for eid, t in sent.items():
+            for got in result["recv"].get(str(eid), []):
+                delays.append((got - t) * 1000.0)
+        delays.sort()
+        expected = connected * len(sent)
+
+        # --- /token with session validation vs /healthz
+        auth = ["-H", "Authorization: Bearer " + token]
+        run_wrk(srv.url + "/healthz", 16, 1)
+        h = run_wrk(srv.url + "/healthz", 64, args.duration, threads=args.wrk_threads)
+        t = run_wrk(srv.url + "/token", 64, args.duration, threads=args.wrk_threads, args=auth)
+        rc = srv.stop(timeout=15)
+        if rc != 0:
+            raise RuntimeError("ramal exited with %s" % rc)
+    except Exception as e:  # noqa: BLE001 - a bench harness failure, not a target miss
+        print("bench: agents: %s" % e, file=sys.stderr)
+        if srv is not None:
+            print(harness.tail(srv.log()), file=sys.stderr)
+        return 2
+    finally:
+        if clients is not None:
+            clients.kill()
+            clients.wait()
+        if db is not None:
+            db.close()
+        if srv is not None:
+            srv.cleanup()
+        if pg is not None:
+            pg.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+    def pct(p):
+        return delays[min(len(delays) - 1, int(math.ceil(p / 100.0 * len(delays))) - 1)] if delays else float("inf")
+
+    print()
+    print("ramal bench (agents): HTTP_THREADS=%s DB_POOL_SIZE=%s, wrk -t%d -d%ds -c64" % (
+        args.http_threads, args.db_pool_size, args.wrk_threads, args.duration))
+    print("  GET /healthz           %8.0f req/s  p99 %.3f ms  non-2xx %d  errors %d" % (
+        h["rps"], h["p99"], h["non2xx"], h["errors"]))
+    print("  GET /token (Bearer)    %8.0f req/s  p99 %.3f ms  non-2xx %d  errors %d" % (
+        t["rps"], t["p99"], t["non2xx"], t["errors"]))
+    print("  SSE: %d of %d clients connected, %d events x %d clients = %d deliveries expected, %d received;"
+          " delay p50 %.1f ms, p99 %.1f ms, max %.1f ms" % (
+              connected, args.sse_clients, len(sent), connected, expected, len(delays), pct(50), pct(99),
+              delays[-1] if delays else float("inf")))
+    print("  server RSS with the clients connected %.1f MB, at most %.1f MB while the events went out" % (
+        rss_connected_kb / 1024, rss_max_kb / 1024))
+    print()
+    failed = False
+
+    def verdict(ok, text):
+        nonlocal failed
+        failed |= not ok
+        print("%s  %s" % ("PASS" if ok else "FAIL", text))
+
+    ratio = t["rps"] / h["rps"] if h["rps"] else 0.0
+    verdict(ratio >= TOKEN_RATIO_MIN and t["non2xx"] == 0 and t["errors"] == 0,
+            "/token with session validation: %.0f%% of /healthz req/s (target >= %.0f%%), %d non-2xx" % (
+                ratio * 100, TOKEN_RATIO_MIN * 100, t["non2xx"]))
+    verdict(connected == args.sse_clients and len(delays) == expected,
+            "SSE: %d/%d clients connected, %d/%d (event, client) deliveries" % (
+                connected, args.sse_clients, len(delays), expected))
+    verdict(pct(99) <= SSE_P99_MS, "SSE: insert-to-receipt p99 %.1f ms over %d deliveries (target <= %.0f ms)" % (
+        pct(99), len(delays), SSE_P99_MS))
+    verdict(rss_max_kb <= SSE_RSS_LIMIT_KB, "SSE: server RSS at most %.1f MB with %d clients (target <= %d MB)" % (
+        rss_max_kb / 1024, connected, SSE_RSS_LIMIT_KB // 1024))
+    print("bench (agents) wall time %.0f s" % (time.monotonic() - t_start))
     return 1 if failed else 0
 
 

@@ -109,6 +109,8 @@ static const struct config_var vars[] = {
 	    "proxies in front whose X-Forwarded-For is trusted (0: none)" },
 	{ "TOKEN_TTL_S", CFG_INT, OFF(token_ttl_s), "3600", 60, 86400, NULL, 0,
 	    "lifetime of the softphone's Voice access token, seconds" },
+	{ "EVENTS_HEARTBEAT_S", CFG_INT, OFF(events_heartbeat_s), "15", 1, 300,
+	    NULL, 0, "seconds between heartbeats on /api/events streams" },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL },
 };
 

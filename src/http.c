@@ -340,6 +340,95 @@ http_reply_twiml(struct http_req *r, char *doc, size_t len)
 	return http_reply_take(r, 200, "text/xml; charset=utf-8", doc, len);
 }
 
+/* ---- streamed replies ---- */
+
+struct http_stream {
+	pthread_mutex_t lock;
+	struct MHD_Connection *conn;
+	const struct http_stream_ops *ops;
+	void *cls;
+	int suspended; /* MHD_suspend_connection'ed, not resumed yet */
+	int woken; /* a wake came while read() was running */
+	int finished; /* the response is being freed */
+};
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *s = cls;
+	long n;
+
+	(void)pos;
+	for (;;) {
+		n = s->ops->read(s->cls, buf, max);
+		if (n > 0)
+			return (ssize_t)n;
+		if (n < 0)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		pthread_mutex_lock(&s->lock);
+		if (s->woken) {
+			/* Data came between read() and here: read again. */
+			s->woken = 0;
+			pthread_mutex_unlock(&s->lock);
+			continue;
+		}
+		s->suspended = 1;
+		MHD_suspend_connection(s->conn);
+		pthread_mutex_unlock(&s->lock);
+		return 0;
+	}
+}
+
+static void
+stream_free(void *cls)
+{
+	struct http_stream *s = cls;
+
+	pthread_mutex_lock(&s->lock);
+	s->finished = 1;
+	pthread_mutex_unlock(&s->lock);
+	s->ops->done(s->cls);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void
+http_stream_wake(struct http_stream *s)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->finished) {
+		/* nothing */
+	} else if (s->suspended) {
+		s->suspended = 0;
+		MHD_resume_connection(s->conn);
+	} else
+		s->woken = 1;
+	pthread_mutex_unlock(&s->lock);
+}
+
+int
+http_reply_stream(struct http_req *r, unsigned status, const char *content_type,
+    const struct http_stream_ops *ops, void *cls, struct http_stream **out)
+{
+	struct http_stream *s = xcalloc(1, sizeof(*s));
+	struct MHD_Response *resp;
+
+	pthread_mutex_init(&s->lock, NULL);
+	s->conn = r->conn;
+	s->ops = ops;
+	s->cls = cls;
+	*out = s;
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 2048,
+	    stream_read, s, stream_free);
+	if (resp == NULL) {
+		stream_free(s);
+		*out = NULL;
+		return -1;
+	}
+	/* On failure queue() destroys resp, which runs stream_free. */
+	return queue(r, status, content_type, resp);
+}
+
 /* ---- accessors ---- */
 
 const char *

@@ -3,12 +3,14 @@
  * only lists them, so `serve` and `worker` run the same set.
  */
 #include "hold.h"
+#include "agents.h"
 #include "jobkinds.h"
 #include "voice.h"
 
 static const struct job_handler handlers[] = {
 	{ "recording.archive", voice_job_recording_archive, 0 },
 	{ HOLD_JOB_KIND, hold_job, 0 },
+	{ AGENTS_JOB_ACTIVITY, agents_job_activity, 30 },
 	{ NULL, NULL, 0 },
 };
 

@@ -15,8 +15,10 @@
 #include <pthread.h>
 
 #include "admin.h"
+#include "agents.h"
 #include "config.h"
 #include "db.h"
+#include "events.h"
 #include "http.h"
 #include "job.h"
 #include "hold.h"
@@ -229,6 +231,7 @@ cmd_serve(void)
 		goto out_spool;
 	}
 	hold_init(&cfg);
+	agents_init(&cfg);
 	jobs = job_runner_start(cfg.database_url, cfg.job_workers,
 	    jobkinds_table());
 	if (jobs == NULL)
@@ -236,9 +239,11 @@ cmd_serve(void)
 	webui_init(cfg.web_dir);
 	routes = routes_table(&nroutes);
 	metrics_init(routes_names(), (int)nroutes);
+	if (events_start(&cfg) != 0)
+		goto out_metrics;
 	srv = http_start(&cfg, routes, nroutes);
 	if (srv == NULL)
-		goto out_metrics;
+		goto out_events;
 	snprintf(port, sizeof(port), "%d", http_port(srv));
 	log_kv(LOG_INFO, "listening", "port", port, "url", cfg.base_url, NULL);
 
@@ -246,8 +251,13 @@ cmd_serve(void)
 		;
 	log_kv(LOG_INFO, "shutting down", "signal",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+	/* Streams end first: http_stop must not meet a suspended one. */
+	events_stop();
 	http_stop(srv, cfg.shutdown_timeout);
 	status = 0;
+out_events:
+	if (status != 0)
+		events_stop();
 out_metrics:
 	metrics_cleanup();
 	webui_cleanup();
@@ -292,6 +302,7 @@ cmd_worker(void)
 		break;
 	}
 	hold_init(&cfg);
+	agents_init(&cfg);
 	jobs = job_runner_start(cfg.database_url,
 	    cfg.job_workers > 0 ? cfg.job_workers : 2, jobkinds_table());
 	if (jobs == NULL)

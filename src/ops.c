@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "events.h"
 #include "http.h"
 #include "job.h"
 #include "metrics.h"
@@ -59,14 +60,19 @@ ops_metrics(struct http_req *r)
 		"attempts.\n"
 		"# TYPE ramal_db_connect_failures_total counter\n"
 		"ramal_db_connect_failures_total %lu\n"
-		"# HELP ramal_http_inflight_requests Requests being served.\n"
+		"# HELP ramal_http_inflight_requests Requests being served "
+		"(open event streams included).\n"
 		"# TYPE ramal_http_inflight_requests gauge\n"
 		"ramal_http_inflight_requests %d\n"
+		"# HELP ramal_events_streams Open GET /api/events streams.\n"
+		"# TYPE ramal_events_streams gauge\n"
+		"ramal_events_streams %d\n"
 		"# HELP ramal_build_info Build version.\n"
 		"# TYPE ramal_build_info gauge\n"
 		"ramal_build_info{version=\"%s\"} 1\n",
 		st.in_use, st.idle, st.size, st.waits_timed_out,
-		st.connects_failed, http_inflight(), ramal_version) != 0)
+		st.connects_failed, http_inflight(), events_clients(),
+		ramal_version) != 0)
 		goto fail;
 	/* Queue depth needs the database; without it, just leave it out. */
 	if ((c = db_acquire()) != NULL) {

@@ -3,10 +3,12 @@
  * HEAD: the web UI's fallback), known paths with another method 405 (see
  * http.c).
  */
+#include "agents.h"
 #include "api_auth.h"
 #include "api_calls.h"
 #include "api_token.h"
 #include "hold.h"
+#include "events.h"
 #include "ops.h"
 #include "outbound.h"
 #include "routes.h"
@@ -57,6 +59,13 @@ static const struct http_route routes[] = {
 	    0 },
 	{ "POST", "/api/calls/*/unhold", api_calls_unhold, HTTP_AUTH_SESSION, 0,
 	    0 },
+	/* "me" before "*": the first matching route wins. */
+	{ "PUT", "/api/agents/me/status", agents_status_me, HTTP_AUTH_SESSION,
+	    0, 0 },
+	{ "PUT", "/api/agents/*/status", agents_status_other, HTTP_AUTH_SESSION,
+	    0, 0 },
+	{ "GET", "/api/agents", agents_list, HTTP_AUTH_SUPERVISOR, 0, 0 },
+	{ "GET", "/api/events", events_handler, HTTP_AUTH_SESSION, 0, 0 },
 	/* Last: the softphone's files and page paths (webui.h). */
 	{ "GET", HTTP_FALLBACK, webui_serve, HTTP_AUTH_NONE, 0, 1 },
 };

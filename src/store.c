@@ -148,7 +148,7 @@ static const struct db_stmt statements[] = {
 /* Every module's table, merged once into one NULL-ended array. */
 static const struct db_stmt *const tables[] = { statements,
 	store_call_statements, store_tr_statements, store_auth_statements,
-	store_hold_statements };
+	store_hold_statements, store_events_statements };
 
 const struct db_stmt *
 store_statements(void)

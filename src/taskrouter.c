@@ -15,6 +15,7 @@
 #include "http.h"
 #include "log.h"
 #include "spool.h"
+#include "store_events.h"
 #include "store_tr.h"
 #include "taskrouter.h"
 #include "twparam.h"
@@ -295,6 +296,29 @@ out:
 	free(attrs);
 }
 
+/*
+ * Live event call.incoming for the agent this reservation rings (see
+ * sql/007_events.sql), best effort: the call rings all the same.
+ */
+static void
+assignment_event(const struct form *f, const char *call, const char *from,
+    const json_t *task)
+{
+	const char *wk = form_get(f, "WorkerSid");
+	const char *to = json_str(task, "to");
+	struct db_conn *c;
+	enum db_result res;
+
+	if (!twparam_sid(wk, "WK") || (c = db_acquire()) == NULL)
+		return;
+	res = store_events_call_incoming(c, form_get(f, "AccountSid"), wk, call,
+	    from, to ? to : "");
+	db_release(c);
+	if (res != DB_OK && res != DB_NOTFOUND)
+		log_kv(LOG_WARN, "call.incoming event not stored", "worker", wk,
+		    NULL);
+}
+
 static int
 reject(struct http_req *r, const char *why, const char *wr, const char *wt)
 {
@@ -360,6 +384,7 @@ taskrouter_assignment(struct http_req *r)
 	buf_cleanup(&status);
 	log_kv(LOG_INFO, "TaskRouter reservation: calling the agent",
 	    "reservation", wr, "task", wt, "to", to, NULL);
+	assignment_event(f, call, from, task);
 	rc = http_reply_json(r, 200, instr);
 out:
 	json_decref(task);
