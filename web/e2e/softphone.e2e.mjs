@@ -14,7 +14,8 @@ import { chromium } from 'playwright-core';
 import path from 'node:path';
 import readline from 'node:readline';
 
-const input = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const lines = readline.createInterface({ input: process.stdin });
+const input = lines[Symbol.asyncIterator]();
 async function ask(need, data = {}) {
   process.stdout.write(JSON.stringify({ need, ...data }) + '\n');
   const { value, done } = await input.next();
@@ -194,4 +195,5 @@ try {
   process.exitCode = 1;
 } finally {
   await browser.close();
+  lines.close(); // stdin would keep node alive
 }
