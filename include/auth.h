@@ -29,9 +29,10 @@ struct db_conn;
  * token back in X-CSRF-Token; a Bearer request needs none (a browser never
  * adds that header on its own).
  *
- * No process-wide mutable state: sessions and the rate-limit counters live
- * in PostgreSQL, so any number of instances share them.  Every function is
- * thread-safe.
+ * Sessions and the rate-limit counters live in PostgreSQL, so any number
+ * of instances share them; auth_verify() keeps recent session look-ups in
+ * the session cache (include/session_cache.h), which NOTIFY keeps exact
+ * across instances.  Every function is thread-safe.
  */
 
 #define AUTH_TOKEN_BYTES 32

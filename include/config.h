@@ -61,6 +61,7 @@ struct config {
 	int session_ttl_h;
 	int trust_proxy;
 	int events_heartbeat_s;
+	int session_cache_s;
 };
 
 enum config_kind {

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "session_cache.h"
 #include "store_auth.h"
 #include "util.h"
 
@@ -168,6 +169,8 @@ api_auth_logout(struct http_req *r)
 		return http_reply_error(r, 503, "temporarily unavailable");
 	res = store_auth_session_revoke(c, u->session_id);
 	db_release(c);
+	/* Our own entries go now; other instances hear it by NOTIFY. */
+	session_cache_invalidate(u->id);
 	if (res == DB_UNAVAILABLE)
 		return http_reply_error(r, 503, "temporarily unavailable");
 	if (res != DB_OK && res != DB_NOTFOUND)

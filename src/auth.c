@@ -19,6 +19,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "session_cache.h"
 #include "store_auth.h"
 #include "util.h"
 
@@ -620,6 +621,7 @@ auth_verify(struct http_req *r, enum http_auth need)
 	struct auth_user *u = NULL;
 	struct db_conn *c;
 	enum db_result res;
+	uint64_t gen;
 	int via_cookie = 0, result = -1;
 
 	token[0] = '\0';
@@ -644,12 +646,19 @@ auth_verify(struct http_req *r, enum http_auth need)
 		goto out;
 	}
 	auth_token_hash(token, hash);
-	if ((c = db_acquire()) == NULL) {
-		http_reply_error(r, 503, "temporarily unavailable");
-		goto out;
+	if (session_cache_get(hash, &u, csrf_hash) == 1)
+		res = DB_OK;
+	else {
+		gen = session_cache_gen();
+		if ((c = db_acquire()) == NULL) {
+			http_reply_error(r, 503, "temporarily unavailable");
+			goto out;
+		}
+		res = store_auth_session_get(c, hash, &u, csrf_hash);
+		db_release(c);
+		if (res == DB_OK)
+			session_cache_put(hash, u, csrf_hash, gen);
 	}
-	res = store_auth_session_get(c, hash, &u, csrf_hash);
-	db_release(c);
 	if (res == DB_NOTFOUND) {
 		unauthorized(r, "session expired or signed out; sign in again");
 		goto out;

@@ -111,6 +111,8 @@ static const struct config_var vars[] = {
 	    "lifetime of the softphone's Voice access token, seconds" },
 	{ "EVENTS_HEARTBEAT_S", CFG_INT, OFF(events_heartbeat_s), "15", 1, 300,
 	    NULL, 0, "seconds between heartbeats on /api/events streams" },
+	{ "SESSION_CACHE_S", CFG_INT, OFF(session_cache_s), "5", 0, 60, NULL, 0,
+	    "seconds a session look-up is cached (0: no cache)" },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL },
 };
 

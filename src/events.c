@@ -24,6 +24,7 @@
 #include "auth.h"
 #include "db.h"
 #include "events.h"
+#include "session_cache.h"
 #include "log.h"
 #include "store_events.h"
 #include "util.h"
@@ -339,7 +340,7 @@ hub_connect(void)
 		goto fail;
 	r = PQexec(pg,
 	    "SET statement_timeout = 10000; SET client_min_messages = warning;"
-	    " LISTEN " EVENTS_CHANNEL);
+	    " LISTEN " EVENTS_CHANNEL "; LISTEN " SESSION_CACHE_CHANNEL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		PQclear(r);
 		goto fail;
@@ -486,6 +487,13 @@ drain(PGconn *pg, long long *seen)
 	while ((n = PQnotifies(pg)) != NULL) {
 		long long id = 0;
 
+		if (strcmp(n->relname, SESSION_CACHE_CHANNEL) == 0) {
+			/* Session cache invalidation (sql/010). */
+			session_cache_notify(n->extra);
+			PQfreemem(n);
+			total++;
+			continue;
+		}
 		if (wanted(n->extra, &id)) {
 			buf_printf(&ids, "%s%lld", k ? "," : "", id);
 			k++;
@@ -607,6 +615,8 @@ hub_main(void *arg)
 				pg = NULL;
 				continue;
 			}
+			/* Listening: what is cached from now on is kept fresh. */
+			session_cache_set_healthy(1);
 			if (down_logged)
 				log_kv(LOG_INFO, "events: listening again",
 				    NULL);
@@ -640,11 +650,13 @@ hub_main(void *arg)
 			    "events: lost the database connection; "
 			    "reconnecting",
 			    NULL);
+			session_cache_set_healthy(0);
 			PQfinish(pg);
 			pg = NULL;
 			down_logged = 1;
 		}
 	}
+	session_cache_set_healthy(0);
 	PQfinish(pg);
 	return NULL;
 }

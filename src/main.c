@@ -28,6 +28,7 @@
 #include "migrate.h"
 #include "provision.h"
 #include "routes.h"
+#include "session_cache.h"
 #include "simulate.h"
 #include "spool.h"
 #include "status.h"
@@ -239,6 +240,8 @@ cmd_serve(void)
 	webui_init(cfg.web_dir);
 	routes = routes_table(&nroutes);
 	metrics_init(routes_names(), (int)nroutes);
+	if (session_cache_init(cfg.session_cache_s) != 0)
+		goto out_metrics;
 	if (events_start(&cfg) != 0)
 		goto out_metrics;
 	srv = http_start(&cfg, routes, nroutes);
@@ -259,6 +262,7 @@ out_events:
 	if (status != 0)
 		events_stop();
 out_metrics:
+	session_cache_cleanup();
 	metrics_cleanup();
 	webui_cleanup();
 	job_runner_stop(jobs, cfg.shutdown_timeout);

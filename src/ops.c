@@ -9,6 +9,7 @@
 #include "http.h"
 #include "job.h"
 #include "metrics.h"
+#include "session_cache.h"
 #include "ops.h"
 
 extern const char ramal_version[];
@@ -35,6 +36,7 @@ ops_metrics(struct http_req *r)
 {
 	struct buf b;
 	struct db_stats st;
+	struct session_cache_stats sc;
 	struct db_conn *c;
 	char *text;
 	size_t len;
@@ -73,6 +75,28 @@ ops_metrics(struct http_req *r)
 		st.in_use, st.idle, st.size, st.waits_timed_out,
 		st.connects_failed, http_inflight(), events_clients(),
 		ramal_version) != 0)
+		goto fail;
+	session_cache_stats(&sc);
+	if (buf_printf(&b,
+		"# HELP ramal_session_cache_lookups_total Session look-ups "
+		"by the in-process cache: hit, miss (read from PostgreSQL), "
+		"bypass (cache off, or its NOTIFY channel down).\n"
+		"# TYPE ramal_session_cache_lookups_total counter\n"
+		"ramal_session_cache_lookups_total{result=\"hit\"} %llu\n"
+		"ramal_session_cache_lookups_total{result=\"miss\"} %llu\n"
+		"ramal_session_cache_lookups_total{result=\"bypass\"} %llu\n"
+		"# HELP ramal_session_cache_invalidations_total Entries "
+		"dropped by NOTIFY, sign-out or reconnect (events).\n"
+		"# TYPE ramal_session_cache_invalidations_total counter\n"
+		"ramal_session_cache_invalidations_total %llu\n"
+		"# HELP ramal_session_cache_healthy 1 while cached sessions "
+		"may be served (enabled and LISTENing).\n"
+		"# TYPE ramal_session_cache_healthy gauge\n"
+		"ramal_session_cache_healthy %d\n",
+		(unsigned long long)sc.hits, (unsigned long long)sc.misses,
+		(unsigned long long)sc.bypassed,
+		(unsigned long long)sc.invalidations,
+		sc.enabled && sc.healthy) != 0)
 		goto fail;
 	/* Queue depth needs the database; without it, just leave it out. */
 	if ((c = db_acquire()) != NULL) {

@@ -4,6 +4,10 @@ Users are made with the operator CLI (`ramal create-user --password-stdin`),
 as an operator would; the database is read only to check what is stored
 (hashes, never passwords or tokens) and written only to move time (expiry,
 the rate-limit window) or to disable a user.
+
+The server runs with SESSION_CACHE_S=60: a change made in the database
+behind its back reaches it only by NOTIFY (sql/010_session_notify.sql), so
+those checks wait for it (me_becomes), up to 2 s, far less than the TTL.
 """
 
 import hashlib
@@ -81,6 +85,18 @@ def me(srv, token=None, cookie=None):
     return call(srv, "GET", "/api/me", headers=h)
 
 
+def me_becomes(srv, code, within=2.0, **kw):
+    """Poll GET /api/me until it answers code (or within seconds pass);
+    the last status.  With the 60 s cache only a notification makes it
+    change in time."""
+    deadline = time.monotonic() + within * harness.slow_factor()
+    while True:
+        got = me(srv, **kw).status_code
+        if got == code or time.monotonic() >= deadline:
+            return got
+        time.sleep(0.05)
+
+
 def db(srv, pg, sql, args=()):
     conn = pg.connect(srv.dbname)
     try:
@@ -103,7 +119,7 @@ def sha256_hex(s):
 
 @pytest.fixture
 def srv(ramal_factory):
-    return ramal_factory.start()
+    return ramal_factory.start(SESSION_CACHE_S="60")
 
 
 # --------------------------------------------------------------------------
@@ -222,8 +238,9 @@ def test_disabling_a_user_ends_their_sessions(srv, pg):
     add_user(srv, "fabio@example.com")
     token = login(srv, "fabio@example.com").json()["token"]
     assert me(srv, token=token).status_code == 200
+    assert me(srv, token=token).status_code == 200  # cached now
     db(srv, pg, "UPDATE users SET disabled = true WHERE email = 'fabio@example.com'")
-    assert me(srv, token=token).status_code == 401
+    assert me_becomes(srv, 401, token=token) == 401
     assert db(srv, pg, "SELECT count(*) FROM sessions WHERE revoked_at IS NULL")[0][0] == 0
     # enabling again does not bring the old session back
     db(srv, pg, "UPDATE users SET disabled = false WHERE email = 'fabio@example.com'")
@@ -343,7 +360,7 @@ def test_an_expired_session_is_refused(srv, pg):
     token = login(srv, "malu@example.com").json()["token"]
     assert me(srv, token=token).status_code == 200
     db(srv, pg, "UPDATE sessions SET expires_at = now() - interval '1 second'")
-    assert me(srv, token=token).status_code == 401
+    assert me_becomes(srv, 401, token=token) == 401
     assert me(srv, cookie=token).status_code == 401
 
 
@@ -453,9 +470,10 @@ def test_user_password_command(srv):
     assert r.returncode == 0, r.stderr
     token = login(srv, "ugo@example.com").json()["token"]
     # a new password (by email) signs out every session
+    assert me(srv, token=token).status_code == 200
     r = cli(srv, "user", "password", "UGO@example.com", "--password-stdin", input="a brand new one\n")
     assert r.returncode == 0, r.stderr
-    assert me(srv, token=token).status_code == 401
+    assert me_becomes(srv, 401, token=token) == 401
     assert login(srv, "ugo@example.com").status_code == 401
     assert login(srv, "ugo@example.com", "a brand new one").status_code == 200
 
