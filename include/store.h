@@ -49,6 +49,17 @@ enum db_result store_call_event(struct db_conn *c, const char *account_sid,
     const char *call_sid, const char *route, const char *received_at,
     const char *params_json, int replayed);
 
+/*
+ * The SET items of a calls upsert (aliased c) that move its status only
+ * forward: to a greater (status_rank, last_sequence, status) triple, so
+ * any arrival order of the same callbacks gives the same row.
+ */
+#define STORE_CALL_STATUS_FORWARD \
+	" status = CASE WHEN (excluded.status_rank, excluded.last_sequence," \
+	"  excluded.status) > (c.status_rank, c.last_sequence, c.status)" \
+	"  THEN excluded.status ELSE c.status END," \
+	" status_rank = GREATEST(c.status_rank, excluded.status_rank),"
+
 /* One status callback, as text (NULL = absent). */
 struct store_call_status {
 	const char *account_sid;

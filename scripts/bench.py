@@ -109,18 +109,16 @@ POOL_MARGIN = 1.6  # signed requests generated per run: expected req/s * seconds
 CALIBRATE_S = 2
 OTHER_CPU_WARN = 5.0  # % of all cores used outside the bench during a run: warn
 
-# Server settings of the bench.  A request holds its HTTP worker thread
-# while it waits on PostgreSQL, so HTTP_THREADS is also the number of
-# queries in flight.  Tried on 2 cores (quiet machine, 5-10 s runs, p99 of
-# inbound/status at 64 connections): HTTP_THREADS=2 15-23 ms (one outlier
-# 33), 3 24-26 ms, 4 25-50 ms, 8 31-50 ms, at the same req/s within the
-# noise (the CPU is saturated in every case; more threads only add
-# PostgreSQL backends competing for it).  /healthz is 10-20% faster with
-# 4 or 8 threads; the fallback ratio is about the same.  The pool only
-# needs HTTP_THREADS connections; a spare one opens only when something
-# else (the spool replayer) wants one at the same time.  The bench runs
-# the server's own default (HTTP_THREADS=4, as shipped) so it measures
-# what an operator gets; --http-threads 2 gives the better p99 above.
+# Server settings of the bench: the server's own defaults, so it measures
+# what an operator gets.  HTTP_THREADS read requests; every authenticated
+# route then waits in one first-in-first-out queue for HTTP_WORKERS
+# threads, each holding at most one of the DB_POOL_SIZE connections, so
+# HTTP_WORKERS is the number of queries in flight.  Before that queue a
+# request held its HTTP thread while it waited on PostgreSQL, and the p99
+# at 64 connections was 20-50 ms whatever HTTP_THREADS was (2, 3, 4 or 8
+# tried): connections are spread unevenly over MHD's threads, so the ones
+# on a busy thread waited for all of its others.  The queue serves them in
+# arrival order.
 DEFAULT_HTTP_THREADS = "4"
 DEFAULT_DB_POOL_SIZE = "4"
 DEFAULT_HTTP_WORKERS = "4"

@@ -118,11 +118,7 @@ static const struct db_stmt statements[] = {
 	    " CASE WHEN $8::integer = 4 THEN $10::timestamptz END,"
 	    " $11::integer, $12::integer, $13"
 	    " FROM t"
-	    " ON CONFLICT (call_sid) DO UPDATE SET"
-	    " status = CASE WHEN (excluded.status_rank, excluded.last_sequence,"
-	    "  excluded.status) > (c.status_rank, c.last_sequence, c.status)"
-	    "  THEN excluded.status ELSE c.status END,"
-	    " status_rank = GREATEST(c.status_rank, excluded.status_rank),"
+	    " ON CONFLICT (call_sid) DO UPDATE SET" STORE_CALL_STATUS_FORWARD
 	    " last_sequence = CASE WHEN (excluded.status_rank,"
 	    "  excluded.last_sequence, excluded.status) > (c.status_rank,"
 	    "  c.last_sequence, c.status) THEN excluded.last_sequence"

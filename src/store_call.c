@@ -15,6 +15,23 @@
 #include "store_call.h"
 #include "util.h"
 
+/*
+ * The caller's row from the inbound webhook: completes a row a status
+ * callback made first, never overwriting what that one knew.
+ */
+#define INBOUND_ON_CONFLICT \
+	" ON CONFLICT (call_sid) DO UPDATE SET" STORE_CALL_STATUS_FORWARD \
+	" direction = coalesce(c.direction, excluded.direction)," \
+	" from_number = coalesce(c.from_number, excluded.from_number)," \
+	" to_number = coalesce(c.to_number, excluded.to_number)," \
+	" phone_number_id = coalesce(c.phone_number_id," \
+	"  excluded.phone_number_id)," \
+	" routing = coalesce(c.routing, excluded.routing)," \
+	" disclaimer_played = c.disclaimer_played" \
+	"  OR excluded.disclaimer_played," \
+	" started_at = LEAST(c.started_at, excluded.started_at)," \
+	" updated_at = now()"
+
 const struct db_stmt store_call_statements[] = {
 	{ "voice_number",
 	    "SELECT p.id, p.label, p.ring_timeout_s, p.disclaimer_text,"
@@ -39,22 +56,7 @@ const struct db_stmt store_call_statements[] = {
 	    " (SELECT p.id FROM phone_numbers p"
 	    "  WHERE p.tenant_id = t.id AND p.e164 = $4),"
 	    " $5, $6::boolean, $7, $8::smallint, $9::timestamptz"
-	    " FROM tenants t WHERE t.account_sid = $1"
-	    " ON CONFLICT (call_sid) DO UPDATE SET"
-	    " status = CASE WHEN (excluded.status_rank, excluded.last_sequence,"
-	    "  excluded.status) > (c.status_rank, c.last_sequence, c.status)"
-	    "  THEN excluded.status ELSE c.status END,"
-	    " status_rank = GREATEST(c.status_rank, excluded.status_rank),"
-	    " direction = coalesce(c.direction, excluded.direction),"
-	    " from_number = coalesce(c.from_number, excluded.from_number),"
-	    " to_number = coalesce(c.to_number, excluded.to_number),"
-	    " phone_number_id = coalesce(c.phone_number_id,"
-	    "  excluded.phone_number_id),"
-	    " routing = coalesce(c.routing, excluded.routing),"
-	    " disclaimer_played = c.disclaimer_played"
-	    "  OR excluded.disclaimer_played,"
-	    " started_at = LEAST(c.started_at, excluded.started_at),"
-	    " updated_at = now()"
+	    " FROM tenants t WHERE t.account_sid = $1" INBOUND_ON_CONFLICT
 	    " RETURNING c.id",
 	    9 },
 	/*
@@ -88,22 +90,7 @@ const struct db_stmt store_call_statements[] = {
 	    " n.id IS NOT NULL AND (coalesce(n.disclaimer_audio_url, '') <> ''"
 	    "  OR n.disclaimer_text IS DISTINCT FROM ''),"
 	    " $6, $7::smallint, $8::timestamptz"
-	    " FROM t LEFT JOIN n ON true"
-	    " ON CONFLICT (call_sid) DO UPDATE SET"
-	    " status = CASE WHEN (excluded.status_rank, excluded.last_sequence,"
-	    "  excluded.status) > (c.status_rank, c.last_sequence, c.status)"
-	    "  THEN excluded.status ELSE c.status END,"
-	    " status_rank = GREATEST(c.status_rank, excluded.status_rank),"
-	    " direction = coalesce(c.direction, excluded.direction),"
-	    " from_number = coalesce(c.from_number, excluded.from_number),"
-	    " to_number = coalesce(c.to_number, excluded.to_number),"
-	    " phone_number_id = coalesce(c.phone_number_id,"
-	    "  excluded.phone_number_id),"
-	    " routing = coalesce(c.routing, excluded.routing),"
-	    " disclaimer_played = c.disclaimer_played"
-	    "  OR excluded.disclaimer_played,"
-	    " started_at = LEAST(c.started_at, excluded.started_at),"
-	    " updated_at = now())"
+	    " FROM t LEFT JOIN n ON true" INBOUND_ON_CONFLICT ")"
 	    " SELECT n.id, n.label, n.ring_timeout_s, n.disclaimer_text,"
 	    " n.disclaimer_language, n.disclaimer_voice,"
 	    " n.disclaimer_audio_url, n.voicemail_enabled, n.identity,"

@@ -4,6 +4,7 @@
  */
 #include <stddef.h>
 
+#include "store.h"
 #include "store_hold.h"
 
 /* The columns of a calls row the hold logic reads ("HOLD_COLS"). */
@@ -49,11 +50,7 @@ const struct db_stmt store_hold_statements[] = {
 	    " SELECT t.id, $2, 'outbound', $3, $4, $5::bigint, $6, $7, $8,"
 	    " 'outbound', $2, $9, $10::smallint, $11::timestamptz"
 	    " FROM tenants t WHERE t.account_sid = $1"
-	    " ON CONFLICT (call_sid) DO UPDATE SET"
-	    " status = CASE WHEN (excluded.status_rank, excluded.last_sequence,"
-	    "  excluded.status) > (c.status_rank, c.last_sequence, c.status)"
-	    "  THEN excluded.status ELSE c.status END,"
-	    " status_rank = GREATEST(c.status_rank, excluded.status_rank),"
+	    " ON CONFLICT (call_sid) DO UPDATE SET" STORE_CALL_STATUS_FORWARD
 	    " direction = 'outbound', from_number = excluded.from_number,"
 	    " to_number = excluded.to_number,"
 	    " agent_user_id = excluded.agent_user_id,"
