@@ -87,8 +87,13 @@ set_of(const char *key)
 static void
 drop_all_locked(void)
 {
+	/*
+	 * Write only the entries in use: the table is calloc'ed zero pages,
+	 * and touching every one would make all of it resident.
+	 */
 	for (int i = 0; i < SESSION_CACHE_MAX; i++)
-		sc.e[i].key[0] = '\0';
+		if (sc.e[i].key[0] != '\0')
+			sc.e[i].key[0] = '\0';
 }
 
 void
