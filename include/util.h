@@ -31,6 +31,9 @@ int util_b64_encode(struct buf *out, const void *data, size_t len);
  */
 long util_b64_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap);
 
+/* The value of one hex digit (either case), or -1. */
+int util_hex_value(unsigned char c);
+
 /* Lower-case hex of len bytes into out (2*len+1 bytes, NUL-terminated). */
 void util_hex_encode(char *out, const void *data, size_t len);
 

@@ -63,18 +63,6 @@ form_get(const struct form *f, const char *name)
 	return NULL;
 }
 
-static int
-form_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *
 form_decode(const char *s, size_t len, int plus_is_space, size_t *outlen)
 {
@@ -90,8 +78,8 @@ form_decode(const char *s, size_t len, int plus_is_space, size_t *outlen)
 		if (c == '%') {
 			if (len - i < 3)
 				goto fail;
-			hi = form_hexval((unsigned char)s[i + 1]);
-			lo = form_hexval((unsigned char)s[i + 2]);
+			hi = util_hex_value((unsigned char)s[i + 1]);
+			lo = util_hex_value((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				goto fail;
 			c = (unsigned char)(hi << 4 | lo);

@@ -226,8 +226,8 @@ util_hex_encode(char *out, const void *data, size_t len)
 	out[2 * len] = '\0';
 }
 
-static int
-hex_value(unsigned char c)
+int
+util_hex_value(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -248,8 +248,8 @@ util_hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap)
 	    inlen / 2 > (size_t)LONG_MAX)
 		return -1;
 	for (i = 0; i < inlen / 2; i++) {
-		hi = hex_value((unsigned char)in[2 * i]);
-		lo = hex_value((unsigned char)in[2 * i + 1]);
+		hi = util_hex_value((unsigned char)in[2 * i]);
+		lo = util_hex_value((unsigned char)in[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);

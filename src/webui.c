@@ -98,18 +98,6 @@ webui_content_type(const char *name)
 	return "application/octet-stream";
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 webui_clean_path(const char *raw, char *out, size_t outlen)
 {
@@ -122,7 +110,9 @@ webui_clean_path(const char *raw, char *out, size_t outlen)
 		char c = *p;
 
 		if (c == '%') {
-			int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+			int hi = util_hex_value((unsigned char)p[1]),
+			    lo = hi < 0 ? -1
+					: util_hex_value((unsigned char)p[2]);
 
 			if (hi < 0 || lo < 0)
 				return -1;
