@@ -669,6 +669,29 @@ def parse_args():
     return ap.parse_args()
 
 
+def server_env(args, pg, dbname, account, token, spool_dir, **extra):
+    """The bench server's environment: the settings named on the command
+    line, no job workers (nothing but the requests touches the database),
+    LOG_LEVEL=warn (no access-log line per request; it also hides the
+    listening line, hence a fixed free port)."""
+    env = {
+        "DATABASE_URL": pg.dsn(dbname),
+        "RAMAL_SECRET_KEY": secrets.token_hex(32),
+        "BASE_URL": BASE_URL,
+        "TWILIO_ACCOUNT_SID": account,
+        "TWILIO_AUTH_TOKEN": token,
+        "LOG_LEVEL": "warn",
+        "HTTP_THREADS": args.http_threads,
+        "HTTP_WORKERS": args.http_workers,
+        "DB_POOL_SIZE": args.db_pool_size,
+        "JOB_WORKERS": "0",
+        "SPOOL_DIR": spool_dir,
+        "PORT": str(harness.free_port()),
+    }
+    env.update(extra)
+    return env
+
+
 def main():
     args = parse_args()
     rc = 0
@@ -704,22 +727,7 @@ def webhooks_main(args):
         pg = harness.Postgres(prefix="ramal-bench-pg-")
         pg.start()
         dbname = pg.create_database("bench")
-        env = {
-            "DATABASE_URL": pg.dsn(dbname),
-            "RAMAL_SECRET_KEY": secrets.token_hex(32),
-            "BASE_URL": BASE_URL,
-            "TWILIO_ACCOUNT_SID": account,
-            "TWILIO_AUTH_TOKEN": token,
-            "TWILIO_WORKFLOW_SID": WORKFLOW_SID,
-            "LOG_LEVEL": "warn",  # no access-log line per request
-            "HTTP_THREADS": args.http_threads,
-            "DB_POOL_SIZE": args.db_pool_size,
-            "HTTP_WORKERS": args.http_workers,
-            "JOB_WORKERS": "0",  # nothing but the requests touches the database
-            "SPOOL_DIR": spool_dir,
-            # LOG_LEVEL=warn hides the listening line: use a fixed port
-            "PORT": str(harness.free_port()),
-        }
+        env = server_env(args, pg, dbname, account, token, spool_dir, TWILIO_WORKFLOW_SID=WORKFLOW_SID)
         srv = harness.Ramal(env)
         srv.start()
         meter = CpuMeter(srv.pid, pg.datadir)
@@ -936,22 +944,10 @@ def agents_main(args):
         pg = harness.Postgres(prefix="ramal-bench-pg-")
         pg.start()
         dbname = pg.create_database("bench_agents")
-        env = {
-            "DATABASE_URL": pg.dsn(dbname),
-            "RAMAL_SECRET_KEY": secrets.token_hex(32),
-            "BASE_URL": BASE_URL,
-            "TWILIO_ACCOUNT_SID": account,
-            "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
-            "TWILIO_API_KEY_SID": "SK" + secrets.token_hex(16),
-            "TWILIO_API_KEY_SECRET": secrets.token_hex(16),
-            "TWILIO_TWIML_APP_SID": "AP" + secrets.token_hex(16),
-            "LOG_LEVEL": "warn",
-            "HTTP_THREADS": args.http_threads,
-            "DB_POOL_SIZE": args.db_pool_size,
-            "JOB_WORKERS": "0",
-            "SPOOL_DIR": os.path.join(work, "spool"),
-            "PORT": str(harness.free_port()),
-        }
+        env = server_env(args, pg, dbname, account, secrets.token_hex(16), os.path.join(work, "spool"),
+                         TWILIO_API_KEY_SID="SK" + secrets.token_hex(16),
+                         TWILIO_API_KEY_SECRET=secrets.token_hex(16),
+                         TWILIO_TWIML_APP_SID="AP" + secrets.token_hex(16))
         srv = harness.Ramal(env)
         srv.start()
         password = secrets.token_hex(12)
@@ -1039,8 +1035,8 @@ def agents_main(args):
         return delays[min(len(delays) - 1, int(math.ceil(p / 100.0 * len(delays))) - 1)] if delays else float("inf")
 
     print()
-    print("ramal bench (agents): HTTP_THREADS=%s DB_POOL_SIZE=%s, wrk -t%d -d%ds -c64" % (
-        args.http_threads, args.db_pool_size, args.wrk_threads, args.duration))
+    print("ramal bench (agents): HTTP_THREADS=%s HTTP_WORKERS=%s DB_POOL_SIZE=%s, wrk -t%d -d%ds -c64" % (
+        args.http_threads, args.http_workers, args.db_pool_size, args.wrk_threads, args.duration))
     print("  GET /healthz           %8.0f req/s  p99 %.3f ms  non-2xx %d  errors %d" % (
         h["rps"], h["p99"], h["non2xx"], h["errors"]))
     print("  GET /token (Bearer)    %8.0f req/s  p99 %.3f ms  non-2xx %d  errors %d" % (

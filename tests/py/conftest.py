@@ -103,12 +103,7 @@ class RamalFactory:
             env["TWILIO_TASKROUTER_BASE"] = self.fake.url
         if "DATABASE_URL" not in overrides:
             env["DATABASE_URL"] = self.pg.dsn(self.pg.create_database())
-        for k, v in overrides.items():
-            if v is None:
-                env.pop(k, None)
-            else:
-                env[k] = str(v)
-        return env
+        return harness.overlay(env, overrides, str)
 
     def start(self, cwd=None, env=None, **overrides):
         """A started server.  env: use exactly this environment; otherwise
@@ -266,12 +261,7 @@ def voice_params(account_sid, **extra):
         "To": "+551130000000",
         "ToState": "SP",
     }
-    for k, v in extra.items():
-        if v is None:
-            p.pop(k, None)
-        else:
-            p[k] = v
-    return list(p.items())
+    return list(harness.overlay(p, extra).items())
 
 
 class Webhook:

@@ -73,12 +73,18 @@ def minimal_env(extra=None):
     for k in PASSTHROUGH:
         if k in os.environ:
             env[k] = os.environ[k]
-    for k, v in (extra or {}).items():
+    return overlay(env, extra, str)
+
+
+def overlay(base, changes, conv=lambda v: v):
+    """base updated in place with changes: a None value removes the key,
+    any other is set (through conv).  Returns base."""
+    for k, v in (changes or {}).items():
         if v is None:
-            env.pop(k, None)
+            base.pop(k, None)
         else:
-            env[k] = str(v)
-    return env
+            base[k] = conv(v)
+    return base
 
 
 def sanitizer_reports(text):

@@ -7,7 +7,6 @@ import time
 import pytest
 from twilio.jwt import Jwt, JwtDecodeError
 
-import harness
 from conftest import RamalFactory
 from test_api_auth import PASSWORD, add_user, call, login
 

@@ -5,15 +5,14 @@ server would change (calls, tasks) when no route does it."""
 
 import json
 import re
-import secrets
 import socket
 import time
 
 import pytest
 
 import harness
-from agent_helpers import SSE, User, db, give_worker, provision_taskrouter, sid
-from conftest import RamalFactory, random_account_sid, random_token
+from agent_helpers import SSE, User, db, give_worker, sid
+from conftest import random_account_sid, random_token
 
 EVENTS = "/twilio/taskrouter/events"
 

@@ -11,10 +11,8 @@ webhook answers the same <Dial><Conference>; once the held party has
 joined, a Participants update with Hold=true and the hold music.  Later
 holds only toggle the participant."""
 
-import json
 import secrets
 import time
-import urllib.parse
 import xml.etree.ElementTree as ET
 
 import pytest

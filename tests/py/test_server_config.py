@@ -35,13 +35,7 @@ def assert_names(line, var):
 
 
 def with_(env, **kw):
-    e = dict(env)
-    for k, v in kw.items():
-        if v is None:
-            e.pop(k, None)
-        else:
-            e[k] = v
-    return e
+    return harness.overlay(dict(env), kw)
 
 
 # --------------------------------------------------------------------------

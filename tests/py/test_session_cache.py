@@ -9,7 +9,7 @@ import pytest
 
 import harness
 from conftest import RamalFactory
-from test_api_auth import PASSWORD, add_user, call, cli, db, login, me, me_becomes
+from test_api_auth import add_user, call, cli, db, login, me, me_becomes
 
 
 def metrics(srv):

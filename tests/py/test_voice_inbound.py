@@ -9,7 +9,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from conftest import RamalFactory
 from voice_helpers import (DEFAULT_DISCLAIMER, INBOUND, OVERFLOW, RECORDING, SERVER_ENV, STATUS, WHISPER,
-                           WORKFLOW_SID, Db, assert_enqueue, assert_say, call_params, follow, post, query_of,
+                           WORKFLOW_SID, Db, assert_enqueue, assert_say, call_params, follow, post,
                            random_did, sid, tags, twiml, with_params)
 
 

@@ -46,12 +46,7 @@ def out_params(account_sid, identity, to, call_sid=None, **extra):
         "From": "client:" + identity,
         "To": to,
     }
-    for k, v in extra.items():
-        if v is None:
-            p.pop(k, None)
-        else:
-            p[k] = v
-    return sorted(p.items())
+    return sorted(harness.overlay(p, extra).items())
 
 
 def dial_of(root, srv, caller_id):

@@ -10,7 +10,7 @@ import pytest
 from twilio.twiml.voice_response import VoiceResponse
 
 from conftest import RamalFactory
-from voice_helpers import (DEFAULT_DISCLAIMER, FALLBACK, INBOUND, OVERFLOW, QUEUE_EXIT, QUEUE_WAIT, RECORDING,
+from voice_helpers import (DEFAULT_DISCLAIMER, FALLBACK, INBOUND, QUEUE_EXIT, QUEUE_WAIT, RECORDING,
                            SERVER_ENV, VOICEMAIL, WORKFLOW_SID, Db, assert_enqueue, assert_hangup_only, assert_say, assert_voicemail,
                            call_params, follow, query_of, sid, tags, twiml, with_params)
 

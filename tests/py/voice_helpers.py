@@ -123,22 +123,11 @@ def call_params(account_sid, to, frm=None, call_sid=None, **extra):
         "To": to,
         "ToState": "SP",
     }
-    for k, v in extra.items():
-        if v is None:
-            p.pop(k, None)
-        else:
-            p[k] = v
-    return sorted(p.items())
+    return sorted(harness.overlay(p, extra).items())
 
 
 def with_params(pairs, **extra):
-    d = dict(pairs)
-    for k, v in extra.items():
-        if v is None:
-            d.pop(k, None)
-        else:
-            d[k] = v
-    return sorted(d.items())
+    return sorted(harness.overlay(dict(pairs), extra).items())
 
 
 def post(webhook, srv, path, params, query=""):
@@ -254,9 +243,4 @@ def recording_params(account_sid, call_sid, rec_sid, status="completed", **extra
     }
     if status == "completed":
         p["RecordingDuration"] = "42"
-    for k, v in extra.items():
-        if v is None:
-            p.pop(k, None)
-        else:
-            p[k] = v
-    return sorted(p.items())
+    return sorted(harness.overlay(p, extra).items())
