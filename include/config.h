@@ -48,6 +48,7 @@ struct config {
 	int http_max_connections;
 	int http_conn_timeout;
 	int db_pool_size;
+	int db_group_batches;
 	int db_acquire_timeout_ms;
 	int db_statement_timeout_ms;
 	int shutdown_timeout;

@@ -73,6 +73,27 @@ PGconn *db_pg(struct db_conn *c);
 PGresult *db_exec(struct db_conn *c, const char *stmt, int nparams,
     const char *const *params, enum db_result *res);
 
+/* One statement of a batch: what to run, and (filled in) what it gave. */
+struct db_batch_item {
+	const char *stmt;
+	int nparams;
+	const char *const *params;
+	PGresult *result; /* as db_exec returns it (PQclear it) */
+	enum db_result res;
+};
+
+/*
+ * Run n prepared statements as one transaction in one round trip (libpq's
+ * pipeline mode, one Sync): every result is known once the commit is.
+ * When one of them fails the server rolls the transaction back, and each
+ * statement is then run again on its own, so every item ends with the
+ * result db_exec would have given it alone.  A connection that breaks is
+ * retried once, as db_exec does; otherwise every item gets DB_UNAVAILABLE.
+ * Statements that lock rows should come in one agreed order (see
+ * db_group.h), or two batches can deadlock.
+ */
+void db_exec_batch(struct db_conn *c, size_t n, struct db_batch_item *items);
+
 /* Run plain SQL with no parameters (BEGIN, COMMIT...).  A db_result. */
 enum db_result db_simple(struct db_conn *c, const char *sql);
 

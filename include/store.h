@@ -81,7 +81,8 @@ struct store_call_status {
  * Store one status callback in one statement: append its raw event (as
  * store_call_event) and move the call's row forward (created when it does
  * not exist yet).  Idempotent and order-safe: see call_status_upsert.
- * A db_result.
+ * c NULL: committed through the group commit (db_group.h), keyed by the
+ * CallSid.  A db_result.
  */
 enum db_result store_call_status(struct db_conn *c,
     const struct store_call_status *s, const char *route,

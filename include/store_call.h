@@ -60,7 +60,8 @@ struct store_call_inbound {
  * who is available), else queue when have_workflow, else voicemail;
  * in->routing and in->disclaimer_played are ignored.  DB_NOTFOUND when
  * the number (the row is stored as unknown-number) or the tenant (nothing
- * stored) is unknown; *out as store_call_number.
+ * stored) is unknown; *out as store_call_number.  c NULL: committed
+ * through the group commit (db_group.h), keyed by the CallSid.
  */
 enum db_result store_call_inbound_number(struct db_conn *c,
     const struct store_call_inbound *in, int have_workflow,

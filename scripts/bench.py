@@ -9,8 +9,9 @@ seeds agents and numbers, and runs wrk at 64 and 4 connections against:
   - POST /twilio/voice/inbound   (signed; number lookup, durable insert of a
                                   new calls row committed before the 200, TwiML)
   - POST /twilio/status          (signed; call_events insert + calls upsert in
-                                  one transaction; initiated/ringing/
-                                  in-progress/completed per call)
+                                  one statement, committed before the 200;
+                                  initiated/ringing/in-progress/completed
+                                  per call)
 
 Every inbound and status request carries its own CallSid and signature:
 bench.py pre-computes them (HMAC-SHA1 over BASE_URL + path and the sorted
@@ -112,16 +113,24 @@ OTHER_CPU_WARN = 5.0  # % of all cores used outside the bench during a run: warn
 # Server settings of the bench: the server's own defaults, so it measures
 # what an operator gets.  HTTP_THREADS read requests; every authenticated
 # route then waits in one first-in-first-out queue for HTTP_WORKERS
-# threads, each holding at most one of the DB_POOL_SIZE connections, so
-# HTTP_WORKERS is the number of queries in flight.  Before that queue a
-# request held its HTTP thread while it waited on PostgreSQL, and the p99
-# at 64 connections was 20-50 ms whatever HTTP_THREADS was (2, 3, 4 or 8
-# tried): connections are spread unevenly over MHD's threads, so the ones
-# on a busy thread waited for all of its others.  The queue serves them in
-# arrival order.
+# threads.  Before that queue a request held its HTTP thread while it
+# waited on PostgreSQL, and the p99 at 64 connections was 20-50 ms whatever
+# HTTP_THREADS was (2, 3, 4 or 8 tried): connections are spread unevenly
+# over MHD's threads, so the ones on a busy thread waited for all of its
+# others.  The inbound and status writes are then group committed
+# (db_group.c): the workers waiting on them share one transaction and one
+# round trip, at most DB_GROUP_BATCHES at a time.  The "batch" column is
+# the mean number of statements per such transaction during the run.
+# Measured on this 2-core VM (inbound / status at 64 connections, % of
+# /healthz): one statement per transaction with 4 workers 7.4% / 6.8%;
+# group commit with 4 workers 6.4% / 5.9% (groups of 4 at most, so
+# only the 4-connection p99 improved); 16 workers 8.4-9.8% / 8.6-9.9%;
+# 32 workers about the same.  DB_GROUP_BATCHES=1 leaves a core idle
+# while ramal prepares the next group; 2 keeps both busy.
 DEFAULT_HTTP_THREADS = "4"
-DEFAULT_DB_POOL_SIZE = "4"
-DEFAULT_HTTP_WORKERS = "4"
+DEFAULT_DB_POOL_SIZE = "8"
+DEFAULT_HTTP_WORKERS = "16"
+DEFAULT_DB_GROUP_BATCHES = "2"
 
 # agents: /token (session check + JWT) and live events
 TOKEN_RATIO_MIN = 0.25  # /token with a Bearer session vs /healthz
@@ -623,6 +632,7 @@ class SignedRun:
         prefix = self.pool(threads, per_thread)
         before = settled_count(self.db, self.table)
         spool_before = spooled(self.spool_dir)
+        group_before = group_counters(self.srv)
         res = run_wrk(self.srv.url + self.kind.path, conns, seconds, script=SIGNED_LUA, threads=threads,
                       args=[prefix], meter=self.meter)
         stored = settled_count(self.db, self.table) - before
@@ -631,11 +641,26 @@ class SignedRun:
         lua = res.get("lua")
         if lua is None or lua["threads"] != threads:
             raise RuntimeError("wrk did not report the Lua counters for %s" % self.kind.path)
+        group_after = group_counters(self.srv)
+        batches = group_after[0] - group_before[0]
+        res["batch"] = (group_after[1] - group_before[1]) / batches if batches else 0.0
         self.rate = max(self.rate, res["rps"])
         self.checks.append({"label": label, "ack": lua["ok"], "stored": stored, "sent": lua["sent"],
                             "spooled": spooled(self.spool_dir) - spool_before, "wrapped": lua["wrapped"],
                             "bad": lua["bad"] + lua["badbody"], "conns": conns})
         return res
+
+
+def group_counters(srv):
+    """(batches, statements) of the server's group commit, from /metrics."""
+    with urllib.request.urlopen(srv.url + "/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    vals = {}
+    for ln in text.splitlines():
+        if ln.startswith("ramal_db_group_"):
+            name, value = ln.split()
+            vals[name] = int(value)
+    return vals.get("ramal_db_group_batches_total", 0), vals.get("ramal_db_group_statements_total", 0)
 
 
 def sanity(srv, kind, entries, what):
@@ -659,6 +684,8 @@ def parse_args():
                     help="HTTP_WORKERS for the server (default %s)" % DEFAULT_HTTP_WORKERS)
     ap.add_argument("--db-pool-size", default=DEFAULT_DB_POOL_SIZE,
                     help="DB_POOL_SIZE for the server (default %s)" % DEFAULT_DB_POOL_SIZE)
+    ap.add_argument("--db-group-batches", default=DEFAULT_DB_GROUP_BATCHES,
+                    help="DB_GROUP_BATCHES (default %s)" % DEFAULT_DB_GROUP_BATCHES)
     ap.add_argument("--wrk-threads", type=int, default=2, help="wrk -t (default 2)")
     ap.add_argument("--connections", default="64,4",
                     help="wrk connection counts, the first one the high load (default 64,4)")
@@ -684,6 +711,7 @@ def server_env(args, pg, dbname, account, token, spool_dir, **extra):
         "HTTP_THREADS": args.http_threads,
         "HTTP_WORKERS": args.http_workers,
         "DB_POOL_SIZE": args.db_pool_size,
+        "DB_GROUP_BATCHES": args.db_group_batches,
         "JOB_WORKERS": "0",
         "SPOOL_DIR": spool_dir,
         "PORT": str(harness.free_port()),
@@ -808,13 +836,14 @@ def webhooks_main(args):
         shutil.rmtree(work, ignore_errors=True)
 
     def table(rs):
-        print("%5s  %-42s %8s %8s %8s %7s %6s   %s" % (
-            "conns", "target", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors",
+        print("%5s  %-42s %8s %8s %8s %7s %6s %6s   %s" % (
+            "conns", "target", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "batch",
             "CPU % of all cores: " + "/".join(CpuMeter.FIELDS)))
         for c, name, r in rs:
             cpu = r.get("cpu")
-            print("%5d  %-42s %8.0f %8.3f %8.3f %7d %6d   %s" % (
+            print("%5d  %-42s %8.0f %8.3f %8.3f %7d %6d %6s   %s" % (
                 c, name, r["rps"], r["p50"], r["p99"], r["non2xx"], r["errors"],
+                "%.1f" % r["batch"] if "batch" in r else "",
                 "/".join("%.0f" % cpu[k] for k in CpuMeter.FIELDS) if cpu else ""))
 
     harness_pg = "fsync=%s synchronous_commit=%s full_page_writes=%s" % (

@@ -50,33 +50,46 @@ static struct db_pool *pool;
  * when the deadline passed; then the connection is mid-query and must not
  * be reused (db_release drops any connection that is not idle).
  */
+/*
+ * Wait until the next result (or the NULL that ends one query's results)
+ * can be read without blocking, then read it.  0, or -1 when the deadline
+ * (util_now_ms) passed or the connection failed; *out is then NULL.
+ */
+static int
+next_result(PGconn *pg, uint64_t deadline, PGresult **out)
+{
+	struct pollfd pfd;
+
+	*out = NULL;
+	pfd.fd = PQsocket(pg);
+	pfd.events = POLLIN;
+	while (PQisBusy(pg)) {
+		uint64_t now = util_now_ms();
+		int n;
+
+		if (now >= deadline) {
+			log_warnx("database did not answer in time");
+			return -1;
+		}
+		n = poll(&pfd, 1, (int)(deadline - now));
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n > 0 && PQconsumeInput(pg) == 0)
+			return -1;
+	}
+	*out = PQgetResult(pg);
+	return 0;
+}
+
 static PGresult *
 wait_result(PGconn *pg, int timeout_ms)
 {
 	uint64_t deadline = util_now_ms() + (uint64_t)timeout_ms;
 	PGresult *last = NULL, *r;
-	struct pollfd pfd;
 
-	pfd.fd = PQsocket(pg);
-	pfd.events = POLLIN;
 	for (;;) {
-		while (PQisBusy(pg)) {
-			uint64_t now = util_now_ms();
-			int n;
-
-			if (now >= deadline) {
-				log_warnx(
-				    "database did not answer within %d ms",
-				    timeout_ms);
-				goto fail;
-			}
-			n = poll(&pfd, 1, (int)(deadline - now));
-			if (n < 0 && errno != EINTR)
-				goto fail;
-			if (n > 0 && PQconsumeInput(pg) == 0)
-				goto fail;
-		}
-		r = PQgetResult(pg);
+		if (next_result(pg, deadline, &r) != 0)
+			goto fail;
 		if (r == NULL)
 			break;
 		PQclear(last);
@@ -392,6 +405,105 @@ db_exec(struct db_conn *c, const char *stmt, int nparams,
 		r = NULL;
 	}
 	return r;
+}
+
+/*
+ * Send the batch as one pipeline: each statement's Bind/Execute, then one
+ * Sync, so the server runs them all in one implicit transaction, committed
+ * at the Sync (or rolled back there if one failed).  Fills each item's
+ * result.  0 when every statement succeeded and the commit was
+ * acknowledged; 1 when a statement failed (the server rolled everything
+ * back; the connection is idle again); -1 when the connection failed or
+ * timed out (nothing can be said of the commit).
+ */
+static int
+pipeline_batch(PGconn *pg, size_t n, struct db_batch_item *items)
+{
+	uint64_t deadline = util_now_ms() + (uint64_t)stmt_deadline_ms();
+	PGresult *r;
+	int failed = 0;
+
+	if (PQenterPipelineMode(pg) == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (PQsendQueryPrepared(pg, items[i].stmt, items[i].nparams,
+			items[i].params, NULL, NULL, 0) == 0)
+			return -1;
+	if (PQpipelineSync(pg) == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		/* One result per statement, then the NULL that ends it. */
+		if (next_result(pg, deadline, &r) != 0 || r == NULL)
+			return -1;
+		items[i].result = r;
+		if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+		    PQresultStatus(r) != PGRES_TUPLES_OK)
+			failed = 1;
+		if (next_result(pg, deadline, &r) != 0)
+			return -1;
+		if (r != NULL) {
+			PQclear(r); /* a second result: not ours to send */
+			return -1;
+		}
+	}
+	if (next_result(pg, deadline, &r) != 0 || r == NULL)
+		return -1;
+	if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	if (PQexitPipelineMode(pg) == 0)
+		return -1;
+	return failed;
+}
+
+static void
+batch_clear(size_t n, struct db_batch_item *items)
+{
+	for (size_t i = 0; i < n; i++) {
+		PQclear(items[i].result);
+		items[i].result = NULL;
+		items[i].res = DB_UNAVAILABLE;
+	}
+}
+
+void
+db_exec_batch(struct db_conn *c, size_t n, struct db_batch_item *items)
+{
+	int was_idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		items[i].result = NULL;
+	rc = was_idle ? pipeline_batch(c->pg, n, items) : -1;
+	if (rc < 0 && was_idle && conn_broken(c->pg)) {
+		/* Server restarted under an idle connection: retry once. */
+		batch_clear(n, items);
+		PQreset(c->pg);
+		if (!conn_broken(c->pg) && conn_prepare(c->pg) == 0)
+			rc = pipeline_batch(c->pg, n, items);
+	}
+	if (rc == 0) {
+		for (size_t i = 0; i < n; i++)
+			items[i].res = db_classify(items[i].result);
+		return;
+	}
+	batch_clear(n, items);
+	if (rc < 0) {
+		note_down("batch failed: connection lost");
+		return;
+	}
+	/*
+	 * A statement failed, so none was committed: run each on its own,
+	 * and each gets the answer (and the log line) it would have had
+	 * alone.
+	 */
+	log_kv(LOG_DEBUG, "batch rolled back; its statements run one by one",
+	    NULL);
+	for (size_t i = 0; i < n; i++)
+		items[i].result = db_exec(c, items[i].stmt, items[i].nparams,
+		    items[i].params, &items[i].res);
 }
 
 enum db_result

@@ -18,6 +18,7 @@
 #include "agents.h"
 #include "config.h"
 #include "db.h"
+#include "db_group.h"
 #include "events.h"
 #include "http.h"
 #include "job.h"
@@ -154,6 +155,9 @@ open_database(const struct config *cfg, const sigset_t *set)
 		cfg->db_acquire_timeout_ms, cfg->db_statement_timeout_ms,
 		store_statements()) != 0)
 		return -1;
+	db_group_init(cfg->db_group_batches < cfg->db_pool_size
+		? cfg->db_group_batches
+		: cfg->db_pool_size);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "db_group.h"
 #include "events.h"
 #include "http.h"
 #include "job.h"
@@ -36,6 +37,7 @@ ops_metrics(struct http_req *r)
 {
 	struct buf b;
 	struct db_stats st;
+	struct db_group_stats gs;
 	struct session_cache_stats sc;
 	struct db_conn *c;
 	char *text;
@@ -97,6 +99,26 @@ ops_metrics(struct http_req *r)
 		(unsigned long long)sc.bypassed,
 		(unsigned long long)sc.invalidations,
 		sc.enabled && sc.healthy) != 0)
+		goto fail;
+	db_group_stats(&gs);
+	if (buf_printf(&b,
+		"# HELP ramal_db_group_batches_total Group-commit "
+		"transactions of webhook writes.\n"
+		"# TYPE ramal_db_group_batches_total counter\n"
+		"ramal_db_group_batches_total %lu\n"
+		"# HELP ramal_db_group_statements_total Statements committed "
+		"in them.\n"
+		"# TYPE ramal_db_group_statements_total counter\n"
+		"ramal_db_group_statements_total %lu\n"
+		"# HELP ramal_db_group_largest Most statements one of them "
+		"carried.\n"
+		"# TYPE ramal_db_group_largest gauge\n"
+		"ramal_db_group_largest %lu\n"
+		"# HELP ramal_db_group_queued Statements waiting for the "
+		"next group.\n"
+		"# TYPE ramal_db_group_queued gauge\n"
+		"ramal_db_group_queued %lu\n",
+		gs.batches, gs.statements, gs.largest, gs.queued) != 0)
 		goto fail;
 	/* Queue depth needs the database; without it, just leave it out. */
 	if ((c = db_acquire()) != NULL) {

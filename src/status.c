@@ -96,15 +96,18 @@ status_apply(const struct form *f, const char *received_at, int replayed)
 	json = twparam_json(f);
 	if (json == NULL)
 		return -1;
-	if ((c = db_acquire()) == NULL)
-		goto out;
-	/* One statement each way: its own transaction, one round trip. */
+	/*
+	 * One statement each way.  The known statuses share their commit
+	 * and round trip with other callbacks arriving at the same time.
+	 */
 	if (st.rank >= 0)
-		res = store_call_status(c, &st, STATUS_ROUTE, received_at, json,
-		    replayed);
+		res = store_call_status(NULL, &st, STATUS_ROUTE, received_at,
+		    json, replayed);
 	else {
 		log_kv(LOG_WARN, "unknown CallStatus kept as an event only",
 		    "status", st.status, NULL);
+		if ((c = db_acquire()) == NULL)
+			goto out;
 		res = store_call_event(c, st.account_sid, st.call_sid,
 		    STATUS_ROUTE, received_at, json, replayed);
 	}

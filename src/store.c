@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_group.h"
 #include "log.h"
 #include "store.h"
 #include "store_hold.h"
@@ -244,7 +245,9 @@ store_call_status(struct db_conn *c, const struct store_call_status *s,
 	params[14] = received_at;
 	params[15] = params_json;
 	params[16] = replayed ? "true" : "false";
-	PQclear(db_exec(c, "call_status_upsert", 17, params, &res));
+	PQclear(c != NULL ? db_exec(c, "call_status_upsert", 17, params, &res)
+			  : db_group_exec(s->call_sid, "call_status_upsert", 17,
+				params, &res));
 	return res;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_group.h"
 #include "log.h"
 #include "store.h"
 #include "store_call.h"
@@ -308,7 +309,9 @@ store_call_inbound_number(struct db_conn *c,
 	params[5] = ok ? in->status : "ringing";
 	params[6] = rank;
 	params[7] = in->received_at;
-	r = db_exec(c, "voice_inbound_number", 8, params, &res);
+	r = c != NULL ? db_exec(c, "voice_inbound_number", 8, params, &res)
+		      : db_group_exec(in->call_sid, "voice_inbound_number", 8,
+			    params, &res);
 	if (res == DB_OK && PQgetisnull(r, 0, 0))
 		res = DB_NOTFOUND;
 	if (res == DB_OK)

@@ -728,20 +728,23 @@ voice_inbound(struct http_req *r)
 
 	memset(&num, 0, sizeof(num));
 	util_rfc3339_now(received_at, sizeof(received_at));
-	c = db_acquire();
-	if (c != NULL && twparam_sid(form_get(f, "CallSid"), "CA")) {
+	c = NULL;
+	if (twparam_sid(form_get(f, "CallSid"), "CA")) {
 		/*
-		 * One round trip finds the number and commits the caller's
+		 * One statement finds the number and commits the caller's
 		 * row with the routing the SQL decided by the same rules as
-		 * the TwiML below (see voice_inbound_number).
+		 * the TwiML below (see voice_inbound_number).  It shares its
+		 * commit with other webhooks of the moment (db_group.h), so
+		 * no connection is held here.
 		 */
 		inbound_fields(f, received_at, &in);
-		res = store_call_inbound_number(c, &in,
+		res = store_call_inbound_number(NULL, &in,
 		    cfg->twilio_workflow_sid != NULL, &num);
-		note_result(&c, res);
 		have_num = res == DB_OK;
 		stored = res == DB_OK || res == DB_NOTFOUND;
-	} else if (c != NULL && to != NULL) {
+		if (!stored && res != DB_UNAVAILABLE)
+			c = db_acquire(); /* to store it as apply_inbound does */
+	} else if ((c = db_acquire()) != NULL && to != NULL) {
 		res = store_call_number(c, account, to, &num);
 		note_result(&c, res);
 		have_num = res == DB_OK;

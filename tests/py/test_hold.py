@@ -506,13 +506,12 @@ def private_pg():
     cluster.cleanup()
 
 
-def test_conference_events_are_spooled_while_the_database_is_down(private_pg, fake_twilio_server, webhook):
+def test_conference_events_are_spooled_while_the_database_is_down(private_pg, tmp_path, fake_twilio_server, webhook):
     """The conference starts while the database is down: its events are
     kept on disk (200 to Twilio), stored in order when it is back, and the
     hold they were waiting for is then done."""
-    import tempfile
     from voice_helpers import spool_files
-    spool = tempfile.mkdtemp(prefix="ramal-spool-")
+    spool = str(tmp_path)
     fake_twilio_server.reset()
     factory = RamalFactory(private_pg, fake_twilio_server)
     try:

@@ -5,7 +5,6 @@ disk, replayed when it is back)."""
 import itertools
 import os
 import secrets
-import tempfile
 import time
 
 import pytest
@@ -191,8 +190,8 @@ def private_pg():
     cluster.cleanup()
 
 
-def test_database_down_spools_then_replays(private_pg, fake_twilio_server, webhook):
-    spool = tempfile.mkdtemp(prefix="ramal-spool-")
+def test_database_down_spools_then_replays(private_pg, tmp_path, fake_twilio_server, webhook):
+    spool = str(tmp_path)
     factory = RamalFactory(private_pg, fake_twilio_server)
     try:
         srv = factory.start(SPOOL_DIR=spool, DB_ACQUIRE_TIMEOUT_MS="500", LOG_LEVEL="info")
@@ -217,8 +216,8 @@ def test_database_down_spools_then_replays(private_pg, fake_twilio_server, webho
         factory.close()
 
 
-def test_spool_survives_a_restart(private_pg, fake_twilio_server, webhook):
-    spool = tempfile.mkdtemp(prefix="ramal-spool-")
+def test_spool_survives_a_restart(private_pg, tmp_path, fake_twilio_server, webhook):
+    spool = str(tmp_path)
     factory = RamalFactory(private_pg, fake_twilio_server)
     try:
         env = factory.env(SPOOL_DIR=spool, DB_ACQUIRE_TIMEOUT_MS="500", LOG_LEVEL="info")
@@ -253,11 +252,11 @@ def test_timestamps_with_an_offset(status_srv, webhook):
     assert call_row(conn, sid)[7].isoformat() == "2026-11-23T21:00:00+00:00"
 
 
-def test_subaccount_callbacks_during_an_outage_are_checked_later(private_pg, fake_twilio_server, webhook):
+def test_subaccount_callbacks_during_an_outage_are_checked_later(private_pg, tmp_path, fake_twilio_server, webhook):
     """A subaccount this server never saw: its key is in the database, which
     is down.  Its callbacks are kept with their signatures and checked when
     the database returns; a forged one is set aside, never stored."""
-    spool = tempfile.mkdtemp(prefix="ramal-spool-")
+    spool = str(tmp_path)
     factory = RamalFactory(private_pg, fake_twilio_server)
     try:
         srv = factory.start(SPOOL_DIR=spool, DB_ACQUIRE_TIMEOUT_MS="500", LOG_LEVEL="info")

@@ -5,7 +5,6 @@ with Twilio's own RequestValidator."""
 import json
 import os
 import secrets
-import tempfile
 import time
 import urllib.parse
 
@@ -50,9 +49,9 @@ class Agents:
 
 
 @pytest.fixture(scope="module")
-def tr(pg, fake_twilio_server):
+def tr(pg, fake_twilio_server, tmp_path_factory):
     factory = RamalFactory(pg, fake_twilio_server)
-    spool = tempfile.mkdtemp(prefix="ramal-spool-")
+    spool = str(tmp_path_factory.mktemp("spool"))
     srv = factory.start(LOG_LEVEL="debug", SPOOL_DIR=spool)
     conn = pg.connect(srv.dbname)
     conn.autocommit = True
@@ -187,8 +186,8 @@ def private_pg():
     cluster.cleanup()
 
 
-def test_answers_with_the_database_down(private_pg, fake_twilio_server, webhook):
-    spool = tempfile.mkdtemp(prefix="ramal-spool-")
+def test_answers_with_the_database_down(private_pg, tmp_path, fake_twilio_server, webhook):
+    spool = str(tmp_path)
     factory = RamalFactory(private_pg, fake_twilio_server)
     try:
         srv = factory.start(DB_ACQUIRE_TIMEOUT_MS="500", LOG_LEVEL="info", SPOOL_DIR=spool)

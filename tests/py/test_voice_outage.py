@@ -3,7 +3,6 @@ answers TwiML that keeps the caller (never a 5xx), what would be lost is
 spooled to disk, and all of it is stored once the database is back, even
 by a restarted server."""
 
-import tempfile
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -38,8 +37,8 @@ def agent_leg(account_sid, ident, caller, parent=None):
     return sorted(p.items())
 
 
-def test_calls_survive_a_database_outage(private_pg, fake_twilio_server, webhook):
-    spool = tempfile.mkdtemp(prefix="ramal-spool-")
+def test_calls_survive_a_database_outage(private_pg, tmp_path, fake_twilio_server, webhook):
+    spool = str(tmp_path)
     factory = RamalFactory(private_pg, fake_twilio_server)
     try:
         srv = start(factory, spool, TWILIO_WORKFLOW_SID=WORKFLOW_SID)
@@ -140,8 +139,8 @@ def test_calls_survive_a_database_outage(private_pg, fake_twilio_server, webhook
         factory.close()
 
 
-def test_outage_without_workflow_records_anyway(private_pg, fake_twilio_server, webhook):
-    spool = tempfile.mkdtemp(prefix="ramal-spool-")
+def test_outage_without_workflow_records_anyway(private_pg, tmp_path, fake_twilio_server, webhook):
+    spool = str(tmp_path)
     factory = RamalFactory(private_pg, fake_twilio_server)
     try:
         srv = start(factory, spool)
@@ -167,8 +166,8 @@ def test_outage_without_workflow_records_anyway(private_pg, fake_twilio_server, 
         factory.close()
 
 
-def test_spooled_voice_events_outlive_a_restart(private_pg, fake_twilio_server, webhook):
-    spool = tempfile.mkdtemp(prefix="ramal-spool-")
+def test_spooled_voice_events_outlive_a_restart(private_pg, tmp_path, fake_twilio_server, webhook):
+    spool = str(tmp_path)
     factory = RamalFactory(private_pg, fake_twilio_server)
     try:
         env = factory.env(SPOOL_DIR=spool, DB_ACQUIRE_TIMEOUT_MS="500", LOG_LEVEL="info", JOB_WORKERS="0",
@@ -203,8 +202,8 @@ def test_spooled_voice_events_outlive_a_restart(private_pg, fake_twilio_server, 
         factory.close()
 
 
-def test_queue_wait_never_needs_the_database(private_pg, fake_twilio_server, webhook):
-    spool = tempfile.mkdtemp(prefix="ramal-spool-")
+def test_queue_wait_never_needs_the_database(private_pg, tmp_path, fake_twilio_server, webhook):
+    spool = str(tmp_path)
     factory = RamalFactory(private_pg, fake_twilio_server)
     try:
         srv = start(factory, spool, TWILIO_WORKFLOW_SID=WORKFLOW_SID)
