@@ -45,6 +45,7 @@ struct config {
 
 	int http_threads;
 	int http_workers;
+	int http_commit_workers;
 	int http_max_connections;
 	int http_conn_timeout;
 	int db_pool_size;

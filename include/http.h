@@ -44,6 +44,22 @@ typedef int (*http_handler)(struct http_req *r);
  */
 #define HTTP_FALLBACK "/**"
 
+/* Where a route's handler runs (see http.c). */
+enum http_run {
+	/* Authenticated routes: the HTTP_WORKERS queue, first come first
+	 * served; unauthenticated ones: the HTTP thread that read them. */
+	HTTP_RUN_WORKER,
+	/* The handler never waits (no database): the HTTP thread. */
+	HTTP_RUN_INLINE,
+	/*
+	 * The handler's write goes through the group commit (db_group.h)
+	 * and waits there for other requests' writes: its own queue of
+	 * HTTP_COMMIT_WORKERS threads, so the waiting never holds up the
+	 * HTTP_WORKERS threads (sized for CPU, not for waiting).
+	 */
+	HTTP_RUN_COMMIT,
+};
+
 struct http_route {
 	const char *method; /* "GET" also serves HEAD */
 	const char *path; /* "/a/b", a "*" segment matches one segment;
@@ -51,12 +67,7 @@ struct http_route {
 	http_handler handler;
 	enum http_auth auth;
 	size_t body_max; /* 0: by prefix (64 KiB /twilio, 1 MiB /api) */
-	/*
-	 * 1: the handler never waits (no database): run it on the HTTP
-	 * thread that read the request.  0: authenticated routes run on the
-	 * HTTP_WORKERS queue, first come first served (see http.c).
-	 */
-	int inline_run;
+	enum http_run run; /* where the handler runs */
 };
 
 /*

@@ -112,24 +112,29 @@ OTHER_CPU_WARN = 5.0  # % of all cores used outside the bench during a run: warn
 
 # Server settings of the bench: the server's own defaults, so it measures
 # what an operator gets.  HTTP_THREADS read requests; every authenticated
-# route then waits in one first-in-first-out queue for HTTP_WORKERS
-# threads.  Before that queue a request held its HTTP thread while it
-# waited on PostgreSQL, and the p99 at 64 connections was 20-50 ms whatever
+# route then waits in a first-in-first-out queue for worker threads.
+# Before those queues a request held its HTTP thread while it waited on
+# PostgreSQL, and the p99 at 64 connections was 20-50 ms whatever
 # HTTP_THREADS was (2, 3, 4 or 8 tried): connections are spread unevenly
 # over MHD's threads, so the ones on a busy thread waited for all of its
-# others.  The inbound and status writes are then group committed
-# (db_group.c): the workers waiting on them share one transaction and one
+# others.  The inbound webhook and the status callback have their own
+# queue (HTTP_COMMIT_WORKERS) and their writes are group committed
+# (db_group.c): the threads waiting on them share one transaction and one
 # round trip, at most DB_GROUP_BATCHES at a time.  The "batch" column is
 # the mean number of statements per such transaction during the run.
 # Measured on this 2-core VM (inbound / status at 64 connections, % of
-# /healthz): one statement per transaction with 4 workers 7.4% / 6.8%;
-# group commit with 4 workers 6.4% / 5.9% (groups of 4 at most, so
-# only the 4-connection p99 improved); 16 workers 8.4-9.8% / 8.6-9.9%;
-# 32 workers about the same.  DB_GROUP_BATCHES=1 leaves a core idle
-# while ramal prepares the next group; 2 keeps both busy.
+# /healthz): one statement per transaction, 4 workers: 7.4% / 6.8%; group
+# commit with 4 workers: 6.4% / 5.9% (groups of 2-3, only the
+# 4-connection p99 improved); 8 workers 8.2% / 7.8%; 16 workers 8.4-9.9% /
+# 8.6-9.9%; 32 about the same.  But 16 workers for every route cut /token
+# from 37-43% to 25-27% of /healthz (CPU-bound work on 16 threads over 2
+# cores), hence the two queues: 4 for the other routes, 16 for the two
+# group-committed ones.  DB_GROUP_BATCHES=1 leaves a core idle while ramal
+# prepares the next group; 2 keeps both busy.
 DEFAULT_HTTP_THREADS = "4"
 DEFAULT_DB_POOL_SIZE = "8"
-DEFAULT_HTTP_WORKERS = "16"
+DEFAULT_HTTP_WORKERS = "4"
+DEFAULT_HTTP_COMMIT_WORKERS = "16"
 DEFAULT_DB_GROUP_BATCHES = "2"
 
 # agents: /token (session check + JWT) and live events
@@ -684,6 +689,8 @@ def parse_args():
                     help="HTTP_WORKERS for the server (default %s)" % DEFAULT_HTTP_WORKERS)
     ap.add_argument("--db-pool-size", default=DEFAULT_DB_POOL_SIZE,
                     help="DB_POOL_SIZE for the server (default %s)" % DEFAULT_DB_POOL_SIZE)
+    ap.add_argument("--http-commit-workers", default=DEFAULT_HTTP_COMMIT_WORKERS,
+                    help="HTTP_COMMIT_WORKERS (default %s)" % DEFAULT_HTTP_COMMIT_WORKERS)
     ap.add_argument("--db-group-batches", default=DEFAULT_DB_GROUP_BATCHES,
                     help="DB_GROUP_BATCHES (default %s)" % DEFAULT_DB_GROUP_BATCHES)
     ap.add_argument("--wrk-threads", type=int, default=2, help="wrk -t (default 2)")
@@ -710,6 +717,7 @@ def server_env(args, pg, dbname, account, token, spool_dir, **extra):
         "LOG_LEVEL": "warn",
         "HTTP_THREADS": args.http_threads,
         "HTTP_WORKERS": args.http_workers,
+        "HTTP_COMMIT_WORKERS": args.http_commit_workers,
         "DB_POOL_SIZE": args.db_pool_size,
         "DB_GROUP_BATCHES": args.db_group_batches,
         "JOB_WORKERS": "0",
@@ -852,9 +860,10 @@ def webhooks_main(args):
     print("ramal bench: %s, %d cores, wrk -t%d -d%ds, PostgreSQL %s (shared_buffers=%s x 8kB)" % (
         os.path.relpath(binary, REPO), os.cpu_count() or 0, args.wrk_threads, args.duration,
         settings["version"], settings["shared_buffers"]))
-    print("server: HTTP_THREADS=%s HTTP_WORKERS=%s DB_POOL_SIZE=%s LOG_LEVEL=warn JOB_WORKERS=0; %d numbers "
-          "(%d with an available owner), %d agents" % (args.http_threads, args.http_workers, args.db_pool_size,
-                                                       NUMBERS, NUMBERS // 2, AGENTS))
+    print("server: HTTP_THREADS=%s HTTP_WORKERS=%s HTTP_COMMIT_WORKERS=%s DB_POOL_SIZE=%s DB_GROUP_BATCHES=%s "
+          "LOG_LEVEL=warn JOB_WORKERS=0; %d numbers (%d with an available owner), %d agents" % (
+              args.http_threads, args.http_workers, args.http_commit_workers, args.db_pool_size,
+              args.db_group_batches, NUMBERS, NUMBERS // 2, AGENTS))
     print()
     print("PostgreSQL %s (harness cluster; the targets below are judged on these rows):" % harness_pg)
     table(rows)

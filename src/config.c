@@ -73,9 +73,13 @@ static const struct config_var vars[] = {
 	    "WhatsApp alert recipient, whatsapp:+E164" },
 	{ "HTTP_THREADS", CFG_INT, OFF(http_threads), "4", 1, 256, NULL, 0,
 	    "HTTP worker threads" },
-	{ "HTTP_WORKERS", CFG_INT, OFF(http_workers), "16", 1, 256, NULL, 0,
+	{ "HTTP_WORKERS", CFG_INT, OFF(http_workers), "4", 1, 256, NULL, 0,
 	    "threads running database-backed routes, first come first "
-	    "served" },
+	    "served (at most DB_POOL_SIZE)" },
+	{ "HTTP_COMMIT_WORKERS", CFG_INT, OFF(http_commit_workers), "16", 1,
+	    256, NULL, 0,
+	    "threads running the inbound webhook and the status callback, "
+	    "whose writes are group committed" },
 	{ "HTTP_MAX_CONNECTIONS", CFG_INT, OFF(http_max_connections), "1024", 8,
 	    65536, NULL, 0, "open client connections at most" },
 	{ "HTTP_CONN_TIMEOUT", CFG_INT, OFF(http_conn_timeout), "30", 1, 3600,

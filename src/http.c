@@ -61,7 +61,8 @@ struct http_server {
 	const struct http_route *routes;
 	size_t nroutes;
 	int port;
-	struct work_queue wq;
+	struct work_queue wq; /* HTTP_RUN_WORKER routes */
+	struct work_queue cq; /* HTTP_RUN_COMMIT routes */
 };
 
 /* Where a request stands with the worker queue. */
@@ -750,16 +751,23 @@ request_dispatch(struct http_req *r)
 /* ---- the worker queue ---- */
 
 /*
- * Whether a route runs on a worker: every authenticated route (they read
- * the database, if only for the session or a subaccount's token) unless
- * marked inline.  Unauthenticated ones stay on MHD's threads: probes, and
- * sign-in, whose KDF is CPU work that would hold a worker for a third of a
- * second.
+ * The queue a route's requests wait in, or NULL to run on MHD's thread.
+ * Every authenticated route reads the database, if only for the session or
+ * a subaccount's token, so runs on a worker unless marked inline.
+ * Unauthenticated ones stay on MHD's threads: probes, and sign-in, whose
+ * KDF is CPU work that would hold a worker for a third of a second.  The
+ * group-committed routes have their own workers: most of their time is
+ * spent waiting for a group's commit, and the more of them wait together
+ * the more share one commit, while the other routes' work is mostly CPU
+ * (signatures, tokens), best done by about as many threads as cores.
  */
-static int
-route_offloaded(const struct http_route *rt)
+static struct work_queue *
+route_queue(struct http_server *s, const struct http_route *rt)
 {
-	return rt->auth != HTTP_AUTH_NONE && !rt->inline_run;
+	if (rt->run == HTTP_RUN_INLINE ||
+	    (rt->auth == HTTP_AUTH_NONE && rt->run != HTTP_RUN_COMMIT))
+		return NULL;
+	return rt->run == HTTP_RUN_COMMIT ? &s->cq : &s->wq;
 }
 
 static void
@@ -861,6 +869,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
     size_t *upload_data_size, void **con_cls)
 {
 	struct http_req *r = *con_cls;
+	struct work_queue *q;
 	int rc;
 
 	(void)cls;
@@ -899,8 +908,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (!r->too_large && route_offloaded(r->route) &&
-	    work_push(&r->srv->wq, r) == 0)
+	if (!r->too_large && (q = route_queue(r->srv, r->route)) != NULL &&
+	    work_push(q, r) == 0)
 		return MHD_YES;
 	log_ctx_set(r->id, NULL);
 	if (r->too_large) {
@@ -947,7 +956,8 @@ http_start(const struct config *cfg, const struct http_route *routes, size_t n)
 	s->cfg = cfg;
 	s->routes = routes;
 	s->nroutes = n;
-	if (work_start(&s->wq, cfg->http_workers) != 0)
+	if (work_start(&s->wq, cfg->http_workers) != 0 ||
+	    work_start(&s->cq, cfg->http_commit_workers) != 0)
 		goto fail;
 	s->mhd =
 	    MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
@@ -974,6 +984,8 @@ http_start(const struct config *cfg, const struct http_route *routes, size_t n)
 fail:
 	if (s->wq.threads != NULL)
 		work_stop(&s->wq);
+	if (s->cq.threads != NULL)
+		work_stop(&s->cq);
 	free(s);
 	return NULL;
 }
@@ -1006,6 +1018,7 @@ http_stop(struct http_server *s, int timeout_s)
 	 * with its answer) before MHD closes every connection.
 	 */
 	work_stop(&s->wq);
+	work_stop(&s->cq);
 	MHD_stop_daemon(s->mhd);
 	free(s);
 }

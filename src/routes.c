@@ -23,14 +23,16 @@ static const struct http_route routes[] = {
 	{ "GET", "/metrics", ops_metrics, HTTP_AUTH_NONE, 0, 0 },
 	/* Static TwiML: never waits on the database. */
 	{ "POST", "/twilio/voice/fallback", voice_fallback, HTTP_AUTH_TWILIO, 0,
-	    1 },
-	{ "POST", "/twilio/status", status_callback, HTTP_AUTH_TWILIO, 0, 0 },
+	    HTTP_RUN_INLINE },
+	/* One group-committed write each (db_group.h). */
+	{ "POST", "/twilio/status", status_callback, HTTP_AUTH_TWILIO, 0,
+	    HTTP_RUN_COMMIT },
 	{ "POST", "/twilio/taskrouter/assignment", taskrouter_assignment,
 	    HTTP_AUTH_TWILIO, 0, 0 },
 	{ "POST", "/twilio/taskrouter/events", taskrouter_events,
 	    HTTP_AUTH_TWILIO, 0, 0 },
 	{ "POST", "/twilio/voice/inbound", voice_inbound, HTTP_AUTH_TWILIO, 0,
-	    0 },
+	    HTTP_RUN_COMMIT },
 	{ "POST", "/twilio/voice/whisper", voice_whisper, HTTP_AUTH_TWILIO, 0,
 	    0 },
 	{ "POST", "/twilio/voice/overflow", voice_overflow, HTTP_AUTH_TWILIO, 0,
@@ -67,7 +69,8 @@ static const struct http_route routes[] = {
 	{ "GET", "/api/agents", agents_list, HTTP_AUTH_SUPERVISOR, 0, 0 },
 	{ "GET", "/api/events", events_handler, HTTP_AUTH_SESSION, 0, 0 },
 	/* Last: the softphone's files and page paths (webui.h). */
-	{ "GET", HTTP_FALLBACK, webui_serve, HTTP_AUTH_NONE, 0, 1 },
+	{ "GET", HTTP_FALLBACK, webui_serve, HTTP_AUTH_NONE, 0,
+	    HTTP_RUN_INLINE },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -9,6 +9,8 @@ import secrets
 import threading
 import time
 
+import psycopg2
+import psycopg2.errors
 import pytest
 
 import harness
@@ -102,6 +104,53 @@ def test_serve_migrates_and_records_primary_tenant(ramal_factory, pg):
     assert sid == srv.account_sid and primary is True
     assert enc.startswith("v1:")
     assert_sealed(enc, srv.auth_token)
+
+
+MALFORMED_CALLS = [
+    ("call_sid", "CA123"),
+    ("call_sid", "XX" + "0" * 32),
+    ("parent_call_sid", "CA" + "g" * 32),
+    ("duration_s", -1),
+    ("queue_time_s", -5),
+    ("queue_sid", "WQ" + "0" * 32),
+    ("conference_sid", "CA" + "0" * 32),
+    ("conference_state", "paused"),
+    ("agent_call_sid", "CA" + "0" * 31),
+    ("other_call_sid", ""),
+    ("held_call_sid", "ca" + "0" * 32),
+]
+
+
+def test_calls_refuse_malformed_values(ramal_factory, pg):
+    """The rules on calls (domains since migration 012) hold for any
+    writer, not just ramal: a malformed SID, a negative duration or an
+    unknown conference state is refused by PostgreSQL itself, on insert
+    and on update; well-formed values pass."""
+    srv = ramal_factory.start()
+    conn = pg.connect(srv.dbname)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT id FROM tenants WHERE account_sid = %s", (srv.account_sid,))
+            tenant = cur.fetchone()[0]
+            good = "CA" + secrets.token_hex(16)
+            cur.execute("INSERT INTO calls (tenant_id, call_sid, parent_call_sid, duration_s, queue_time_s,"
+                        " queue_sid, conference_sid, conference_state, agent_call_sid, other_call_sid,"
+                        " held_call_sid) VALUES (%s, %s, %s, 0, 12, %s, %s, 'active', %s, %s, %s)",
+                        (tenant, good, "CA" + "F" * 32, "QU" + "a" * 32, "CF" + "0" * 32, "CA" + "1" * 32,
+                         "CA" + "2" * 32, "CA" + "3" * 32))
+            conn.commit()
+            for column, value in MALFORMED_CALLS:
+                with pytest.raises(psycopg2.errors.CheckViolation):
+                    cur.execute("UPDATE calls SET %s = %%s WHERE call_sid = %%s" % column, (value, good))
+                conn.rollback()
+                with pytest.raises(psycopg2.errors.CheckViolation):
+                    cur.execute("INSERT INTO calls (tenant_id, call_sid) VALUES (%s, %s)" if column == "call_sid"
+                                else "INSERT INTO calls (tenant_id, call_sid, %s) VALUES (%%s, %%s, %%s)" % column,
+                                (tenant, value) if column == "call_sid"
+                                else (tenant, "CA" + secrets.token_hex(16), value))
+                conn.rollback()
+    finally:
+        conn.close()
 
 
 def assert_sealed(enc, token):
