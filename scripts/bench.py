@@ -703,6 +703,28 @@ def parse_args():
     return ap.parse_args()
 
 
+class Verdicts:
+    """PASS/FAIL lines; failed once any target was missed."""
+
+    def __init__(self):
+        self.failed = False
+
+    def check(self, ok, text):
+        self.failed |= not ok
+        print("%s  %s" % ("PASS" if ok else "FAIL", text))
+
+
+def tear_down(db, srv, pg, work):
+    """Close what a bench run opened (any of them may be None)."""
+    if db is not None:
+        db.close()
+    if srv is not None:
+        srv.cleanup()
+    if pg is not None:
+        pg.cleanup()
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def server_env(args, pg, dbname, account, token, spool_dir, **extra):
     """The bench server's environment: the settings named on the command
     line, no job workers (nothing but the requests touches the database),
@@ -835,13 +857,7 @@ def webhooks_main(args):
             print(harness.tail(srv.log()), file=sys.stderr)
         return 2
     finally:
-        if db is not None:
-            db.close()
-        if srv is not None:
-            srv.cleanup()
-        if pg is not None:
-            pg.cleanup()
-        shutil.rmtree(work, ignore_errors=True)
+        tear_down(db, srv, pg, work)
 
     def table(rs):
         print("%5s  %-42s %8s %8s %8s %7s %6s %6s   %s" % (
@@ -876,12 +892,8 @@ def webhooks_main(args):
     print("peak RSS (VmHWM) %.1f MB, RSS at end %.1f MB" % (hwm_kb / 1024, rss_kb / 1024))
     print()
 
-    failed = False
-
-    def verdict(ok, text):
-        nonlocal failed
-        failed |= not ok
-        print("%s  %s" % ("PASS" if ok else "FAIL", text))
+    verdicts = Verdicts()
+    verdict = verdicts.check
 
     def clean(r):
         return r["non2xx"] == 0 and r["errors"] == 0 and r.get("lua", {}).get("badbody", 0) == 0
@@ -966,7 +978,7 @@ def webhooks_main(args):
         print("WARNING: processes outside the bench used up to %.0f%% of the CPU during a run (%s): the numbers"
               " are skewed low; rerun when the machine is quiet" % (worst[1], worst[0]))
     print("bench wall time %.0f s" % (time.monotonic() - t_start))
-    return 1 if failed else 0
+    return 1 if verdicts.failed else 0
 
 
 def agents_main(args):
@@ -1061,13 +1073,7 @@ def agents_main(args):
         if clients is not None:
             clients.kill()
             clients.wait()
-        if db is not None:
-            db.close()
-        if srv is not None:
-            srv.cleanup()
-        if pg is not None:
-            pg.cleanup()
-        shutil.rmtree(work, ignore_errors=True)
+        tear_down(db, srv, pg, work)
 
     def pct(p):
         return delays[min(len(delays) - 1, int(math.ceil(p / 100.0 * len(delays))) - 1)] if delays else float("inf")
@@ -1086,12 +1092,8 @@ def agents_main(args):
     print("  server RSS with the clients connected %.1f MB, at most %.1f MB while the events went out" % (
         rss_connected_kb / 1024, rss_max_kb / 1024))
     print()
-    failed = False
-
-    def verdict(ok, text):
-        nonlocal failed
-        failed |= not ok
-        print("%s  %s" % ("PASS" if ok else "FAIL", text))
+    verdicts = Verdicts()
+    verdict = verdicts.check
 
     ratio = t["rps"] / h["rps"] if h["rps"] else 0.0
     verdict(ratio >= TOKEN_RATIO_MIN and t["non2xx"] == 0 and t["errors"] == 0,
@@ -1105,7 +1107,7 @@ def agents_main(args):
     verdict(rss_max_kb <= SSE_RSS_LIMIT_KB, "SSE: server RSS at most %.1f MB with %d clients (target <= %d MB)" % (
         rss_max_kb / 1024, connected, SSE_RSS_LIMIT_KB // 1024))
     print("bench (agents) wall time %.0f s" % (time.monotonic() - t_start))
-    return 1 if failed else 0
+    return 1 if verdicts.failed else 0
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import time
 import pytest
 
 import harness
+from agent_helpers import db
 from conftest import new_session, random_account_sid, random_token
 
 PASSWORD = "correct horse battery staple"
@@ -97,14 +98,6 @@ def me_becomes(srv, code, within=2.0, **kw):
         time.sleep(0.05)
 
 
-def db(srv, pg, sql, args=()):
-    conn = pg.connect(srv.dbname)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql, args)
-            return cur.fetchall() if cur.description else cur.rowcount
-    finally:
-        conn.close()
 
 
 def error_text(resp):
