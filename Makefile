@@ -13,7 +13,7 @@ WARN += -Werror
 endif
 
 OPT      ?= -O2 -g
-CPPFLAGS += -Iinclude -D_GNU_SOURCE -D_FORTIFY_SOURCE=2
+CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2
 CFLAGS   += -std=c11 $(OPT) $(WARN) -fstack-protector-strong -pthread $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -pthread -lm
 
@@ -24,12 +24,43 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 B        ?= build
 BIN      ?= ramal
 
-SRC      := $(sort $(wildcard src/*.c))
-OBJ      := $(SRC:src/%.c=$(B)/obj/%.o) $(B)/obj/sql_embed.o $(B)/obj/version.o
+# ---- layers (docs/architecture.md) ----
+# src/L/*.c compiles with the include paths of the layers L may use and no
+# other, so including a header of a layer above is a compile error; unit
+# tests of tests/unit/L link only those layers' archives, so calling up is
+# a link error; `make layers` checks every object for call cycles and
+# upward references.  LINK_ORDER lists the layers top down (static
+# archives resolve left to right).
+LAYERS     := lib twilio core store auth calls api cli
+USES_lib    := lib
+USES_twilio := lib twilio
+USES_core   := lib core
+USES_store  := lib twilio core store
+USES_auth   := $(USES_store) auth
+USES_calls  := $(USES_store) calls
+USES_api    := $(USES_store) auth calls api
+USES_cli    := $(USES_store) auth calls cli
+USES_top    := $(LAYERS)
+LINK_ORDER := cli api calls auth store core twilio lib
+
+incs = $(foreach l,$(USES_$(1)),-Iinclude/$(l))
+# The archives layer $(1) may link, top down.
+archives = $(foreach l,$(LINK_ORDER),$(if $(filter $(l),$(USES_$(1))),$(B)/lib$(l).a))
+
+$(foreach l,$(LAYERS),$(eval SRC_$(l) := $(sort $(wildcard src/$(l)/*.c))))
+$(foreach l,$(LAYERS),$(eval OBJ_$(l) := $(SRC_$(l):src/%.c=$(B)/obj/%.o)))
+# Generated sources belong to the layer that declares them.
+OBJ_core += $(B)/obj/core/sql_embed.o
+OBJ_lib  += $(B)/obj/lib/version.o
+SRC_top  := $(sort $(wildcard src/*.c))
+OBJ_top  := $(SRC_top:src/%.c=$(B)/obj/%.o)
+LAYER_OBJ := $(foreach l,$(LAYERS),$(OBJ_$(l)))
+OBJ      := $(OBJ_top) $(LAYER_OBJ)
 LIBOBJ   := $(filter-out $(B)/obj/main.o,$(OBJ))
 SQL      := $(sort $(wildcard sql/*.sql))
+DEPFLAGS  = -MMD -MP
 
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
@@ -37,7 +68,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 PYTEST   := /usr/bin/python3 -m pytest
 
-.PHONY: all run test unit pytest asan fuzz format format-check bench clean deps web web-e2e webtest tools
+.PHONY: all run test unit pytest asan fuzz format format-check bench clean deps web web-e2e webtest tools layers
 
 all: $(BIN) web
 
@@ -70,39 +101,67 @@ web-e2e: web/dist-e2e/index.html
 webtest: $(WEB_STAMP)
 	cd web && $(NPM) test
 
+# ---- the server ----
 $(BIN): $(OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
-$(B)/obj/%.o: src/%.c $(wildcard include/*.h) | $(B)/obj
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+define layer_rules
+$(B)/obj/$(1)/%.o: src/$(1)/%.c | $(B)/obj/$(1)
+	$$(CC) $$(CPPFLAGS) $(call incs,$(1)) $$(CFLAGS) $$(DEPFLAGS) -c -o $$@ $$<
+
+$(B)/lib$(1).a: $(OBJ_$(1))
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+
+$(B)/unit/$(1)/%: tests/unit/$(1)/%.c $(call archives,$(1)) | $(B)/unit/$(1)
+	$$(CC) $$(CPPFLAGS) $(call incs,$(1)) $$(CFLAGS) $$(DEPFLAGS) -o $$@ $$< $(call archives,$(1)) $$(LDLIBS) -lcmocka
+
+$(B)/obj/$(1) $(B)/unit/$(1):
+	@mkdir -p $$@
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
+
+# main.c, routes.c and jobkinds.c: the wiring, which may use every layer.
+$(OBJ_top): $(B)/obj/%.o: src/%.c | $(B)/obj
+	$(CC) $(CPPFLAGS) -Iinclude $(call incs,top) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # Migrations are compiled into the binary, so a deployed ramal needs no
 # sql/ directory next to it.
 $(B)/sql_embed.c: $(SQL) scripts/embed-sql.sh | $(B)/obj
 	sh scripts/embed-sql.sh $(SQL) > $@.tmp && mv $@.tmp $@
 
-$(B)/obj/sql_embed.o: $(B)/sql_embed.c include/migrate.h
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(B)/obj/core/sql_embed.o: $(B)/sql_embed.c | $(B)/obj/core
+	$(CC) $(CPPFLAGS) $(call incs,core) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(B)/version.c: FORCE | $(B)/obj
 	@printf 'const char ramal_version[] = "%s";\n' '$(VERSION)' > $@.tmp
 	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv $@.tmp $@
 
-$(B)/obj/version.o: $(B)/version.c
+$(B)/obj/lib/version.o: $(B)/version.c | $(B)/obj/lib
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 FORCE:
 
-$(B)/obj $(B)/unit $(B)/tools:
+$(B)/obj $(B)/tools:
 	@mkdir -p $@
 
-$(B)/unit/%: tests/unit/%.c $(LIBOBJ) | $(B)/unit
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS) -lcmocka
-
+# Test tools drive the server's modules from outside: every layer.
 $(B)/tools/%: tests/tools/%.c $(LIBOBJ) | $(B)/tools
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Iinclude $(call incs,top) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+-include $(OBJ:.o=.d) $(UNIT_BIN:=.d) $(TOOL_BIN:=.d)
 
 tools: $(TOOL_BIN)
+
+# No call cycle between files, no reference to a layer above (scripts/layers.py),
+# with the USES_* rules above.
+empty :=
+space := $(empty) $(empty)
+comma := ,
+LAYER_SPEC = $(foreach l,$(LAYERS),$(l)=$(subst $(space),$(comma),$(strip $(USES_$(l)))))
+
+layers: $(OBJ)
+	@/usr/bin/python3 scripts/layers.py --root $(B)/obj --uses "$(LAYER_SPEC)" $(OBJ)
 
 deps:
 	@sh scripts/deps.sh test
@@ -121,6 +180,7 @@ pytest: $(BIN) $(TOOL_BIN)
 test:
 	@sh scripts/deps.sh test
 	@$(MAKE) --no-print-directory $(BIN) tools $(UNIT_BIN) web web-e2e
+	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory webtest
 	@$(MAKE) --no-print-directory pytest
@@ -145,7 +205,7 @@ bench:
 	@$(MAKE) --no-print-directory ramal
 	@sh scripts/bench.sh
 
-FORMAT_FILES = $(wildcard src/*.c include/*.h tests/unit/*.c tests/fuzz/*.c tests/tools/*.c)
+FORMAT_FILES = $(wildcard src/*.c src/*/*.c include/*.h include/*/*.h tests/unit/*/*.c tests/fuzz/*.c tests/tools/*.c)
 
 format:
 	clang-format -i $(FORMAT_FILES)

@@ -20,6 +20,7 @@
 #include "db.h"
 #include "db_group.h"
 #include "events.h"
+#include "hub.h"
 #include "http.h"
 #include "job.h"
 #include "hold.h"
@@ -83,6 +84,8 @@ usage(FILE *fp)
 	    "  simulate hold --call CA... --email EMAIL [--password-stdin]\n"
 	    "           [--account AC...] [--url URL]\n"
 	    "                             sign in, hold and unhold a live call\n"
+	    "  routes                     print the route table (method, path,\n"
+	    "                             who may call it, where it runs)\n"
 	    "  version                    print the version\n"
 	    "\n"
 	    "Configuration comes from the environment and ./.env; see "
@@ -228,26 +231,26 @@ cmd_serve(void)
 	}
 	if (tenant_init(&cfg) != 0)
 		goto out_tenant;
+	webui_init(cfg.web_dir);
+	routes = routes_table(&nroutes);
 	spool_set_verifier(webhook_verify_spooled);
 	if (spool_init(cfg.spool_dir) != 0 ||
-	    spool_start(status_replay, SPOOL_REPLAY_MS) != 0) {
+	    spool_start(routes, nroutes, SPOOL_REPLAY_MS) != 0) {
 		log_errorx("cannot use SPOOL_DIR %s; not starting",
 		    cfg.spool_dir);
 		goto out_spool;
 	}
-	hold_init(&cfg);
-	agents_init(&cfg);
 	jobs = job_runner_start(cfg.database_url, cfg.job_workers,
-	    jobkinds_table());
+	    jobkinds_table(), &cfg);
 	if (jobs == NULL)
 		goto out_spool;
-	webui_init(cfg.web_dir);
-	routes = routes_table(&nroutes);
 	metrics_init(routes_names(), (int)nroutes);
 	if (session_cache_init(cfg.session_cache_s) != 0)
 		goto out_metrics;
-	if (events_start(&cfg) != 0)
-		goto out_metrics;
+	/* The stream first: it catches up before the cache trusts the hub. */
+	if (events_start(&cfg) != 0 || session_cache_listen() != 0 ||
+	    hub_start(cfg.database_url, cfg.events_heartbeat_s) != 0)
+		goto out_events;
 	srv = http_start(&cfg, routes, nroutes);
 	if (srv == NULL)
 		goto out_events;
@@ -265,15 +268,17 @@ cmd_serve(void)
 out_events:
 	if (status != 0)
 		events_stop();
+	hub_stop();
+	events_cleanup();
 out_metrics:
 	session_cache_cleanup();
 	metrics_cleanup();
-	webui_cleanup();
 	job_runner_stop(jobs, cfg.shutdown_timeout);
 	if (status == 0)
 		log_info("stopped");
 out_spool:
 	spool_stop();
+	webui_cleanup();
 out_tenant:
 	tenant_cleanup();
 out_db:
@@ -309,10 +314,8 @@ cmd_worker(void)
 	default:
 		break;
 	}
-	hold_init(&cfg);
-	agents_init(&cfg);
 	jobs = job_runner_start(cfg.database_url,
-	    cfg.job_workers > 0 ? cfg.job_workers : 2, jobkinds_table());
+	    cfg.job_workers > 0 ? cfg.job_workers : 2, jobkinds_table(), &cfg);
 	if (jobs == NULL)
 		goto out_db;
 	log_kv(LOG_INFO, "worker running", "version", ramal_version, NULL);
@@ -499,6 +502,10 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "create-user") == 0 || strcmp(cmd, "user") == 0 ||
 	    strcmp(cmd, "number") == 0)
 		return cmd_admin(cmd, argc - 1, argv + 1);
+	if (strcmp(cmd, "routes") == 0) {
+		routes_print(stdout);
+		return 0;
+	}
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("ramal %s\n", ramal_version);
 		return 0;

@@ -1,76 +1,101 @@
 /*
- * Every route ramal serves, in one table.  Unmatched paths get 404 (GET and
- * HEAD: the web UI's fallback), known paths with another method 405 (see
- * http.c).
+ * Every route ramal serves, in one table: its guard (who may call it),
+ * where it runs, its body cap, its degraded answer and its spool replay.
+ * Unmatched paths get 404 (GET and HEAD: the web UI's fallback), known
+ * paths with another method 405 (see http.c).  Paths are named in
+ * paths.h.
  */
+#include <stdio.h>
+
 #include "agents.h"
 #include "api_auth.h"
 #include "api_calls.h"
 #include "api_token.h"
-#include "hold.h"
+#include "auth.h"
 #include "events.h"
+#include "hold.h"
 #include "ops.h"
 #include "outbound.h"
+#include "paths.h"
 #include "routes.h"
 #include "status.h"
 #include "taskrouter.h"
 #include "voice.h"
+#include "webhook.h"
 #include "webui.h"
 
+/*
+ * A Twilio webhook: signed by the account's auth token (the key of a
+ * subaccount is in the database), where it runs, the answer given when
+ * that key cannot be read (voice webhooks: TwiML that keeps the caller),
+ * and how a spooled event of it is stored later.
+ */
+#define TWILIO(p, h, run_, degraded_, replay_)                               \
+	{ .method = "POST", .path = (p), .handler = (h),                     \
+		.guard = webhook_guard, .run = (run_),                       \
+		.degraded = (degraded_), .replay = (replay_) }
+#define WORKER HTTP_RUN_WORKER
+#define KEEP voice_fallback /* the degraded answer of voice webhooks */
+
+/* The app's API: a signed-in user of at least the guard's role. */
+#define API(m, p, h, g)                                                      \
+	{ .method = (m), .path = (p), .handler = (h), .guard = (g),          \
+		.run = HTTP_RUN_WORKER, .body_max = HTTP_BODY_MAX_API }
+
 static const struct http_route routes[] = {
-	{ "GET", "/healthz", ops_healthz, HTTP_AUTH_NONE, 0, 0 },
-	{ "GET", "/readyz", ops_readyz, HTTP_AUTH_NONE, 0, 0 },
-	{ "GET", "/metrics", ops_metrics, HTTP_AUTH_NONE, 0, 0 },
+	{ .method = "GET", .path = PATH_HEALTHZ, .handler = ops_healthz },
+	{ .method = "GET", .path = PATH_READYZ, .handler = ops_readyz },
+	{ .method = "GET", .path = PATH_METRICS, .handler = ops_metrics },
+
+	/* path, handler, where it runs, degraded answer, spool replay */
 	/* Static TwiML: never waits on the database. */
-	{ "POST", "/twilio/voice/fallback", voice_fallback, HTTP_AUTH_TWILIO, 0,
-	    HTTP_RUN_INLINE },
+	TWILIO(PATH_VOICE_FALLBACK, voice_fallback, HTTP_RUN_INLINE, KEEP,
+	    NULL),
 	/* One group-committed write each (db_group.h). */
-	{ "POST", "/twilio/status", status_callback, HTTP_AUTH_TWILIO, 0,
-	    HTTP_RUN_COMMIT },
-	{ "POST", "/twilio/taskrouter/assignment", taskrouter_assignment,
-	    HTTP_AUTH_TWILIO, 0, 0 },
-	{ "POST", "/twilio/taskrouter/events", taskrouter_events,
-	    HTTP_AUTH_TWILIO, 0, 0 },
-	{ "POST", "/twilio/voice/inbound", voice_inbound, HTTP_AUTH_TWILIO, 0,
-	    HTTP_RUN_COMMIT },
-	{ "POST", "/twilio/voice/whisper", voice_whisper, HTTP_AUTH_TWILIO, 0,
-	    0 },
-	{ "POST", "/twilio/voice/overflow", voice_overflow, HTTP_AUTH_TWILIO, 0,
-	    0 },
-	{ "POST", "/twilio/voice/queue-wait", voice_queue_wait,
-	    HTTP_AUTH_TWILIO, 0, 0 },
-	{ "POST", "/twilio/voice/queue-exit", voice_queue_exit,
-	    HTTP_AUTH_TWILIO, 0, 0 },
-	{ "POST", "/twilio/voice/voicemail", voice_voicemail, HTTP_AUTH_TWILIO,
-	    0, 0 },
-	{ "POST", "/twilio/recording", voice_recording, HTTP_AUTH_TWILIO, 0,
-	    0 },
-	{ "POST", "/twilio/voice/outbound", outbound_voice, HTTP_AUTH_TWILIO, 0,
-	    0 },
-	{ "POST", "/twilio/voice/disclaimer", outbound_disclaimer,
-	    HTTP_AUTH_TWILIO, 0, 0 },
-	{ "POST", "/twilio/voice/hold", hold_music, HTTP_AUTH_TWILIO, 0, 0 },
-	{ "POST", "/twilio/conference", hold_conference_callback,
-	    HTTP_AUTH_TWILIO, 0, 0 },
-	{ "POST", "/api/login", api_auth_login, HTTP_AUTH_NONE, 0, 0 },
-	{ "POST", "/api/logout", api_auth_logout, HTTP_AUTH_SESSION, 0, 0 },
-	{ "GET", "/api/me", api_auth_me, HTTP_AUTH_SESSION, 0, 0 },
-	{ "GET", "/token", api_token, HTTP_AUTH_SESSION, 0, 0 },
-	{ "GET", "/api/calls/*", api_calls_get, HTTP_AUTH_SESSION, 0, 0 },
-	{ "POST", "/api/calls/*/hold", api_calls_hold, HTTP_AUTH_SESSION, 0,
-	    0 },
-	{ "POST", "/api/calls/*/unhold", api_calls_unhold, HTTP_AUTH_SESSION, 0,
-	    0 },
+	TWILIO(PATH_STATUS, status_callback, HTTP_RUN_COMMIT, NULL,
+	    status_replay),
+	TWILIO(PATH_VOICE_INBOUND, voice_inbound, HTTP_RUN_COMMIT, KEEP,
+	    voice_inbound_replay),
+	TWILIO(PATH_TR_ASSIGNMENT, taskrouter_assignment, WORKER, NULL, NULL),
+	TWILIO(PATH_TR_EVENTS, taskrouter_events, WORKER, NULL,
+	    taskrouter_replay),
+	TWILIO(PATH_VOICE_WHISPER, voice_whisper, WORKER, KEEP,
+	    voice_whisper_replay),
+	TWILIO(PATH_VOICE_OVERFLOW, voice_overflow, WORKER, KEEP,
+	    voice_overflow_replay),
+	TWILIO(PATH_VOICE_QUEUE_WAIT, voice_queue_wait, WORKER, KEEP, NULL),
+	TWILIO(PATH_VOICE_QUEUE_EXIT, voice_queue_exit, WORKER, KEEP,
+	    voice_queue_exit_replay),
+	TWILIO(PATH_VOICE_VOICEMAIL, voice_voicemail, WORKER, KEEP,
+	    voice_voicemail_replay),
+	TWILIO(PATH_RECORDING, voice_recording, WORKER, NULL,
+	    voice_recording_replay),
+	TWILIO(PATH_VOICE_OUTBOUND, outbound_voice, WORKER, KEEP, NULL),
+	TWILIO(PATH_VOICE_DISCLAIMER, outbound_disclaimer, WORKER, KEEP, NULL),
+	TWILIO(PATH_VOICE_HOLD, hold_music, WORKER, KEEP, NULL),
+	TWILIO(PATH_CONFERENCE, hold_conference_callback, WORKER, NULL,
+	    hold_replay),
+
+	/* Sign-in's KDF is CPU work: it stays on the HTTP thread. */
+	{ .method = "POST", .path = PATH_API_LOGIN, .handler = api_auth_login,
+	    .body_max = HTTP_BODY_MAX_API },
+	API("POST", PATH_API_LOGOUT, api_auth_logout, auth_guard_agent),
+	API("GET", PATH_API_ME, api_auth_me, auth_guard_agent),
+	{ .method = "GET", .path = PATH_TOKEN, .handler = api_token,
+	    .guard = auth_guard_agent, .run = HTTP_RUN_WORKER },
+	API("GET", PATH_API_CALL, api_calls_get, auth_guard_agent),
+	API("POST", PATH_API_CALL_HOLD, api_calls_hold, auth_guard_agent),
+	API("POST", PATH_API_CALL_UNHOLD, api_calls_unhold, auth_guard_agent),
 	/* "me" before "*": the first matching route wins. */
-	{ "PUT", "/api/agents/me/status", agents_status_me, HTTP_AUTH_SESSION,
-	    0, 0 },
-	{ "PUT", "/api/agents/*/status", agents_status_other, HTTP_AUTH_SESSION,
-	    0, 0 },
-	{ "GET", "/api/agents", agents_list, HTTP_AUTH_SUPERVISOR, 0, 0 },
-	{ "GET", "/api/events", events_handler, HTTP_AUTH_SESSION, 0, 0 },
+	API("PUT", PATH_API_AGENT_ME_STATUS, agents_status_me,
+	    auth_guard_agent),
+	API("PUT", PATH_API_AGENT_STATUS, agents_status_other,
+	    auth_guard_agent),
+	API("GET", PATH_API_AGENTS, agents_list, auth_guard_supervisor),
+	API("GET", PATH_API_EVENTS, events_handler, auth_guard_agent),
+
 	/* Last: the softphone's files and page paths (webui.h). */
-	{ "GET", HTTP_FALLBACK, webui_serve, HTTP_AUTH_NONE, 0,
-	    HTTP_RUN_INLINE },
+	{ .method = "GET", .path = HTTP_FALLBACK, .handler = webui_serve },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -91,4 +116,31 @@ routes_names(void)
 	for (size_t i = 0; i < NROUTES; i++)
 		names[i] = routes[i].path;
 	return names;
+}
+
+/* Who may call a route, in words. */
+static const char *
+access_of(const struct http_route *rt)
+{
+	if (rt->guard == webhook_guard)
+		return "twilio-signature";
+	if (rt->guard == auth_guard_agent)
+		return "signed-in";
+	if (rt->guard == auth_guard_supervisor)
+		return "supervisor";
+	if (rt->guard == auth_guard_admin)
+		return "admin";
+	return "open";
+}
+
+void
+routes_print(FILE *fp)
+{
+	static const char *const runs[] = { "inline", "worker", "commit" };
+
+	for (size_t i = 0; i < NROUTES; i++)
+		fprintf(fp, "%s\t%s\t%s\t%s%s%s\n", routes[i].method,
+		    routes[i].path, access_of(&routes[i]), runs[routes[i].run],
+		    routes[i].degraded != NULL ? "\tdegraded" : "",
+		    routes[i].replay != NULL ? "\tspooled" : "");
 }

@@ -1,4 +1,4 @@
-"""The job queue (src/job.c) against a real PostgreSQL, through
+"""The job queue (src/core/job.c) against a real PostgreSQL, through
 tests/tools/jobctl (built with `make build/tools/jobctl`; RAMAL_TOOLS names
 its directory, default build/tools).
 

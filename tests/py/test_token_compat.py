@@ -1,4 +1,4 @@
-"""Our Voice Access Tokens (src/token.c) against Twilio's own library.
+"""Our Voice Access Tokens (src/twilio/token.c) against Twilio's own library.
 
 tests/tools/tokenctl prints a token made by token.c; the same token is made
 with twilio.jwt.access_token.AccessToken + VoiceGrant, with time.time

@@ -1,6 +1,6 @@
 """Our TwiML builder against Twilio's own (twilio.twiml.voice_response).
 
-tests/tools/twiml_cases prints documents built with src/twiml.c; each is
+tests/tools/twiml_cases prints documents built with src/twilio/twiml.c; each is
 rebuilt here with Twilio's Python library and both are compared as XML
 trees (tag, attributes, text and tail exactly, children in order).  The
 cases the old, strict Twilio XSD understands are also validated against it
@@ -21,7 +21,7 @@ XSD = REPO / "tests" / "twiml" / "twiml.xsd"
 DECL = '<?xml version="1.0" encoding="UTF-8"?>'
 BASE = "https://ramal.example.com/twilio"
 TOOL = "twiml_cases"
-LEAVES = ["src/buf.c", "src/util.c", "src/twiml.c"]
+LEAVES = ["src/lib/buf.c", "src/lib/mem.c", "src/lib/util.c", "src/twilio/twiml.c"]
 
 
 # --------------------------------------------------------------------------
@@ -155,7 +155,8 @@ def _build_tool(dest):
     if cc is None:
         pytest.fail("no C compiler to build %s, and no built one" % TOOL)
     out = dest / TOOL
-    cmd = [cc, "-std=c11", "-D_GNU_SOURCE", "-I", str(REPO / "include"),
+    cmd = [cc, "-std=c11", "-D_GNU_SOURCE", "-I", str(REPO / "include" / "lib"),
+           "-I", str(REPO / "include" / "twilio"),
            "-O1", "-o", str(out), str(REPO / "tests" / "tools" / (TOOL + ".c"))]
     cmd += [str(REPO / s) for s in LEAVES] + ["-lcrypto"]
     subprocess.run(cmd, check=True)

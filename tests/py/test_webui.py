@@ -1,4 +1,4 @@
-"""The softphone's files served at / (src/webui.c).
+"""The softphone's files served at / (src/api/webui.c).
 
 A throwaway WEB_DIR stands in for web/dist: an index.html, hashed assets,
 a file and a symlink that point outside it.  Requests with dot segments

@@ -332,7 +332,7 @@ cmd_work(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (db_init(argv[2], nthreads + 1, 5000, 10000, NULL) != 0)
 		return 1;
-	r = job_runner_start(argv[2], nthreads, handlers);
+	r = job_runner_start(argv[2], nthreads, handlers, NULL);
 	if (r == NULL) {
 		db_shutdown();
 		return 1;

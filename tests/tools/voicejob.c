@@ -64,7 +64,7 @@ main(int argc, char **argv)
 		PQfinish(pg);
 		return 1;
 	}
-	runner = job_runner_start(argv[1], 1, handlers);
+	runner = job_runner_start(argv[1], 1, handlers, NULL);
 	if (runner == NULL) {
 		PQfinish(pg);
 		return 1;

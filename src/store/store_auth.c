@@ -1,0 +1,297 @@
+/*
+ * Store helpers of sign-in.  See include/store_auth.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_auth.h"
+#include "util.h"
+
+/* The age at which ended sessions are deleted. */
+#define SESSION_KEEP "interval '7 days'"
+
+const struct db_stmt store_auth_statements[] = {
+	{ "auth_candidates",
+	    "SELECT u.id, u.password_hash FROM users u"
+	    " JOIN tenants t ON t.id = u.tenant_id"
+	    " WHERE u.email = lower($1)"
+	    " AND ($2::text IS NULL OR t.account_sid = $2)"
+	    " AND NOT u.disabled AND t.status = 'active'"
+	    " AND u.password_hash IS NOT NULL"
+	    " ORDER BY u.id LIMIT $3::integer",
+	    3 },
+	/*
+	 * The limit-th newest failure inside the window: while it exists the
+	 * limit is reached, and it leaves the window when one more attempt
+	 * becomes allowed.
+	 */
+	{ "auth_limited",
+	    "SELECT coalesce(greatest("
+	    " (SELECT ceil(extract(epoch FROM a.at"
+	    "  + make_interval(secs => $3::integer) - now()))"
+	    "  FROM login_attempts a WHERE a.scope = 'account'"
+	    "  AND a.key = lower($1)"
+	    "  AND a.at > now() - make_interval(secs => $3::integer)"
+	    "  ORDER BY a.at DESC OFFSET $4::integer - 1 LIMIT 1),"
+	    " (SELECT ceil(extract(epoch FROM a.at"
+	    "  + make_interval(secs => $3::integer) - now()))"
+	    "  FROM login_attempts a WHERE a.scope = 'address'"
+	    "  AND a.key = $2"
+	    "  AND a.at > now() - make_interval(secs => $3::integer)"
+	    "  ORDER BY a.at DESC OFFSET $5::integer - 1 LIMIT 1)), 0)::bigint",
+	    5 },
+	/* Old rows go a few at a time, so the table stays small. */
+	{ "auth_failed",
+	    "WITH purge AS (DELETE FROM login_attempts WHERE id IN"
+	    " (SELECT id FROM login_attempts"
+	    "  WHERE at < now() - make_interval(secs => $3::integer)"
+	    "  ORDER BY at LIMIT 200))"
+	    " INSERT INTO login_attempts (scope, key)"
+	    " VALUES ('account', lower($1)), ('address', $2)",
+	    3 },
+	{ "auth_reset",
+	    "DELETE FROM login_attempts WHERE scope = 'account'"
+	    " AND key = lower($1)",
+	    1 },
+	{ "auth_session_put",
+	    "WITH purge AS (DELETE FROM sessions WHERE id IN"
+	    " (SELECT id FROM sessions WHERE expires_at < now() - " SESSION_KEEP
+	    "  ORDER BY expires_at LIMIT 100))"
+	    " INSERT INTO sessions (user_id, token_hash, csrf_hash, expires_at,"
+	    " user_agent, client_addr)"
+	    " VALUES ($1::bigint, $2, $3,"
+	    " now() + make_interval(hours => $4::integer), left($5, 256), $6)",
+	    6 },
+	{ "auth_session_get",
+	    "WITH s AS (SELECT s.id AS session_id, s.csrf_hash,"
+	    " to_char(s.expires_at AT TIME ZONE 'UTC',"
+	    "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS expires_at,"
+	    " u.id, u.tenant_id, t.account_sid, t.friendly_name, u.role,"
+	    " u.identity, u.email, u.name, u.status"
+	    " FROM sessions s JOIN users u ON u.id = s.user_id"
+	    " JOIN tenants t ON t.id = u.tenant_id"
+	    " WHERE s.token_hash = $1 AND s.revoked_at IS NULL"
+	    " AND s.expires_at > now() AND NOT u.disabled"
+	    " AND t.status = 'active'),"
+	    " seen AS (UPDATE sessions SET last_seen_at = now()"
+	    " WHERE id = (SELECT session_id FROM s)"
+	    " AND last_seen_at < now() - interval '1 minute')"
+	    " SELECT session_id, csrf_hash, expires_at, id, tenant_id,"
+	    " account_sid, friendly_name, role, identity, email, name, status"
+	    " FROM s",
+	    1 },
+	{ "auth_session_revoke",
+	    "UPDATE sessions SET revoked_at = now()"
+	    " WHERE id = $1::bigint AND revoked_at IS NULL RETURNING id",
+	    1 },
+	{ "auth_set_password",
+	    "WITH u AS (UPDATE users u SET password_hash = $3,"
+	    " password_changed_at = now(), updated_at = now()"
+	    " FROM tenants t WHERE t.account_sid = $1 AND u.tenant_id = t.id"
+	    " AND (u.identity = $2 OR u.email = lower($2)) RETURNING u.id),"
+	    " r AS (UPDATE sessions SET revoked_at = now()"
+	    " WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL)"
+	    " SELECT id FROM u",
+	    3 },
+	{ "auth_set_password_id",
+	    "UPDATE users SET password_hash = $2, password_changed_at = now(),"
+	    " updated_at = now() WHERE id = $1::bigint RETURNING id",
+	    2 },
+	{ NULL, NULL, 0 },
+};
+
+enum db_result
+store_auth_candidates(struct db_conn *c, const char *email,
+    const char *account_sid, struct store_auth_candidate *out, int max, int *n)
+{
+	char lim[16];
+	const char *params[3] = { email, account_sid, lim };
+	PGresult *r;
+	enum db_result res;
+
+	*n = 0;
+	snprintf(lim, sizeof(lim), "%d", max);
+	r = db_exec(c, "auth_candidates", 3, params, &res);
+	if (res == DB_NOTFOUND)
+		res = DB_OK;
+	if (res != DB_OK)
+		goto out;
+	for (int i = 0; i < PQntuples(r) && i < max; i++) {
+		const char *h = PQgetvalue(r, i, 1);
+
+		if (strlen(h) >= sizeof(out[*n].hash))
+			continue; /* not a hash we wrote: cannot match */
+		out[*n].id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		snprintf(out[*n].hash, sizeof(out[*n].hash), "%s", h);
+		(*n)++;
+	}
+out:
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_auth_limited(struct db_conn *c, const char *email, const char *addr,
+    long *retry_after_s)
+{
+	char window[16], max_account[16], max_addr[16];
+	const char *params[5] = { email, addr, window, max_account, max_addr };
+	PGresult *r;
+	enum db_result res;
+
+	*retry_after_s = 0;
+	snprintf(window, sizeof(window), "%d", AUTH_FAIL_WINDOW_S);
+	snprintf(max_account, sizeof(max_account), "%d", AUTH_FAIL_MAX_ACCOUNT);
+	snprintf(max_addr, sizeof(max_addr), "%d", AUTH_FAIL_MAX_ADDRESS);
+	r = db_exec(c, "auth_limited", 5, params, &res);
+	if (res == DB_OK)
+		*retry_after_s = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_auth_failed(struct db_conn *c, const char *email, const char *addr)
+{
+	char window[16];
+	const char *params[3] = { email, addr, window };
+	enum db_result res;
+
+	snprintf(window, sizeof(window), "%d", AUTH_FAIL_WINDOW_S);
+	PQclear(db_exec(c, "auth_failed", 3, params, &res));
+	return res;
+}
+
+enum db_result
+store_auth_reset(struct db_conn *c, const char *email)
+{
+	const char *params[1] = { email };
+	enum db_result res;
+
+	PQclear(db_exec(c, "auth_reset", 1, params, &res));
+	return res;
+}
+
+enum db_result
+store_auth_session_put(struct db_conn *c, long long user_id,
+    const char *token_hash, const char *csrf_hash, int ttl_h,
+    const char *user_agent, const char *client_addr)
+{
+	char id[24], ttl[16];
+	const char *params[6] = { id, token_hash, csrf_hash, ttl, user_agent,
+		client_addr };
+	enum db_result res;
+
+	snprintf(id, sizeof(id), "%lld", user_id);
+	snprintf(ttl, sizeof(ttl), "%d", ttl_h);
+	PQclear(db_exec(c, "auth_session_put", 6, params, &res));
+	return res;
+}
+
+enum db_result
+store_auth_session_get(struct db_conn *c, const char *token_hash,
+    struct auth_user **out, char csrf_hash[AUTH_HASH_HEX_LEN + 1])
+{
+	const char *params[1] = { token_hash };
+	struct auth_user *u;
+	PGresult *r;
+	enum db_result res;
+	int role;
+
+	*out = NULL;
+	csrf_hash[0] = '\0';
+	r = db_exec(c, "auth_session_get", 1, params, &res);
+	if (res != DB_OK)
+		goto out;
+	role = auth_role_parse(PQgetvalue(r, 0, 7));
+	if (role < 0 || strlen(PQgetvalue(r, 0, 5)) >= sizeof(u->account_sid)) {
+		res = DB_ERR;
+		goto out;
+	}
+	u = xcalloc(1, sizeof(*u));
+	u->session_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	snprintf(csrf_hash, AUTH_HASH_HEX_LEN + 1, "%s", PQgetvalue(r, 0, 1));
+	snprintf(u->expires_at, sizeof(u->expires_at), "%s",
+	    PQgetvalue(r, 0, 2));
+	u->id = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+	u->tenant_id = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
+	snprintf(u->account_sid, sizeof(u->account_sid), "%s",
+	    PQgetvalue(r, 0, 5));
+	u->tenant_name = xstrdup(PQgetvalue(r, 0, 6));
+	u->role = (enum auth_role)role;
+	u->identity = xstrdup(PQgetvalue(r, 0, 8));
+	u->email = xstrdup(PQgetvalue(r, 0, 9));
+	u->name = xstrdup(PQgetvalue(r, 0, 10));
+	u->status = xstrdup(PQgetvalue(r, 0, 11));
+	*out = u;
+out:
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_auth_session_revoke(struct db_conn *c, long long session_id)
+{
+	char id[24];
+	const char *params[1] = { id };
+	enum db_result res;
+
+	snprintf(id, sizeof(id), "%lld", session_id);
+	PQclear(db_exec(c, "auth_session_revoke", 1, params, &res));
+	return res;
+}
+
+enum db_result
+store_auth_set_password(struct db_conn *c, const char *account_sid,
+    const char *who, const char *hash)
+{
+	const char *params[3] = { account_sid, who, hash };
+	enum db_result res;
+
+	PQclear(db_exec(c, "auth_set_password", 3, params, &res));
+	return res;
+}
+
+enum db_result
+store_auth_set_password_id(struct db_conn *c, long long id, const char *hash)
+{
+	char idtext[24];
+	const char *params[2] = { idtext, hash };
+	enum db_result res;
+
+	snprintf(idtext, sizeof(idtext), "%lld", id);
+	PQclear(db_exec(c, "auth_set_password_id", 2, params, &res));
+	return res;
+}
+
+void
+auth_user_free(struct auth_user *u)
+{
+	if (u == NULL)
+		return;
+	free(u->identity);
+	free(u->email);
+	free(u->name);
+	free(u->status);
+	free(u->tenant_name);
+	free(u);
+}
+
+static const char *const role_names[] = { "agent", "supervisor", "admin" };
+
+const char *
+auth_role_name(enum auth_role role)
+{
+	return (unsigned)role < 3 ? role_names[role] : "agent";
+}
+
+int
+auth_role_parse(const char *s)
+{
+	for (int i = 0; s != NULL && i < 3; i++)
+		if (strcmp(s, role_names[i]) == 0)
+			return i;
+	return -1;
+}
