@@ -48,6 +48,9 @@ struct config {
 	int http_commit_workers;
 	int http_max_connections;
 	int http_conn_timeout;
+	int http_head_timeout_s;
+	int http_body_min_rate;
+	int http_max_per_address; /* -1: by TRUST_PROXY */
 	int db_pool_size;
 	int db_group_batches;
 	int db_acquire_timeout_ms;

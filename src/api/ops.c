@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "connwatch.h"
 #include "db.h"
 #include "db_group.h"
 #include "events.h"
@@ -39,6 +40,7 @@ ops_metrics(struct http_req *r)
 	struct db_stats st;
 	struct db_group_stats gs;
 	struct session_cache_stats sc;
+	struct connwatch_stats cw;
 	struct db_conn *c;
 	char *text;
 	size_t len;
@@ -77,6 +79,18 @@ ops_metrics(struct http_req *r)
 		st.in_use, st.idle, st.size, st.waits_timed_out,
 		st.connects_failed, http_inflight(), events_clients(),
 		ramal_version) != 0)
+		goto fail;
+	connwatch_stats(&cw);
+	if (buf_printf(&b,
+		"# HELP ramal_http_cut_total Connections the server closed "
+		"for being slow or idle when slots ran out.\n"
+		"# TYPE ramal_http_cut_total counter\n"
+		"ramal_http_cut_total{cause=\"head_timeout\"} %llu\n"
+		"ramal_http_cut_total{cause=\"slow_body\"} %llu\n"
+		"ramal_http_cut_total{cause=\"reserve\"} %llu\n",
+		(unsigned long long)cw.head_timeouts,
+		(unsigned long long)cw.slow_bodies,
+		(unsigned long long)cw.reserve) != 0)
 		goto fail;
 	session_cache_stats(&sc);
 	if (buf_printf(&b,

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "connwatch.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -41,6 +43,7 @@
  * (to send the 413), then the connection is cut. */
 #define DRAIN_FACTOR 4
 #define XFF_MAX_ENTRIES 32
+#define HTTP_PER_ADDRESS_DEFAULT 64
 
 struct http_req;
 
@@ -62,6 +65,7 @@ struct http_server {
 	int port;
 	struct work_queue wq; /* HTTP_RUN_WORKER routes */
 	struct work_queue cq; /* HTTP_RUN_COMMIT routes */
+	struct connwatch *watch; /* slow clients */
 };
 
 /* Where a request stands with the worker queue. */
@@ -83,6 +87,7 @@ struct http_req {
 	int route_index; /* nroutes when unmatched */
 	char *params[HTTP_MAX_PARAMS];
 	uint64_t start_us;
+	struct connwatch_conn *wc; /* the connection's, for the watch */
 	size_t body_max;
 	size_t drained;
 	struct buf body;
@@ -637,11 +642,23 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct http_req *r = xcalloc(1, sizeof(*r));
 	const char *q;
+	char *mq;
 
 	r->srv = cls;
 	r->conn = conn;
 	r->start_us = util_now_us();
 	r->uri = xstrdup(uri);
+	/*
+	 * The query is ours to parse (r->query_form, capped at
+	 * MAX_QUERY_PAIRS).  libmicrohttpd would split it into its
+	 * connection pool right after this callback, and a few hundred
+	 * parameters exhaust that pool and leave the connection hanging
+	 * unanswered; so its copy ends here.  uri points into the
+	 * connection's read buffer, which is writable (libmicrohttpd
+	 * 0.9.7x: parse_initial_message_line).
+	 */
+	if ((mq = strchr((char *)(uintptr_t)uri, '?')) != NULL)
+		mq[1] = '\0';
 	q = strchr(r->uri, '?');
 	r->path = q ? xstrndup(r->uri, (size_t)(q - r->uri)) : xstrdup(r->uri);
 	r->query = q ? q + 1 : "";
@@ -689,6 +706,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (r == NULL)
 		return;
 	*con_cls = NULL;
+	/* Kept alive: waiting for the next head. */
+	connwatch_set(r->srv->watch, r->wc, CONNWATCH_HEAD);
 	dur = util_now_us() - r->start_us;
 	if (r->route_index < 0)
 		r->route_index = (int)r->srv->nroutes;
@@ -940,6 +959,35 @@ work_stop(struct work_queue *q)
 	pthread_mutex_destroy(&q->mu);
 }
 
+/* The watch's handle of a connection (set when it opened), or NULL. */
+static struct connwatch_conn *
+conn_watched(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci != NULL
+		    ? connwatch_open(s->watch, ci->connect_fd)
+		    : NULL;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		connwatch_close(s->watch, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -956,6 +1004,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (r == NULL)
 		return MHD_NO; /* cannot happen: on_uri always runs first */
 	if (!r->started) {
+		/* The head is in: from now on the body is what is watched. */
+		r->wc = conn_watched(conn);
+		connwatch_set(r->srv->watch, r->wc, CONNWATCH_BODY);
 		rc = request_begin(r, method);
 		log_ctx_clear();
 		if (rc != 0)
@@ -970,10 +1021,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	if (r->status != 0) {
 		/* Answered early (404/405/413): MHD drops any body. */
+		if (*upload_data_size != 0)
+			connwatch_body(r->srv->watch, r->wc, *upload_data_size);
+		else
+			connwatch_set(r->srv->watch, r->wc, CONNWATCH_BUSY);
 		*upload_data_size = 0;
 		return send_pending(r) == 0 ? MHD_YES : MHD_NO;
 	}
 	if (*upload_data_size != 0) {
+		connwatch_body(r->srv->watch, r->wc, *upload_data_size);
 		if (!r->too_large &&
 		    buf_add(&r->body, upload_data, *upload_data_size) != 0)
 			r->too_large = 1;
@@ -985,6 +1041,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	connwatch_set(r->srv->watch, r->wc, CONNWATCH_BUSY);
 	if (!r->too_large && (q = route_queue(r->srv, r->route)) != NULL &&
 	    work_push(q, r) == 0)
 		return MHD_YES;
@@ -1021,6 +1078,7 @@ http_start(const struct config *cfg, const struct http_route *routes, size_t n)
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_in addr;
 	const union MHD_DaemonInfo *info;
+	int per_address;
 
 	memset(&addr, 0, sizeof(addr));
 	addr.sin_family = AF_INET;
@@ -1036,6 +1094,15 @@ http_start(const struct config *cfg, const struct http_route *routes, size_t n)
 	if (work_start(&s->wq, cfg->http_workers) != 0 ||
 	    work_start(&s->cq, cfg->http_commit_workers) != 0)
 		goto fail;
+	s->watch = connwatch_start(cfg->http_head_timeout_s,
+	    cfg->http_body_min_rate, cfg->http_max_connections);
+	if (s->watch == NULL)
+		goto fail;
+	/* Behind a proxy every client has the proxy's address. */
+	per_address = cfg->http_max_per_address >= 0
+	    ? cfg->http_max_per_address
+	    : cfg->trust_proxy > 0 ? 0
+				   : HTTP_PER_ADDRESS_DEFAULT;
 	s->mhd =
 	    MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 		    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
@@ -1045,10 +1112,11 @@ http_start(const struct config *cfg, const struct http_route *routes, size_t n)
 		(unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)cfg->http_max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_conn_timeout,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)per_address,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		log_errorx("cannot listen on %s:%d (port in use, or not "
 			   "allowed?)",
@@ -1059,6 +1127,7 @@ http_start(const struct config *cfg, const struct http_route *routes, size_t n)
 	s->port = info ? info->port : cfg->port;
 	return s;
 fail:
+	connwatch_stop(s->watch);
 	if (s->wq.threads != NULL)
 		work_stop(&s->wq);
 	if (s->cq.threads != NULL)
@@ -1097,5 +1166,6 @@ http_stop(struct http_server *s, int timeout_s)
 	work_stop(&s->wq);
 	work_stop(&s->cq);
 	MHD_stop_daemon(s->mhd);
+	connwatch_stop(s->watch);
 	free(s);
 }

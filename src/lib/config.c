@@ -84,6 +84,18 @@ static const struct config_var vars[] = {
 	    65536, NULL, 0, "open client connections at most" },
 	{ "HTTP_CONN_TIMEOUT", CFG_INT, OFF(http_conn_timeout), "30", 1, 3600,
 	    NULL, 0, "seconds before an idle or stalled connection is closed" },
+	{ "HTTP_HEAD_TIMEOUT_S", CFG_INT, OFF(http_head_timeout_s), "10", 1,
+	    3600, NULL, 0,
+	    "seconds a connection may take to send a request head (also how "
+	    "long an idle keep-alive connection stays open)" },
+	{ "HTTP_BODY_MIN_RATE", CFG_INT, OFF(http_body_min_rate), "1024", 0,
+	    1000000000, NULL, 0,
+	    "bytes/s a request body must average once it has taken "
+	    "HTTP_HEAD_TIMEOUT_S (0: no minimum)" },
+	{ "HTTP_MAX_PER_ADDRESS", CFG_INT, OFF(http_max_per_address), "-1", -1,
+	    65536, NULL, 0,
+	    "open connections per client address (0: no limit; -1: 64, or no "
+	    "limit when TRUST_PROXY says a proxy is in front)" },
 	{ "DB_POOL_SIZE", CFG_INT, OFF(db_pool_size), "8", 1, 200, NULL, 0,
 	    "PostgreSQL connections at most" },
 	{ "DB_GROUP_BATCHES", CFG_INT, OFF(db_group_batches), "2", 1, 64, NULL,
