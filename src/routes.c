@@ -76,9 +76,9 @@ static const struct http_route routes[] = {
 	TWILIO(PATH_CONFERENCE, hold_conference_callback, WORKER, NULL,
 	    hold_replay),
 
-	/* Sign-in's KDF is CPU work: it stays on the HTTP thread. */
+	/* Sign-in's hashes are CPU work: their own queue (http.h). */
 	{ .method = "POST", .path = PATH_API_LOGIN, .handler = api_auth_login,
-	    .body_max = HTTP_BODY_MAX_API },
+	    .body_max = HTTP_BODY_MAX_API, .run = HTTP_RUN_CPU },
 	API("POST", PATH_API_LOGOUT, api_auth_logout, auth_guard_agent),
 	API("GET", PATH_API_ME, api_auth_me, auth_guard_agent),
 	{ .method = "GET", .path = PATH_TOKEN, .handler = api_token,
@@ -136,7 +136,8 @@ access_of(const struct http_route *rt)
 void
 routes_print(FILE *fp)
 {
-	static const char *const runs[] = { "inline", "worker", "commit" };
+	static const char *const runs[] = { "inline", "worker", "commit",
+		"cpu" };
 
 	for (size_t i = 0; i < NROUTES; i++)
 		fprintf(fp, "%s\t%s\t%s\t%s%s%s\n", routes[i].method,

@@ -84,6 +84,9 @@ void auth_password_dummy(const char *password);
  */
 int auth_password_params(const char *stored, struct auth_kdf *kdf);
 
+/* scrypt hashes computed since the start (verifications and dummies). */
+unsigned long auth_password_hashes(void);
+
 /* ---- tokens and cookies (pure) ---- */
 
 /* A new random token (base64url, AUTH_TOKEN_LEN chars).  0 / -1. */
@@ -171,6 +174,7 @@ struct auth_login {
 	const char *client_addr;
 	const char *user_agent; /* NULL when absent */
 	int ttl_h;
+	int max_sessions; /* live sessions a user keeps at most */
 	/* out */
 	char token[AUTH_TOKEN_LEN + 1]; /* wiped by auth_login_cleanup */
 	char csrf[AUTH_TOKEN_LEN + 1];
@@ -179,14 +183,17 @@ struct auth_login {
 };
 
 /*
- * Sign in on connection c: check the rate limit, verify the password (the
- * KDF runs against a dummy hash for an unknown email, a user without a
- * password or a disabled one), count a failure or reset the account's
- * count on success, and create the session.  On AUTH_LOGIN_OK, token,
- * csrf and user are set.  Logs the outcome (never the password or a
- * token).
+ * Sign in: count the attempt against the rate limit (atomically, before
+ * the password is checked), verify the password against every candidate
+ * with the same number of hashes whatever their number (STORE_AUTH_MAX_
+ * CANDIDATES; dummies for an unknown email, a user without a password or
+ * a disabled one), holding no database connection while hashing; on
+ * success forget the attempt, reset the account's failures and create the
+ * session (the user's oldest beyond max_sessions revoked).  Takes pool
+ * connections itself.  On AUTH_LOGIN_OK, token, csrf and user are set.
+ * Logs the outcome (never the password or a token).
  */
-enum auth_login_result auth_login(struct db_conn *c, struct auth_login *in);
+enum auth_login_result auth_login(struct auth_login *in);
 
 /* Wipe the tokens and free the user. */
 void auth_login_cleanup(struct auth_login *in);

@@ -18,13 +18,14 @@
  *  - sends a body slower than body_min_rate bytes/s on average, once the
  *    body has taken longer than head_timeout_s;
  *  - waits for a head at all when open connections are within the
- *    reserve (an eighth of max_connections, at least 8) of the limit: the
+ *    reserve (an eighth of max_connections, at least one) of the limit: the
  *    oldest such connections idle for a second or more go first, so new
  *    requests (probes, Twilio's webhooks) always find a slot.
  *
  * A connection whose request is being handled (queued for a worker, in
  * its handler, sending its answer, an event stream) is never closed by
- * the watch.  Thread-safe.
+ * the watch; a stream whose client has gone is told so (connwatch_stream).
+ * Thread-safe.
  */
 
 #define WATCH_TICK_MS 250
@@ -37,6 +38,7 @@ enum connwatch_phase {
 	CONNWATCH_HEAD, /* waiting for a request head */
 	CONNWATCH_BODY, /* receiving a request body */
 	CONNWATCH_BUSY, /* its request is being handled */
+	CONNWATCH_STREAM, /* answering with a stream (connwatch_stream) */
 };
 
 /* Start the watch thread.  NULL on failure (logged). */
@@ -55,6 +57,16 @@ void connwatch_close(struct connwatch *w, struct connwatch_conn *c);
 /* The connection enters phase p now (BODY resets the byte count). */
 void connwatch_set(struct connwatch *w, struct connwatch_conn *c,
     enum connwatch_phase p);
+
+/*
+ * The connection answers with a stream that sleeps between writes, so its
+ * server side notices a client that left only when it next writes.  The
+ * watch peeks at the socket every tick and calls gone(arg) once (under
+ * its lock) when the client has closed it, so the stream can end now.
+ * Any later connwatch_set clears gone.
+ */
+void connwatch_stream(struct connwatch *w, struct connwatch_conn *c,
+    void (*gone)(void *arg), void *arg);
 
 /* n more body bytes arrived. */
 void connwatch_body(struct connwatch *w, struct connwatch_conn *c, size_t n);

@@ -50,6 +50,13 @@ enum http_run {
 	 * HTTP_WORKERS threads (sized for CPU, not for waiting).
 	 */
 	HTTP_RUN_COMMIT,
+	/*
+	 * CPU-bound work (a password hash): its own queue of
+	 * HTTP_CPU_WORKERS threads running below the others' priority, so
+	 * it never slows probes and webhooks; when HTTP_CPU_QUEUE requests
+	 * already wait, 429 with Retry-After.
+	 */
+	HTTP_RUN_CPU,
 };
 
 /*

@@ -46,6 +46,8 @@ struct config {
 	int http_threads;
 	int http_workers;
 	int http_commit_workers;
+	int http_cpu_workers;
+	int http_cpu_queue;
 	int http_max_connections;
 	int http_conn_timeout;
 	int http_head_timeout_s;
@@ -64,6 +66,7 @@ struct config {
 	int job_workers;
 	int token_ttl_s;
 	int session_ttl_h;
+	int session_max_per_user;
 	int trust_proxy;
 	int events_heartbeat_s;
 	int session_cache_s;

@@ -83,7 +83,12 @@ struct store_auth_candidate {
 	char hash[AUTH_STORED_MAX];
 };
 
-#define STORE_AUTH_MAX_CANDIDATES 4
+/*
+ * The users one sign-in checks the password of at most (an email may be in
+ * several tenants): sign-in always runs this many hashes, whatever the
+ * number found, so its time tells nothing.
+ */
+#define STORE_AUTH_MAX_CANDIDATES 2
 
 /*
  * The enabled users of active tenants whose email is email (any case)
@@ -93,28 +98,39 @@ struct store_auth_candidate {
 enum db_result store_auth_candidates(struct db_conn *c, const char *email,
     const char *account_sid, struct store_auth_candidate *out, int max, int *n);
 
-/*
- * Is another sign-in allowed?  *retry_after_s is 0 when it is, or the
- * seconds until the older failures of email (lower-cased) or addr leave
- * the window.  A db_result.
- */
-enum db_result store_auth_limited(struct db_conn *c, const char *email,
-    const char *addr, long *retry_after_s);
+/* What store_auth_attempt_begin decided. */
+struct store_auth_attempt {
+	long retry_after_s; /* > 0: refused, wait that long */
+	long long rows[2]; /* the attempt's rows (account, address) */
+};
 
-/* Count one failed sign-in for email and for addr.  A db_result. */
-enum db_result store_auth_failed(struct db_conn *c, const char *email,
-    const char *addr);
+/*
+ * Begin a sign-in attempt for email (lower-cased) from addr, in one
+ * statement no other sign-in can interleave with (sql/013): when the
+ * window already holds AUTH_FAIL_MAX_ACCOUNT attempts of email or
+ * AUTH_FAIL_MAX_ADDRESS of addr, out->retry_after_s is the seconds until
+ * one leaves it; otherwise the attempt is recorded (it counts as a
+ * failure until store_auth_attempt_forget) and retry_after_s is 0.  A
+ * db_result.
+ */
+enum db_result store_auth_attempt_begin(struct db_conn *c, const char *email,
+    const char *addr, struct store_auth_attempt *out);
+
+/* The attempt succeeded: its rows are no failure.  A db_result. */
+enum db_result store_auth_attempt_forget(struct db_conn *c,
+    const struct store_auth_attempt *a);
 
 /* Forget the failures of email (after a sign-in).  A db_result. */
 enum db_result store_auth_reset(struct db_conn *c, const char *email);
 
 /*
- * A new session of user_id ending ttl_h hours from now.  The hashes are
- * hex SHA-256 (auth_token_hash).  A db_result.
+ * A new session of user_id ending ttl_h hours from now; the user's oldest
+ * live sessions beyond max_live (this one included) are revoked.  The
+ * hashes are hex SHA-256 (auth_token_hash).  A db_result.
  */
 enum db_result store_auth_session_put(struct db_conn *c, long long user_id,
     const char *token_hash, const char *csrf_hash, int ttl_h,
-    const char *user_agent, const char *client_addr);
+    const char *user_agent, const char *client_addr, int max_live);
 
 /*
  * The live session with token_hash (not revoked, not expired, its user

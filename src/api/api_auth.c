@@ -92,7 +92,6 @@ api_auth_login(struct http_req *r)
 	const struct config *cfg = http_req_config(r);
 	json_t *body = http_req_json(r);
 	struct auth_login in;
-	struct db_conn *c;
 	char addr[AUTH_ADDR_MAX], retry[24];
 	const char *email, *password, *account;
 	int rc = -1;
@@ -119,11 +118,8 @@ api_auth_login(struct http_req *r)
 	in.client_addr = addr;
 	in.user_agent = http_req_header(r, "User-Agent");
 	in.ttl_h = cfg->session_ttl_h;
-	if ((c = db_acquire()) == NULL) {
-		rc = http_reply_error(r, 503, "temporarily unavailable");
-		goto out;
-	}
-	switch (auth_login(c, &in)) {
+	in.max_sessions = cfg->session_max_per_user;
+	switch (auth_login(&in)) {
 	case AUTH_LOGIN_OK:
 		rc = login_ok(r, &in);
 		break;
@@ -149,7 +145,6 @@ api_auth_login(struct http_req *r)
 		rc = -1;
 		break;
 	}
-	db_release(c);
 out:
 	/* The body's copy of the password: no longer needed by anyone. */
 	if (password != NULL)

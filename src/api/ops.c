@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "auth.h"
 #include "connwatch.h"
 #include "db.h"
 #include "db_group.h"
@@ -81,6 +82,13 @@ ops_metrics(struct http_req *r)
 		ramal_version) != 0)
 		goto fail;
 	connwatch_stats(&cw);
+	if (buf_printf(&b,
+		"# HELP ramal_auth_password_hashes_total scrypt hashes "
+		"computed (sign-in runs the same number for every attempt).\n"
+		"# TYPE ramal_auth_password_hashes_total counter\n"
+		"ramal_auth_password_hashes_total %lu\n",
+		auth_password_hashes()) != 0)
+		goto fail;
 	if (buf_printf(&b,
 		"# HELP ramal_http_cut_total Connections the server closed "
 		"for being slow or idle when slots ran out.\n"

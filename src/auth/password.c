@@ -2,6 +2,7 @@
  * Password hashing with scrypt.  See include/auth/auth.h.
  */
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,15 @@ kdf_in_bounds(const struct auth_kdf *k)
 }
 
 /* scrypt(password, salt) into key[keylen].  0 / -1 (logged). */
+/* Hashes computed since the start, for /metrics. */
+static atomic_ulong kdf_runs;
+
+unsigned long
+auth_password_hashes(void)
+{
+	return atomic_load(&kdf_runs);
+}
+
 static int
 scrypt_derive(const struct auth_kdf *k, const char *password,
     const uint8_t *salt, size_t saltlen, uint8_t *key, size_t keylen)
@@ -57,6 +67,7 @@ scrypt_derive(const struct auth_kdf *k, const char *password,
 	uint32_t r = k->r, p = k->p;
 	int result = -1;
 
+	atomic_fetch_add(&kdf_runs, 1);
 	/* OpenSSL needs 128 r (N + 2) bytes for V and 128 r p for B. */
 	maxmem = 128ull * r * (n + 2 + p) + 4096;
 	kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL);

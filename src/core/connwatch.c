@@ -26,6 +26,8 @@ struct connwatch_conn {
 	uint64_t since_ms;
 	uint64_t bytes;
 	int closing; /* shut down already */
+	void (*gone)(void *); /* CONNWATCH_STREAM: tell the stream */
+	void *gone_arg;
 	struct connwatch_conn *prev, *next;
 };
 
@@ -61,9 +63,23 @@ connwatch_expired(enum connwatch_phase p, uint64_t since_ms, uint64_t bytes,
 		return took > limit &&
 		    bytes * 1000 < (uint64_t)body_min_rate * took;
 	case CONNWATCH_BUSY:
+	case CONNWATCH_STREAM:
 		break;
 	}
 	return 0;
+}
+
+/* 1 when the peer of a stream has closed its side (or the socket failed). */
+static int
+peer_left(int fd)
+{
+	char b;
+	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n == 0)
+		return 1;
+	return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR;
 }
 
 static void
@@ -110,6 +126,11 @@ sweep(struct connwatch *w)
 		if (c->closing)
 			continue;
 		open++;
+		if (c->gone != NULL && peer_left(c->fd)) {
+			c->gone(c->gone_arg);
+			c->gone = NULL;
+			continue;
+		}
 		if (!connwatch_expired(c->phase, c->since_ms, c->bytes, now,
 			w->head_timeout_s, w->body_min_rate))
 			continue;
@@ -162,7 +183,7 @@ connwatch_start(int head_timeout_s, int body_min_rate, int max_connections)
 	w->head_timeout_s = head_timeout_s;
 	w->body_min_rate = body_min_rate;
 	w->max_connections = max_connections;
-	w->reserve = max_connections / 8 < 8 ? 8 : max_connections / 8;
+	w->reserve = max_connections / 8 < 1 ? 1 : max_connections / 8;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -236,8 +257,22 @@ connwatch_set(struct connwatch *w, struct connwatch_conn *c,
 	c->phase = p;
 	c->since_ms = util_now_ms();
 	c->bytes = 0;
+	c->gone = NULL;
 	unlink_conn(w, c);
 	push_front(w, c);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void
+connwatch_stream(struct connwatch *w, struct connwatch_conn *c,
+    void (*gone)(void *arg), void *arg)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	c->phase = CONNWATCH_STREAM;
+	c->gone = gone;
+	c->gone_arg = arg;
 	pthread_mutex_unlock(&w->lock);
 }
 

@@ -26,6 +26,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
@@ -44,6 +47,7 @@
 #define DRAIN_FACTOR 4
 #define XFF_MAX_ENTRIES 32
 #define HTTP_PER_ADDRESS_DEFAULT 64
+#define CPU_WORKER_NICE 10
 
 struct http_req;
 
@@ -55,6 +59,9 @@ struct work_queue {
 	int stopping;
 	int nthreads;
 	pthread_t *threads;
+	int waiting; /* requests in the queue, not yet taken */
+	int max_waiting; /* 0: no bound; else beyond it, 429 */
+	int nice; /* the threads' niceness (0: as the process) */
 };
 
 struct http_server {
@@ -65,6 +72,7 @@ struct http_server {
 	int port;
 	struct work_queue wq; /* HTTP_RUN_WORKER routes */
 	struct work_queue cq; /* HTTP_RUN_COMMIT routes */
+	struct work_queue kq; /* HTTP_RUN_CPU routes */
 	struct connwatch *watch; /* slow clients */
 };
 
@@ -356,6 +364,9 @@ struct http_stream {
 	int suspended; /* MHD_suspend_connection'ed, not resumed yet */
 	int woken; /* a wake came while read() was running */
 	int finished; /* the response is being freed */
+	int peer_gone; /* the client closed its side: end now */
+	struct connwatch *w; /* tells it when the client left */
+	struct connwatch_conn *wc;
 };
 
 static ssize_t
@@ -366,6 +377,11 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 	(void)pos;
 	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		n = s->peer_gone;
+		pthread_mutex_unlock(&s->lock);
+		if (n)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
 		n = s->ops->read(s->cls, buf, max);
 		if (n > 0)
 			return (ssize_t)n;
@@ -390,6 +406,8 @@ stream_free(void *cls)
 {
 	struct http_stream *s = cls;
 
+	/* The watch calls stream_gone no more once this returns. */
+	connwatch_set(s->w, s->wc, CONNWATCH_BUSY);
 	pthread_mutex_lock(&s->lock);
 	s->finished = 1;
 	pthread_mutex_unlock(&s->lock);
@@ -412,6 +430,18 @@ http_stream_wake(struct http_stream *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* The watch saw the client leave: let read() run, so the write fails. */
+static void
+stream_gone(void *arg)
+{
+	struct http_stream *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	s->peer_gone = 1;
+	pthread_mutex_unlock(&s->lock);
+	http_stream_wake(s);
+}
+
 int
 http_reply_stream(struct http_req *r, unsigned status, const char *content_type,
     const struct http_stream_ops *ops, void *cls, struct http_stream **out)
@@ -423,6 +453,8 @@ http_reply_stream(struct http_req *r, unsigned status, const char *content_type,
 	s->conn = r->conn;
 	s->ops = ops;
 	s->cls = cls;
+	s->w = r->srv->watch;
+	s->wc = r->wc;
 	*out = s;
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 2048,
 	    stream_read, s, stream_free);
@@ -431,6 +463,7 @@ http_reply_stream(struct http_req *r, unsigned status, const char *content_type,
 		*out = NULL;
 		return -1;
 	}
+	connwatch_stream(s->w, s->wc, stream_gone, s);
 	/* On failure queue() destroys resp, which runs stream_free. */
 	return queue(r, status, content_type, resp);
 }
@@ -860,6 +893,8 @@ route_queue(struct http_server *s, const struct http_route *rt)
 		return &s->wq;
 	case HTTP_RUN_COMMIT:
 		return &s->cq;
+	case HTTP_RUN_CPU:
+		return &s->kq;
 	case HTTP_RUN_INLINE:
 		break;
 	}
@@ -885,6 +920,10 @@ worker_main(void *arg)
 	struct work_queue *q = arg;
 	struct http_req *r;
 
+	/* Below the HTTP threads, so that probes never wait on a hash. */
+	if (q->nice != 0 &&
+	    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), q->nice) != 0)
+		log_warn("HTTP workers: setpriority");
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
 		while (q->head == NULL && !q->stopping)
@@ -897,6 +936,7 @@ worker_main(void *arg)
 		q->head = r->next;
 		if (q->head == NULL)
 			q->tail = NULL;
+		q->waiting--;
 		pthread_mutex_unlock(&q->mu);
 		r->next = NULL;
 		run_request(r);
@@ -917,6 +957,11 @@ work_push(struct work_queue *q, struct http_req *r)
 		pthread_mutex_unlock(&q->mu);
 		return -1;
 	}
+	if (q->max_waiting > 0 && q->waiting >= q->max_waiting) {
+		pthread_mutex_unlock(&q->mu);
+		return 1;
+	}
+	q->waiting++;
 	r->offload = OFFLOAD_QUEUED;
 	MHD_suspend_connection(r->conn);
 	if (q->tail != NULL)
@@ -930,8 +975,10 @@ work_push(struct work_queue *q, struct http_req *r)
 }
 
 static int
-work_start(struct work_queue *q, int n)
+work_start(struct work_queue *q, int n, int max_waiting, int nice)
 {
+	q->max_waiting = max_waiting;
+	q->nice = nice;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	q->threads = xcalloc((size_t)n, sizeof(*q->threads));
@@ -995,7 +1042,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct http_req *r = *con_cls;
 	struct work_queue *q;
-	int rc;
+	int rc, queued = -1;
 
 	(void)cls;
 	(void)conn;
@@ -1043,10 +1090,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	connwatch_set(r->srv->watch, r->wc, CONNWATCH_BUSY);
 	if (!r->too_large && (q = route_queue(r->srv, r->route)) != NULL &&
-	    work_push(q, r) == 0)
+	    (queued = work_push(q, r)) == 0)
 		return MHD_YES;
 	log_ctx_set(r->id, NULL);
-	if (r->too_large) {
+	if (queued > 0) {
+		/* The queue of this kind of work is full: come back later. */
+		http_reply_header(r, "Retry-After", "1");
+		rc = http_reply_error(r, 429, "busy; try again in a second");
+	} else if (r->too_large) {
 		http_reply_header(r, "Connection", "close");
 		rc = http_reply_error(r, 413,
 		    "request body too large (limit %zu bytes)", r->body_max);
@@ -1091,8 +1142,10 @@ http_start(const struct config *cfg, const struct http_route *routes, size_t n)
 	s->cfg = cfg;
 	s->routes = routes;
 	s->nroutes = n;
-	if (work_start(&s->wq, cfg->http_workers) != 0 ||
-	    work_start(&s->cq, cfg->http_commit_workers) != 0)
+	if (work_start(&s->wq, cfg->http_workers, 0, 0) != 0 ||
+	    work_start(&s->cq, cfg->http_commit_workers, 0, 0) != 0 ||
+	    work_start(&s->kq, cfg->http_cpu_workers, cfg->http_cpu_queue,
+		CPU_WORKER_NICE) != 0)
 		goto fail;
 	s->watch = connwatch_start(cfg->http_head_timeout_s,
 	    cfg->http_body_min_rate, cfg->http_max_connections);
@@ -1132,6 +1185,8 @@ fail:
 		work_stop(&s->wq);
 	if (s->cq.threads != NULL)
 		work_stop(&s->cq);
+	if (s->kq.threads != NULL)
+		work_stop(&s->kq);
 	free(s);
 	return NULL;
 }
@@ -1165,6 +1220,7 @@ http_stop(struct http_server *s, int timeout_s)
 	 */
 	work_stop(&s->wq);
 	work_stop(&s->cq);
+	work_stop(&s->kq);
 	MHD_stop_daemon(s->mhd);
 	connwatch_stop(s->watch);
 	free(s);

@@ -80,6 +80,12 @@ static const struct config_var vars[] = {
 	    256, NULL, 0,
 	    "threads running the inbound webhook and the status callback, "
 	    "whose writes are group committed" },
+	{ "HTTP_CPU_WORKERS", CFG_INT, OFF(http_cpu_workers), "2", 1, 64, NULL,
+	    0,
+	    "threads hashing sign-in passwords, at a lower priority than the "
+	    "rest" },
+	{ "HTTP_CPU_QUEUE", CFG_INT, OFF(http_cpu_queue), "32", 1, 4096, NULL,
+	    0, "sign-ins waiting for those threads at most (beyond: 429)" },
 	{ "HTTP_MAX_CONNECTIONS", CFG_INT, OFF(http_max_connections), "1024", 8,
 	    65536, NULL, 0, "open client connections at most" },
 	{ "HTTP_CONN_TIMEOUT", CFG_INT, OFF(http_conn_timeout), "30", 1, 3600,
@@ -125,6 +131,10 @@ static const struct config_var vars[] = {
 	    "background job threads in `serve` (0: leave jobs to `worker`)" },
 	{ "SESSION_TTL_H", CFG_INT, OFF(session_ttl_h), "12", 1, 720, NULL, 0,
 	    "hours a sign-in session lasts (fixed, from sign-in)" },
+	{ "SESSION_MAX_PER_USER", CFG_INT, OFF(session_max_per_user), "10", 1,
+	    1000, NULL, 0,
+	    "live sessions a user keeps at most (a new sign-in revokes the "
+	    "oldest)" },
 	{ "TRUST_PROXY", CFG_INT, OFF(trust_proxy), "0", 0, 10, NULL, 0,
 	    "proxies in front whose X-Forwarded-For is trusted (0: none)" },
 	{ "TOKEN_TTL_S", CFG_INT, OFF(token_ttl_s), "3600", 60, 86400, NULL, 0,

@@ -22,48 +22,37 @@ const struct db_stmt store_auth_statements[] = {
 	    " AND u.password_hash IS NOT NULL"
 	    " ORDER BY u.id LIMIT $3::integer",
 	    3 },
-	/*
-	 * The limit-th newest failure inside the window: while it exists the
-	 * limit is reached, and it leaves the window when one more attempt
-	 * becomes allowed.
-	 */
-	{ "auth_limited",
-	    "SELECT coalesce(greatest("
-	    " (SELECT ceil(extract(epoch FROM a.at"
-	    "  + make_interval(secs => $3::integer) - now()))"
-	    "  FROM login_attempts a WHERE a.scope = 'account'"
-	    "  AND a.key = lower($1)"
-	    "  AND a.at > now() - make_interval(secs => $3::integer)"
-	    "  ORDER BY a.at DESC OFFSET $4::integer - 1 LIMIT 1),"
-	    " (SELECT ceil(extract(epoch FROM a.at"
-	    "  + make_interval(secs => $3::integer) - now()))"
-	    "  FROM login_attempts a WHERE a.scope = 'address'"
-	    "  AND a.key = $2"
-	    "  AND a.at > now() - make_interval(secs => $3::integer)"
-	    "  ORDER BY a.at DESC OFFSET $5::integer - 1 LIMIT 1)), 0)::bigint",
+	/* sql/013: the count and the record of an attempt, atomically. */
+	{ "auth_attempt_begin",
+	    "SELECT retry_after_s, account_row, address_row"
+	    " FROM login_attempt_begin($1, $2, $3::integer, $4::integer,"
+	    " $5::integer)",
 	    5 },
-	/* Old rows go a few at a time, so the table stays small. */
-	{ "auth_failed",
-	    "WITH purge AS (DELETE FROM login_attempts WHERE id IN"
-	    " (SELECT id FROM login_attempts"
-	    "  WHERE at < now() - make_interval(secs => $3::integer)"
-	    "  ORDER BY at LIMIT 200))"
-	    " INSERT INTO login_attempts (scope, key)"
-	    " VALUES ('account', lower($1)), ('address', $2)",
-	    3 },
+	/* A sign-in that succeeded was no failure: its rows go. */
+	{ "auth_attempt_forget",
+	    "DELETE FROM login_attempts WHERE id IN ($1::bigint, $2::bigint)",
+	    2 },
 	{ "auth_reset",
 	    "DELETE FROM login_attempts WHERE scope = 'account'"
 	    " AND key = lower($1)",
 	    1 },
+	/*
+	 * The new session, the oldest live ones of the user beyond $7 - 1
+	 * revoked (the new row is not visible to the UPDATE: $7 in all).
+	 */
 	{ "auth_session_put",
 	    "WITH purge AS (DELETE FROM sessions WHERE id IN"
 	    " (SELECT id FROM sessions WHERE expires_at < now() - " SESSION_KEEP
-	    "  ORDER BY expires_at LIMIT 100))"
+	    "  ORDER BY expires_at LIMIT 100)),"
+	    " capped AS (UPDATE sessions SET revoked_at = now() WHERE id IN"
+	    "  (SELECT id FROM sessions WHERE user_id = $1::bigint"
+	    "   AND revoked_at IS NULL AND expires_at > now()"
+	    "   ORDER BY created_at DESC, id DESC OFFSET $7::integer - 1))"
 	    " INSERT INTO sessions (user_id, token_hash, csrf_hash, expires_at,"
 	    " user_agent, client_addr)"
 	    " VALUES ($1::bigint, $2, $3,"
 	    " now() + make_interval(hours => $4::integer), left($5, 256), $6)",
-	    6 },
+	    7 },
 	{ "auth_session_get",
 	    "WITH s AS (SELECT s.id AS session_id, s.csrf_hash,"
 	    " to_char(s.expires_at AT TIME ZONE 'UTC',"
@@ -133,35 +122,42 @@ out:
 }
 
 enum db_result
-store_auth_limited(struct db_conn *c, const char *email, const char *addr,
-    long *retry_after_s)
+store_auth_attempt_begin(struct db_conn *c, const char *email,
+    const char *addr, struct store_auth_attempt *out)
 {
 	char window[16], max_account[16], max_addr[16];
 	const char *params[5] = { email, addr, window, max_account, max_addr };
 	PGresult *r;
 	enum db_result res;
 
-	*retry_after_s = 0;
+	memset(out, 0, sizeof(*out));
 	snprintf(window, sizeof(window), "%d", AUTH_FAIL_WINDOW_S);
 	snprintf(max_account, sizeof(max_account), "%d", AUTH_FAIL_MAX_ACCOUNT);
 	snprintf(max_addr, sizeof(max_addr), "%d", AUTH_FAIL_MAX_ADDRESS);
-	r = db_exec(c, "auth_limited", 5, params, &res);
-	if (res == DB_OK)
-		*retry_after_s = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	r = db_exec(c, "auth_attempt_begin", 5, params, &res);
+	if (res == DB_OK) {
+		out->retry_after_s = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+		if (!PQgetisnull(r, 0, 1))
+			out->rows[0] = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+		if (!PQgetisnull(r, 0, 2))
+			out->rows[1] = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+	}
 	PQclear(r);
 	return res;
 }
 
 enum db_result
-store_auth_failed(struct db_conn *c, const char *email, const char *addr)
+store_auth_attempt_forget(struct db_conn *c,
+    const struct store_auth_attempt *a)
 {
-	char window[16];
-	const char *params[3] = { email, addr, window };
+	char r0[24], r1[24];
+	const char *params[2] = { r0, r1 };
 	enum db_result res;
 
-	snprintf(window, sizeof(window), "%d", AUTH_FAIL_WINDOW_S);
-	PQclear(db_exec(c, "auth_failed", 3, params, &res));
-	return res;
+	snprintf(r0, sizeof(r0), "%lld", a->rows[0]);
+	snprintf(r1, sizeof(r1), "%lld", a->rows[1]);
+	PQclear(db_exec(c, "auth_attempt_forget", 2, params, &res));
+	return res == DB_NOTFOUND ? DB_OK : res;
 }
 
 enum db_result
@@ -177,16 +173,17 @@ store_auth_reset(struct db_conn *c, const char *email)
 enum db_result
 store_auth_session_put(struct db_conn *c, long long user_id,
     const char *token_hash, const char *csrf_hash, int ttl_h,
-    const char *user_agent, const char *client_addr)
+    const char *user_agent, const char *client_addr, int max_live)
 {
-	char id[24], ttl[16];
-	const char *params[6] = { id, token_hash, csrf_hash, ttl, user_agent,
-		client_addr };
+	char id[24], ttl[16], max[16];
+	const char *params[7] = { id, token_hash, csrf_hash, ttl, user_agent,
+		client_addr, max };
 	enum db_result res;
 
 	snprintf(id, sizeof(id), "%lld", user_id);
 	snprintf(ttl, sizeof(ttl), "%d", ttl_h);
-	PQclear(db_exec(c, "auth_session_put", 6, params, &res));
+	snprintf(max, sizeof(max), "%d", max_live < 1 ? 1 : max_live);
+	PQclear(db_exec(c, "auth_session_put", 7, params, &res));
 	return res;
 }
 

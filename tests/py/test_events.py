@@ -32,7 +32,7 @@ def test_stream_headers_retry_and_own_status(srv):
     ana = User(srv)
     s = SSE(srv, token=ana.token)
     try:
-        assert s.status == 200
+        assert s.status == 200, s.body
         assert s.headers["Content-Type"] == "text/event-stream"
         assert s.headers["Cache-Control"] == "no-store"
         assert s.headers["Transfer-Encoding"] == "chunked"
@@ -172,7 +172,7 @@ def test_cookie_session_works_for_eventsource(srv):
     ana = User(srv)
     s = SSE(srv, cookie=ana.token)
     try:
-        assert s.status == 200
+        assert s.status == 200, s.body
         ana.set_status("busy")
         assert s.wait_for(is_event("status", status="busy")) is not None
     finally:
@@ -318,7 +318,7 @@ def test_streams_are_capped_so_webhooks_keep_connections(ramal_factory):
                 break
             time.sleep(0.2)
         streams.append(s)
-        assert s.status == 200
+        assert s.status == 200, s.body
     finally:
         for s in streams:
             s.close()

@@ -203,3 +203,25 @@ def test_when_slots_run_out_the_oldest_idle_make_room(ramal_factory):
     assert took < 10, took
     samples = cuts(srv)
     assert harness.metric(samples, "ramal_http_cut_total", cause="reserve") >= 1
+
+
+def test_a_stream_whose_client_left_frees_its_slot_at_once(ramal_factory):
+    """An event stream sleeps between events; when its client goes away
+    the server notices within a second, not at the next heartbeat."""
+    from agent_helpers import SSE, User
+
+    srv = ramal_factory.start(EVENTS_HEARTBEAT_S="60")
+    ana = User(srv)
+    s = SSE(srv, token=ana.token)
+    assert s.status == 200
+
+    def streams():
+        samples = harness.parse_metrics(ana.request("GET", "/metrics").text)
+        return harness.metric(samples, "ramal_events_streams")
+
+    assert streams() == 1
+    s.close()
+    deadline = time.monotonic() + 2
+    while streams() != 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert streams() == 0
