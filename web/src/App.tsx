@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { Controller } from './phone/controller';
-import type { AgentStatus, State } from './phone/machine';
+import type { SettableStatus, State } from './phone/machine';
 import { LANGS, t, tMsg, type Key, type Lang } from './phone/i18n';
 import { formatDuration, formatPhone } from './phone/format';
 
@@ -86,7 +86,7 @@ function Login({ s, ctl, lang }: { s: State; ctl: Controller; lang: Lang }) {
 }
 
 function Phone({ s, ctl, lang }: { s: State; ctl: Controller; lang: Lang }) {
-  const statuses: AgentStatus[] = ['available', 'busy', 'offline'];
+  const statuses: SettableStatus[] = ['available', 'busy', 'offline'];
   return (
     <main className="phone">
       <section className="card who">
