@@ -1,3 +1,4 @@
+// @ts-check
 // End-to-end run of the softphone (the e2e build, with the fake Voice SDK)
 // in headless Debian Chromium, against a real ramal.  Driven by
 // tests/py/test_web_e2e.py, which passes:
@@ -10,19 +11,49 @@
 // answer (one JSON line) from stdin.  At the end it prints one JSON line
 // (what the fake SDK recorded) and exits 0, or prints the failure and
 // exits 1.
+// Type-checked (JSDoc) by `npm run typecheck` with e2e/tsconfig.json;
+// window.__fakeVoice is typed in e2e/fake-voice.d.ts.
 import { chromium } from 'playwright-core';
 import path from 'node:path';
 import readline from 'node:readline';
 
+/** @typedef {import('playwright-core').Page} Page */
+/** @typedef {import('../src/testing/fake-voice-sdk').FakeVoiceControl} FakeVoiceControl */
+/**
+ * The test's answer to {"need": "call"}: the SDK's incoming call for
+ * window.__fakeVoice.incoming(), and the line's label the popup shows.
+ * @typedef {{ incoming: Parameters<FakeVoiceControl['incoming']>[0], line_label: string }} CallOffer
+ */
+
 const lines = readline.createInterface({ input: process.stdin });
 const input = lines[Symbol.asyncIterator]();
+/**
+ * Ask the test (one JSON line out) and read its answer (one JSON line in).
+ * @param {string} need
+ * @param {Record<string, unknown>} [data]
+ * @returns {Promise<Record<string, unknown>>}
+ */
 async function ask(need, data = {}) {
   process.stdout.write(JSON.stringify({ need, ...data }) + '\n');
   const { value, done } = await input.next();
   if (done) throw new Error('the test closed stdin while asked for ' + need);
+  /** @type {unknown} */
   const answer = JSON.parse(value);
-  if (answer.error) throw new Error(need + ': ' + answer.error);
-  return answer;
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer))
+    throw new Error(need + ': the answer is not a JSON object: ' + value);
+  if ('error' in answer && answer.error) throw new Error(need + ': ' + String(answer.error));
+  return /** @type {Record<string, unknown>} */ (answer);
+}
+
+/**
+ * @param {Record<string, unknown>} answer
+ * @returns {CallOffer}
+ */
+function callOffer(answer) {
+  const { incoming, line_label } = answer;
+  check(typeof incoming === 'object' && incoming !== null && typeof line_label === 'string',
+    'the answer to "call" has incoming and line_label');
+  return /** @type {CallOffer} */ (answer);
 }
 
 const url = process.env.E2E_URL;
@@ -30,7 +61,13 @@ const email = process.env.E2E_EMAIL;
 const password = process.env.E2E_PASSWORD;
 const shots = process.env.E2E_ARTIFACTS || '.';
 const T = 10_000;
+if (!url || !email || !password) throw new Error('E2E_URL, E2E_EMAIL and E2E_PASSWORD must be set');
 
+/**
+ * @param {unknown} cond
+ * @param {string} what
+ * @returns {asserts cond}
+ */
 function check(cond, what) {
   if (!cond) throw new Error('check failed: ' + what);
 }
@@ -46,19 +83,24 @@ const browser = await chromium.launch({
     '--use-fake-device-for-media-stream',
   ],
 });
+/** @type {string[]} */
 const problems = [];
-let page;
+/** @type {Page | undefined} the page, for the failure's screenshot */
+let current;
 try {
   const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'pt-BR' });
   await context.grantPermissions(['microphone', 'notifications'], { origin: url });
-  page = await context.newPage();
+  const page = await context.newPage();
+  current = page;
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) problems.push('CSP: ' + m.text());
   });
+  /** @param {string} name */
   const shot = (name) => page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
-  const fake = (fn, arg) => page.evaluate(fn, arg);
-  const log = (op) => fake((o) => window.__fakeVoice.calls(o), op);
+  // page.evaluate() runs its function in the page, where window.__fakeVoice is.
+  /** @param {string} op what the app called (window.__fakeVoice.calls) */
+  const log = (op) => page.evaluate((o) => window.__fakeVoice.calls(o), op);
 
   // ---- login
   await page.goto(url + '/', { waitUntil: 'load' });
@@ -87,8 +129,8 @@ try {
   // ---- a caller dials the agent's own number: the test plays Twilio's
   // inbound webhook and hands over the agent's leg as the SDK would see it
   // (CallSid, From and the <Parameter>s of the server's <Client>).
-  const offer = await ask('call');
-  const sid = await fake((o) => window.__fakeVoice.incoming(o), offer.incoming);
+  const offer = callOffer(await ask('call'));
+  const sid = await page.evaluate((o) => window.__fakeVoice.incoming(o), offer.incoming);
   const popup = page.getByRole('alertdialog');
   await popup.waitFor({ timeout: T });
   check((await page.getByTestId('incoming-caller').innerText()) === '+55 (11) 98765-4321', 'popup caller');
@@ -132,7 +174,7 @@ try {
   await page.locator('.pill.on.st-busy').waitFor({ timeout: T });
 
   // ---- a second call, declined with Escape
-  const sid2 = await fake(() => window.__fakeVoice.incoming({ From: '+5521999990000' }));
+  const sid2 = await page.evaluate(() => window.__fakeVoice.incoming({ From: '+5521999990000' }));
   await popup.waitFor({ timeout: T });
   check((await page.getByTestId('incoming-caller').innerText()) === '+55 (21) 99999-0000', 'caller from From');
   await page.keyboard.press('Escape');
@@ -140,9 +182,9 @@ try {
   check(JSON.stringify(await log('call.reject')) === JSON.stringify([[sid2]]), 'Escape → call.reject()');
 
   // ---- the caller hangs up while it rings: missed
-  await fake(() => window.__fakeVoice.incoming({ From: '+5521999990001' }));
+  await page.evaluate(() => window.__fakeVoice.incoming({ From: '+5521999990001' }));
   await popup.waitFor({ timeout: T });
-  await fake(() => window.__fakeVoice.remoteCancel());
+  await page.evaluate(() => window.__fakeVoice.remoteCancel());
   await popup.waitFor({ state: 'detached', timeout: T });
   await page.getByTestId('call-error').filter({ hasText: 'perdida' }).waitFor({ timeout: T });
 
@@ -158,16 +200,16 @@ try {
   await page.getByTestId('incall').waitFor({ timeout: T });
   check(JSON.stringify(await log('device.connect')) === JSON.stringify([[{ params: { To: '+5511987654321' } }]]),
     'device.connect({params: {To: "+5511987654321"}})');
-  await fake(() => window.__fakeVoice.answerOutbound('CA0000000000000000000000000000out1'));
+  await page.evaluate(() => window.__fakeVoice.answerOutbound('CA0000000000000000000000000000out1'));
   await page.getByRole('heading', { name: 'Em chamada' }).waitFor({ timeout: T });
   await shot('06-outbound');
-  await fake(() => window.__fakeVoice.remoteHangup());
+  await page.evaluate(() => window.__fakeVoice.remoteHangup());
   await page.getByTestId('dial-input').waitFor({ timeout: T });
 
   // ---- token refresh, unregistration, network
-  await fake(() => window.__fakeVoice.tokenWillExpire());
+  await page.evaluate(() => window.__fakeVoice.tokenWillExpire());
   await page.waitForFunction(() => window.__fakeVoice.calls('device.updateToken').length === 1, null, { timeout: T });
-  await fake(() => window.__fakeVoice.dropRegistration());
+  await page.evaluate(() => window.__fakeVoice.dropRegistration());
   await page.locator('[data-testid=device-state][data-state=unregistered]').waitFor({ timeout: T });
   await context.setOffline(true);
   await page.getByTestId('net-offline').waitFor({ timeout: T });
@@ -186,11 +228,11 @@ try {
   await shot('08-english');
 
   check(problems.length === 0, problems.join('; '));
-  const all = await fake(() => window.__fakeVoice.log.map((e) => e.op));
+  const all = await page.evaluate(() => window.__fakeVoice.log.map((e) => e.op));
   console.log(JSON.stringify({ ok: true, ops: all }));
 } catch (e) {
-  if (page) await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
-  console.error(String(e && e.stack ? e.stack : e));
+  if (current) await current.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+  console.error(e instanceof Error && e.stack ? e.stack : String(e));
   if (problems.length) console.error(problems.join('\n'));
   process.exitCode = 1;
 } finally {

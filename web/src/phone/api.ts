@@ -1,8 +1,22 @@
 /*
  * ramal's HTTP API as the softphone uses it (docs/api.md).  The session is
- * the HttpOnly cookie; state-changing requests carry X-CSRF-Token.
+ * the HttpOnly cookie; state-changing requests carry X-CSRF-Token.  Paths,
+ * bodies and answers are the types generated from docs/openapi.yaml
+ * (src/api/openapi.d.ts): a path or field the YAML lacks does not compile.
  */
-import type { AgentRow, AgentStatus, User } from './machine';
+import { isObject } from '../api/events';
+import type {
+  AgentStatus,
+  ApiPath,
+  LoginReply,
+  MethodOf,
+  PathParams,
+  RequestBody,
+  StatusRequest,
+  SuccessBody,
+} from '../api/types';
+
+export type { LoginReply } from '../api/types';
 
 export class ApiError extends Error {
   status: number;
@@ -27,24 +41,39 @@ async function request<T>(method: string, path: string, body?: unknown, csrf?: s
   } catch {
     throw new ApiError(0, 'login.network');
   }
-  let data: any = null;
+  let data: unknown = null;
   try {
     data = await res.json();
   } catch {
     data = null;
   }
   if (!res.ok) {
-    const msg = data && typeof data.error === 'string' ? data.error : `error.server:${res.status}`;
+    const msg = isObject(data) && typeof data.error === 'string' ? data.error : `error.server:${res.status}`;
     throw new ApiError(res.status, msg);
   }
+  // The server's word (docs/openapi.yaml) is taken for the shape of a 2xx.
   return data as T;
 }
 
-export interface LoginReply {
-  token: string;
-  csrf_token: string;
-  expires_at: string;
-  user: User;
+type Options<P extends ApiPath, M extends MethodOf<P>> = (PathParams<P, M> extends undefined
+  ? { params?: undefined }
+  : { params: PathParams<P, M> }) &
+  (RequestBody<P, M> extends undefined ? { body?: undefined } : { body: RequestBody<P, M> }) & {
+    csrf?: string | null;
+  };
+
+/** "/api/calls/{sid}/hold" with {sid} filled in (URI-encoded). */
+export function expandPath(template: string, params: Record<string, string | number> | undefined): string {
+  return template.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const v = params?.[name];
+    if (v === undefined) throw new Error(`no value for {${name}} in ${template}`);
+    return encodeURIComponent(String(v));
+  });
+}
+
+/** One operation of docs/openapi.yaml, by method and path template. */
+function call<P extends ApiPath, M extends MethodOf<P>>(method: M, path: P, opts: Options<P, M>): Promise<SuccessBody<P, M>> {
+  return request<SuccessBody<P, M>>(method.toUpperCase(), expandPath(path, opts.params), opts.body, opts.csrf);
 }
 
 export function csrfFromCookie(cookie: string): string | null {
@@ -53,15 +82,19 @@ export function csrfFromCookie(cookie: string): string | null {
 }
 
 export const api = {
-  login: (email: string, password: string) => request<LoginReply>('POST', '/api/login', { email, password }),
-  logout: (csrf: string | null) => request<unknown>('POST', '/api/logout', undefined, csrf),
-  me: () => request<User>('GET', '/api/me'),
-  token: () => request<{ token: string; identity: string; expires_at: string }>('GET', '/token'),
-  setStatus: (status: AgentStatus, csrf: string | null) =>
-    request<{ status: AgentStatus }>('PUT', '/api/agents/me/status', { status }, csrf),
+  login: (email: string, password: string): Promise<LoginReply> =>
+    call('post', '/api/login', { body: { email, password } }),
+  logout: (csrf: string | null) => call('post', '/api/logout', { csrf }),
+  me: () => call('get', '/api/me', {}),
+  token: () => call('get', '/token', {}),
+  setStatus: (status: StatusRequest['status'], csrf: string | null) =>
+    call('put', '/api/agents/me/status', { body: { status }, csrf }),
   hold: (sid: string, hold: boolean, csrf: string | null) =>
-    request<{ hold: boolean }>('POST', `/api/calls/${encodeURIComponent(sid)}/${hold ? 'hold' : 'unhold'}`, undefined, csrf),
-  agents: () => request<{ agents: AgentRow[] }>('GET', '/api/agents'),
+    hold
+      ? call('post', '/api/calls/{sid}/hold', { params: { sid }, csrf })
+      : call('post', '/api/calls/{sid}/unhold', { params: { sid }, csrf }),
+  agents: () => call('get', '/api/agents', {}),
 };
 
 export type Api = typeof api;
+export type { AgentStatus };

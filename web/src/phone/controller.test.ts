@@ -29,7 +29,7 @@ function setup(over: Partial<Api> = {}) {
   const ring: string[] = [];
   const ctl = new Controller({
     api,
-    createDevice: (token) => new Device(token, {}) as any,
+    createDevice: (token) => new Device(token, {}),
     micCheck: async () => 'granted',
     ringer: { start: () => ring.push('start'), stop: () => ring.push('stop') },
     notifier: { show: (c) => ring.push('notify ' + c), close: () => ring.push('close') },

@@ -3,8 +3,9 @@
  * microphone, ringtone, notifications, event stream) and feeds outcomes
  * back as events.  Framework-free; the React layer subscribes to it.
  */
+import { isObject, parseData, readEvent, type EventView } from '../api/events';
 import { ApiError, type Api } from './api';
-import { initialState, reduce, type AgentStatus, type Effect, type Event, type State } from './machine';
+import { initialState, reduce, type Effect, type Event, type State } from './machine';
 import type { VoiceCall, VoiceDevice } from './voice';
 
 export interface Ringer {
@@ -15,11 +16,12 @@ export interface Notifier {
   show(caller: string, line: string | null): void;
   close(): void;
 }
+/** The part of EventSource the controller uses (a fake in tests). */
 export interface EventStreamLike {
   readyState: number;
-  addEventListener(type: string, fn: (ev: MessageEvent) => void): void;
-  onopen: ((ev: any) => void) | null;
-  onerror: ((ev: any) => void) | null;
+  addEventListener(type: string, fn: (ev: { data: unknown }) => void): void;
+  onopen: ((ev: globalThis.Event) => void) | null;
+  onerror: ((ev: globalThis.Event) => void) | null;
   close(): void;
 }
 
@@ -36,7 +38,7 @@ export interface Deps {
 
 function message(err: unknown): string {
   if (err instanceof ApiError) return err.message;
-  if (err && typeof err === 'object' && 'message' in err) return String((err as any).message);
+  if (isObject(err) && 'message' in err) return String(err.message);
   return 'call.failed';
 }
 
@@ -201,9 +203,9 @@ export class Controller {
     const live = () => g === this.gen;
     dev.on('registered', () => live() && this.dispatch({ type: 'device.registered' }));
     dev.on('unregistered', () => live() && this.dispatch({ type: 'device.unregistered' }));
-    dev.on('error', (err: any) => live() && this.dispatch({ type: 'device.error', message: message(err) }));
+    dev.on('error', (err) => live() && this.dispatch({ type: 'device.error', message: message(err) }));
     dev.on('tokenWillExpire', () => live() && this.dispatch({ type: 'token.expiring' }));
-    dev.on('incoming', (c: VoiceCall) => {
+    dev.on('incoming', (c) => {
       if (!live()) return;
       if (this.state.call !== 'idle') {
         c.reject();
@@ -241,7 +243,7 @@ export class Controller {
       this.call = null;
       this.dispatch({ type: 'call.canceled' });
     });
-    c.on('error', (err: any) => {
+    c.on('error', (err) => {
       if (!mine()) return;
       this.dispatch({ type: 'call.failed', message: message(err) });
     });
@@ -252,13 +254,12 @@ export class Controller {
     if (!open || this.events) return;
     const es = open();
     this.events = es;
-    const json = (ev: MessageEvent): any => {
-      try {
-        return JSON.parse(String(ev.data));
-      } catch {
-        return null;
-      }
-    };
+    /* Listen to one event type; its data, narrowed, or nothing. */
+    const on = <K extends keyof EventView>(type: K, fn: (d: EventView[K]) => void): void =>
+      es.addEventListener(type, (ev) => {
+        const d = readEvent[type](parseData(ev.data));
+        if (d) fn(d);
+      });
     es.onopen = () => this.dispatch({ type: 'events.open' });
     es.onerror = () => {
       if (this.events !== es) return;
@@ -270,28 +271,11 @@ export class Controller {
         }, 5000);
       }
     };
-    es.addEventListener('status', (ev) => {
-      const d = json(ev);
-      if (d && typeof d.status === 'string') this.dispatch({ type: 'status.remote', status: d.status as AgentStatus });
-    });
-    es.addEventListener('call.incoming', (ev) => {
-      const d = json(ev);
-      if (d)
-        this.dispatch({
-          type: 'sse.incoming',
-          from: String(d.from ?? ''),
-          line: d.line ?? null,
-          reason: d.reason ?? null,
-          now: this.deps.now(),
-        });
-    });
-    es.addEventListener('queue', (ev) => {
-      const d = json(ev);
-      if (d && typeof d.size === 'number') this.dispatch({ type: 'queue.size', size: d.size });
-    });
-    es.addEventListener('agent', (ev) => {
-      const d = json(ev);
-      if (d && typeof d.id === 'number') this.dispatch({ type: 'agent.update', id: d.id, status: d.status, since: d.since });
-    });
+    on('status', (d) => this.dispatch({ type: 'status.remote', status: d.status }));
+    on('call.incoming', (d) =>
+      this.dispatch({ type: 'sse.incoming', from: d.from, line: d.line, reason: d.reason, now: this.deps.now() }),
+    );
+    on('queue', (d) => this.dispatch({ type: 'queue.size', size: d.size }));
+    on('agent', (d) => this.dispatch({ type: 'agent.update', id: d.id, status: d.status, since: d.since }));
   }
 }

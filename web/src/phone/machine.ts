@@ -7,21 +7,19 @@
  * React components only render the state and dispatch user events.
  * Messages are i18n keys (see i18n.ts), never display text.
  */
+import type { Agent, Schemas, User as ApiUser } from '../api/types';
 import { normalizeDial } from './format';
 
-export type AgentStatus = 'available' | 'busy' | 'wrapup' | 'offline';
+/* Statuses, users and agents are the API's (docs/openapi.yaml), narrowed
+ * to what the machine reads. */
+export type AgentStatus = ApiUser['status'];
+/** What a user may set (wrapup comes only from TaskRouter). */
+export type SettableStatus = Schemas['StatusRequest']['status'];
 export type DeviceState = 'off' | 'mic' | 'registering' | 'ready' | 'unregistered' | 'error';
 export type CallPhase = 'idle' | 'ringing' | 'dialing' | 'in-call';
 export type HoldState = 'off' | 'holding' | 'on' | 'resuming';
 
-export interface User {
-  id: number;
-  email: string;
-  name: string;
-  role: 'agent' | 'supervisor' | 'admin';
-  identity: string;
-  status?: AgentStatus;
-}
+export type User = Pick<ApiUser, 'id' | 'email' | 'name' | 'role' | 'identity'> & Partial<Pick<ApiUser, 'status'>>;
 
 export interface CallInfo {
   sid: string | null; // call.parameters.CallSid (the agent's own leg)
@@ -34,13 +32,7 @@ export interface CallInfo {
   hold: HoldState;
 }
 
-export interface AgentRow {
-  id: number;
-  name: string;
-  status: AgentStatus;
-  since: string;
-  on_call?: boolean;
-}
+export type AgentRow = Pick<Agent, 'id' | 'name' | 'status' | 'since'> & Partial<Pick<Agent, 'on_call'>>;
 
 /* A recent `call.incoming` from the event stream (for popups whose SDK call
  * carries no custom parameters). */
@@ -114,7 +106,7 @@ export type Event =
   | { type: 'token.expiring' }
   | { type: 'token.refreshed' }
   | { type: 'token.failed'; message: string }
-  | { type: 'status.choose'; status: AgentStatus }
+  | { type: 'status.choose'; status: SettableStatus }
   | { type: 'status.ok'; status: AgentStatus }
   | { type: 'status.fail'; message: string }
   | { type: 'status.remote'; status: AgentStatus }
@@ -155,7 +147,7 @@ export type Effect =
   | { type: 'device.register' }
   | { type: 'device.destroy' }
   | { type: 'token.refresh' }
-  | { type: 'api.status'; status: AgentStatus }
+  | { type: 'api.status'; status: SettableStatus }
   | { type: 'call.accept' }
   | { type: 'call.reject' }
   | { type: 'call.disconnect' }

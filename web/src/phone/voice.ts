@@ -1,11 +1,36 @@
 /*
  * The part of @twilio/voice-sdk the softphone uses, as plain interfaces, and
  * the one place a Device is made.  In the e2e build (vite --mode e2e) the
- * module '@twilio/voice-sdk' is the fake in src/testing/fake-voice-sdk.ts.
+ * module '@twilio/voice-sdk' is the fake in src/testing/fake-voice-sdk.ts,
+ * which implements these same interfaces (controller.test.ts compiles it
+ * against them).
  */
-import { Device } from '@twilio/voice-sdk';
+import { Device, type Call } from '@twilio/voice-sdk';
 
-type Handler = (...args: any[]) => void;
+/** What the SDK hands an 'error' listener (a TwilioError). */
+export interface VoiceError {
+  code?: number;
+  message: string;
+}
+
+/* Event → the arguments its listeners get, for the events the app uses
+ * (see the SDK's Device and Call docs). */
+export interface VoiceCallEvents {
+  accept: [call: VoiceCall];
+  disconnect: [call: VoiceCall];
+  cancel: [];
+  error: [error: VoiceError];
+}
+
+export interface VoiceDeviceEvents {
+  registered: [];
+  unregistered: [];
+  error: [error: VoiceError, call?: VoiceCall];
+  tokenWillExpire: [device: VoiceDevice];
+  incoming: [call: VoiceCall];
+}
+
+export type Listener<Args extends unknown[]> = (...args: Args) => void;
 
 export interface VoiceCall {
   parameters: Record<string, string>;
@@ -16,7 +41,7 @@ export interface VoiceCall {
   mute(shouldMute?: boolean): void;
   isMuted(): boolean;
   sendDigits(digits: string): void;
-  on(event: string, fn: Handler): unknown;
+  on<E extends keyof VoiceCallEvents>(event: E, fn: Listener<VoiceCallEvents[E]>): unknown;
 }
 
 export interface VoiceDevice {
@@ -26,12 +51,16 @@ export interface VoiceDevice {
   connect(options: { params: Record<string, string> }): Promise<VoiceCall>;
   updateToken(token: string): void;
   destroy(): void;
-  on(event: string, fn: Handler): unknown;
-  off(event: string, fn: Handler): unknown;
+  on<E extends keyof VoiceDeviceEvents>(event: E, fn: Listener<VoiceDeviceEvents[E]>): unknown;
+  off<E extends keyof VoiceDeviceEvents>(event: E, fn: Listener<VoiceDeviceEvents[E]>): unknown;
 }
 
-export const DEVICE_OPTIONS = {
-  codecPreferences: ['opus', 'pcmu'],
+/* Call.Codec's values, spelled out: the fake SDK of the e2e build has no
+ * Call.Codec enum to read them from. */
+const CODECS = ['opus', 'pcmu'] satisfies `${Call.Codec}`[];
+
+export const DEVICE_OPTIONS: Device.Options = {
+  codecPreferences: CODECS as Call.Codec[],
   closeProtection: true,
   logLevel: 'warn',
   tokenRefreshMs: 60_000, // tokenWillExpire a minute before expiry
@@ -39,5 +68,5 @@ export const DEVICE_OPTIONS = {
 };
 
 export function createDevice(token: string): VoiceDevice {
-  return new Device(token, DEVICE_OPTIONS as any) as unknown as VoiceDevice;
+  return new Device(token, DEVICE_OPTIONS);
 }

@@ -3,28 +3,46 @@
  * aliases the package to this file; the production build never sees it).
  * Same surface as the parts the app uses; driven from the test through
  * window.__fakeVoice, which also records every SDK call the app made.
+ * Call and Device implement the app's view of the SDK (phone/voice.ts), so
+ * the compiler holds the fake to the same surface as the real thing.
  */
-type Handler = (...args: any[]) => void;
+import type { Listener, VoiceCall, VoiceCallEvents, VoiceDevice, VoiceDeviceEvents, VoiceError } from '../phone/voice';
 
 export interface FakeLogEntry {
   op: string;
   args: unknown[];
 }
 
-class Emitter {
-  private handlers = new Map<string, Set<Handler>>();
-  on(event: string, fn: Handler): this {
-    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
-    this.handlers.get(event)!.add(fn);
+/* Any listener, as stored: each set holds listeners of one event only. */
+type AnyListener = (...args: never) => void;
+
+/* M: event → its listeners' arguments. */
+class Emitter<M extends { [E in keyof M]: unknown[] }> {
+  private handlers = new Map<keyof M, Set<AnyListener>>();
+  on<E extends keyof M>(event: E, fn: Listener<M[E]>): this {
+    let set = this.handlers.get(event);
+    if (!set) this.handlers.set(event, (set = new Set()));
+    set.add(fn);
     return this;
   }
-  off(event: string, fn: Handler): this {
+  off<E extends keyof M>(event: E, fn: Listener<M[E]>): this {
     this.handlers.get(event)?.delete(fn);
     return this;
   }
-  emit(event: string, ...args: unknown[]): void {
-    for (const fn of [...(this.handlers.get(event) ?? [])]) fn(...args);
+  emit<E extends keyof M>(event: E, ...args: M[E]): void {
+    for (const fn of [...(this.handlers.get(event) ?? [])]) (fn as Listener<M[E]>)(...args);
   }
+}
+
+/* The real SDK's events the app does not listen to are emitted too. */
+interface CallEvents extends VoiceCallEvents {
+  reject: [];
+  mute: [muted: boolean, call: Call];
+  ringing: [hasEarlyMedia: boolean];
+}
+interface DeviceEvents extends VoiceDeviceEvents {
+  registering: [];
+  destroyed: [];
 }
 
 const log: FakeLogEntry[] = [];
@@ -38,7 +56,7 @@ function fakeSid(): string {
   return 'CA' + (Date.now().toString(16) + seq.toString(16)).padStart(32, '0').slice(-32);
 }
 
-export class Call extends Emitter {
+export class Call extends Emitter<CallEvents> implements VoiceCall {
   parameters: Record<string, string>;
   customParameters: Map<string, string>;
   direction: 'INCOMING' | 'OUTGOING';
@@ -92,7 +110,7 @@ export class Call extends Emitter {
   }
 }
 
-export class Device extends Emitter {
+export class Device extends Emitter<DeviceEvents> implements VoiceDevice {
   static EventName = {
     Error: 'error',
     Incoming: 'incoming',
@@ -190,18 +208,17 @@ export const control = {
     d.emit('unregistered');
   },
   error(message = 'fake error', code = 31000): void {
-    this.device?.emit('error', { code, message });
+    const err: VoiceError = { code, message };
+    this.device?.emit('error', err);
   },
   calls(op: string): unknown[][] {
     return log.filter((e) => e.op === op).map((e) => e.args);
   },
 };
 
-declare global {
-  interface Window {
-    __fakeVoice?: typeof control;
-  }
-}
-if (typeof window !== 'undefined') window.__fakeVoice = control;
+/* The e2e script's view of it (web/e2e/fake-voice.d.ts declares
+ * window.__fakeVoice as this; the app itself never reads it). */
+export type FakeVoiceControl = typeof control;
+if (typeof window !== 'undefined') Object.assign(window, { __fakeVoice: control });
 
 export default { Device, Call };
