@@ -719,7 +719,7 @@ store_all(struct prov *p, struct db_conn *c)
 		rc = 0;
 out:
 	if (rc != 0) {
-		if (PQtransactionStatus(db_pg(c)) != PQTRANS_IDLE)
+		if (db_in_transaction(c))
 			db_simple(c, "ROLLBACK");
 		fprintf(stderr, "ramal provision: storing the SIDs failed\n");
 	}

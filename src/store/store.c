@@ -9,6 +9,7 @@
 #include "log.h"
 #include "store.h"
 #include "store_hold.h"
+#include "store_outbound.h"
 #include "util.h"
 
 static const struct db_stmt statements[] = {
@@ -145,7 +146,8 @@ static const struct db_stmt statements[] = {
 /* Every module's table, merged once into one NULL-ended array. */
 static const struct db_stmt *const tables[] = { statements,
 	store_call_statements, store_tr_statements, store_auth_statements,
-	store_hold_statements, store_events_statements };
+	store_hold_statements, store_outbound_statements,
+	store_events_statements };
 
 const struct db_stmt *
 store_statements(void)
