@@ -18,7 +18,7 @@
 #include "job.h"
 #include "log.h"
 #include "spool.h"
-#include "store.h"
+#include "store_call.h"
 #include "store_hold.h"
 #include "twapi.h"
 #include "twapi_account.h"

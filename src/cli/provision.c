@@ -19,6 +19,7 @@
 #include "migrate.h"
 #include "provision.h"
 #include "store.h"
+#include "store_tenant.h"
 #include "store_tr.h"
 #include "taskrouter.h"
 #include "twapi.h"

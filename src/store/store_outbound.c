@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_call.h"
 #include "store_outbound.h"
 
 const struct db_stmt store_outbound_statements[] = {
