@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Check the layers of ramal's objects: no call cycle between files, no
-reference to a layer above.
+reference to a layer above, libpq only where it belongs.
 
-    layers.py --root build/obj [--uses SPEC] OBJ...
+    layers.py --root build/obj [--uses SPEC] [--pq-layers LIST] OBJ...
 
 Each object's layer is the folder under --root it sits in (build/obj/core/
 http.o is in core); objects directly under --root are the wiring (main,
@@ -11,9 +11,14 @@ refers to a global symbol B defines (a call, or data), read with nm, so
 it is what the linker sees, not what the headers promise.
 
 SPEC says which layers each layer may use, as in the Makefile's USES_*
-variables: "lib=lib twilio=lib,twilio ...".  Exit 0 when the layers hold;
-1 with one line per broken rule (and the symbols behind it) otherwise; 2
-for a usage error.
+variables: "lib=lib twilio=lib,twilio ...".
+
+LIST names the layers whose objects may refer to libpq (a symbol whose
+name starts with "PQ"), comma-separated: "core,store" by default, so that
+no layer above the store reads a PGresult.  The wiring objects may too.
+
+Exit 0 when the layers hold; 1 with one line per broken rule (and the
+symbols behind it) otherwise; 2 for a usage error.
 """
 
 import argparse
@@ -27,6 +32,8 @@ DEFAULT_USES = (
     "api=lib,twilio,core,store,auth,calls,api "
     "cli=lib,twilio,core,store,auth,calls,cli"
 )
+DEFAULT_PQ_LAYERS = "core,store"
+LIBPQ_PREFIX = "PQ"
 
 
 def parse_uses(spec):
@@ -37,6 +44,18 @@ def parse_uses(spec):
             raise ValueError("bad --uses item %r" % item)
         uses[layer] = set(allowed.split(","))
     return uses
+
+
+def parse_pq_layers(spec):
+    layers = set()
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if not item.replace("_", "").isalnum():
+            raise ValueError("bad --pq-layers item %r" % item)
+        layers.add(item)
+    return layers
 
 
 def symbols(obj):
@@ -116,10 +135,12 @@ def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", required=True)
     ap.add_argument("--uses", default=DEFAULT_USES)
+    ap.add_argument("--pq-layers", default=DEFAULT_PQ_LAYERS)
     ap.add_argument("objects", nargs="+")
     try:
         args = ap.parse_args(argv)
         uses = parse_uses(args.uses)
+        pq_layers = parse_pq_layers(args.pq_layers)
     except (SystemExit, ValueError) as e:
         print("layers: %s" % e, file=sys.stderr)
         return 2
@@ -145,6 +166,17 @@ def main(argv):
         return os.path.relpath(o, args.root)
 
     problems = []
+    pq_allowed = ", ".join(sorted(pq_layers)) or "no layer"
+    for obj in sorted(refs):
+        layer = layer_of(args.root, obj)
+        if layer == "top" or layer in pq_layers:
+            continue
+        pq = sorted(s for s in refs[obj] if s.startswith(LIBPQ_PREFIX))
+        if pq:
+            problems.append(
+                "%s (%s) uses libpq, which only %s may: %s"
+                % (name(obj), layer, pq_allowed, ", ".join(pq))
+            )
     for (src, dst), syms in sorted(why.items()):
         ls, ld = layer_of(args.root, src), layer_of(args.root, dst)
         if ls == "top":
@@ -177,7 +209,8 @@ def main(argv):
         return 1
     print(
         "layers: %d objects, %d file-to-file references, no cycle, no "
-        "upward reference" % (len(refs), sum(len(v) for v in edges.values()))
+        "upward reference, libpq only in %s"
+        % (len(refs), sum(len(v) for v in edges.values()), pq_allowed)
     )
     return 0
 

@@ -35,6 +35,7 @@
 #include "spool.h"
 #include "status.h"
 #include "store.h"
+#include "store_tenant.h"
 #include "tenant.h"
 #include "util.h"
 #include "webhook.h"

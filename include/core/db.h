@@ -94,6 +94,13 @@ struct db_batch_item {
  */
 void db_exec_batch(struct db_conn *c, size_t n, struct db_batch_item *items);
 
+/*
+ * 1 when c is not idle: inside a transaction (a failed one too), or in a
+ * state libpq cannot tell; 0 when idle.  A caller that stopped half way
+ * uses it to decide whether a ROLLBACK is owed.
+ */
+int db_in_transaction(struct db_conn *c);
+
 /* Run plain SQL with no parameters (BEGIN, COMMIT...).  A db_result. */
 enum db_result db_simple(struct db_conn *c, const char *sql);
 

@@ -68,14 +68,14 @@ const char *auth_role_name(enum auth_role role);
 /* The role named s, or -1. */
 int auth_role_parse(const char *s);
 
-
 /*
  * Typed store helpers of sign-in: password hashes, sessions and the
- * failed-login counters (store_auth_statements[], see store.h).  Each
- * takes a connection the caller holds and runs one named statement; none
- * opens a transaction.  Strings are borrowed; NULL means SQL NULL.
+ * failed-login counters (store_auth_statements[], merged by store.c).
+ * Each takes a connection the caller holds and runs one named statement;
+ * none opens a transaction.  Strings are borrowed; NULL means SQL NULL.
  * Thread-safe as far as each thread uses its own connection.
  */
+extern const struct db_stmt store_auth_statements[];
 
 /* A user a sign-in may open. */
 struct store_auth_candidate {

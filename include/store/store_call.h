@@ -4,33 +4,66 @@
 #include <libpq-fe.h>
 
 #include "db.h"
+#include "store_number.h"
 
 /*
- * Typed store helpers of the inbound call flows: numbers, the calls row
- * as the TwiML webhooks learn about it, voicemails and recordings.  Each
- * takes a connection the caller holds (db_acquire) and runs one or two of
- * the named statements of store_call_statements[] (store.h); none opens a
- * transaction of its own.  Strings are borrowed from the caller unless
- * said otherwise; NULL means SQL NULL.  Thread-safe as far as each thread
- * uses its own connection.
+ * Typed store helpers of calls: the raw callbacks (call_events), the
+ * status callbacks' upsert, and the inbound call flows (numbers, the
+ * calls row as the TwiML webhooks learn about it, voicemails and
+ * recordings).  Each takes a connection the caller holds (db_acquire) and
+ * runs one or two of the named statements of store_call_statements[]
+ * (merged by store.c); none opens a transaction of its own.  Strings are
+ * borrowed from the caller unless said otherwise; NULL means SQL NULL.
+ * Thread-safe as far as each thread uses its own connection.
  */
+extern const struct db_stmt store_call_statements[];
 
-/* A phone number (DID) and its owner agent, as the call flows need it. */
-struct store_number {
-	long long id;
-	char *label; /* "" when none */
-	int ring_timeout_s;
-	char *disclaimer_text; /* NULL: the default text */
-	char *disclaimer_language;
-	char *disclaimer_voice;
-	char *disclaimer_audio_url; /* NULL: speak the text */
-	int voicemail_enabled;
-	char *owner_identity; /* NULL: no owner agent */
-	int owner_available; /* status 'available' and not disabled */
+/*
+ * Append one raw callback to call_events (params_json: a JSON object of
+ * the parameters).  A db_result.
+ */
+enum db_result store_call_event(struct db_conn *c, const char *account_sid,
+    const char *call_sid, const char *route, const char *received_at,
+    const char *params_json, int replayed);
+
+/*
+ * The SET items of a calls upsert (aliased c) that move its status only
+ * forward: to a greater (status_rank, last_sequence, status) triple, so
+ * any arrival order of the same callbacks gives the same row.
+ */
+#define STORE_CALL_STATUS_FORWARD \
+	" status = CASE WHEN (excluded.status_rank, excluded.last_sequence," \
+	"  excluded.status) > (c.status_rank, c.last_sequence, c.status)" \
+	"  THEN excluded.status ELSE c.status END," \
+	" status_rank = GREATEST(c.status_rank, excluded.status_rank),"
+
+/* One status callback, as text (NULL = absent). */
+struct store_call_status {
+	const char *account_sid;
+	const char *call_sid;
+	const char *parent_call_sid;
+	const char *direction;
+	const char *from;
+	const char *to;
+	const char *status; /* Twilio's CallStatus */
+	int rank; /* status_rank() of status */
+	long sequence; /* SequenceNumber, -1 when absent */
+	const char *event_time; /* RFC 3339 */
+	const char *duration_s; /* CallDuration */
+	const char *sip_response_code;
+	const char *answered_by;
 };
 
-/* Free the strings of n (NULL-safe); n may be filled again afterwards. */
-void store_number_cleanup(struct store_number *n);
+/*
+ * Store one status callback in one statement: append its raw event (as
+ * store_call_event) and move the call's row forward (created when it does
+ * not exist yet).  Idempotent and order-safe: see call_status_upsert.
+ * c NULL: committed through the group commit (db_group.h), keyed by the
+ * CallSid.  A db_result.
+ */
+enum db_result store_call_status(struct db_conn *c,
+    const struct store_call_status *s, const char *route,
+    const char *received_at, const char *params_json, int replayed);
 
 /*
  * The number e164 of the tenant account_sid, into *out (owned: call

@@ -9,11 +9,12 @@
 #include "db.h"
 
 /*
- * Store helpers of agent status and live events (store_events_statements[],
- * see store.h; tables in sql/007_events.sql).  Functions take a connection
- * the caller holds and return a db_result.  Every query is scoped to a
- * tenant.
+ * Store helpers of agent status and live events
+ * (store_events_statements[], merged by store.c; tables in
+ * sql/007_events.sql).  Functions take a connection the caller holds and
+ * return a db_result.  Every query is scoped to a tenant.
  */
+extern const struct db_stmt store_events_statements[];
 
 /* One event row for a replay. */
 struct store_events_row {
@@ -58,8 +59,7 @@ int store_events_since(PGconn *pg, long long after, int page,
  * Delete at most batch events older than retention_h hours; *rows is how
  * many.  0 / -1.
  */
-int store_events_prune(PGconn *pg, int retention_h, int batch,
-    long long *rows);
+int store_events_prune(PGconn *pg, int retention_h, int batch, long long *rows);
 
 /*
  * call.incoming to the user of worker_sid in account_sid: a queue call

@@ -13,6 +13,7 @@
  * db_result; the caller decides the transaction boundaries.  Strings in
  * the argument structs are borrowed; NULL means SQL NULL.
  */
+extern const struct db_stmt store_tr_statements[]; /* merged by store.c */
 
 #define STORE_TR_SID_LEN 35 /* 34 characters and the NUL */
 

@@ -11,7 +11,7 @@
 
 #include "db.h"
 #include "log.h"
-#include "store.h"
+#include "store_tenant.h"
 #include "tenant.h"
 #include "util.h"
 

@@ -16,7 +16,7 @@
 #include "phone.h"
 #include "status.h"
 #include "store_call.h"
-#include "store_hold.h"
+#include "store_outbound.h"
 #include "twiml.h"
 #include "twparam.h"
 #include "util.h"
@@ -39,15 +39,12 @@ static const char msg_busy[] = "O número chamado está ocupado.";
 static const char msg_no_answer[] = "O número chamado não atendeu.";
 static const char msg_failed[] = "Não foi possível completar a ligação.";
 
-
-
 static void
 refuse(struct twiml *t, const char *text)
 {
 	callflow_say(t, text);
 	twiml_leaf(t, "Hangup", NULL, NULL);
 }
-
 
 /* The <Dial> action of ?step=done. */
 static int
@@ -56,20 +53,16 @@ dial_done(struct http_req *r)
 	const struct config *cfg = http_req_config(r);
 	const struct form *f = http_req_form(r);
 	const char *status = form_get(f, "DialCallStatus");
-	const char *params[3];
 	struct db_conn *c;
 	struct twiml t;
-	enum db_result res;
 
 	if (status == NULL || status[0] == '\0' || strlen(status) > 32)
 		status = "unknown";
 	twiml_init(&t);
 	c = db_acquire();
 	if (c != NULL && twparam_sid(form_get(f, "CallSid"), "CA")) {
-		params[0] = form_get(f, "AccountSid");
-		params[1] = form_get(f, "CallSid");
-		params[2] = status;
-		PQclear(db_exec(c, "out_dial_done", 3, params, &res));
+		store_outbound_dial_done(c, form_get(f, "AccountSid"),
+		    form_get(f, "CallSid"), status);
 		if (hold_answer_conference(c, cfg, f, &t) == 1) {
 			db_release(c);
 			return callflow_reply(r, &t, db_down);
@@ -85,50 +78,6 @@ dial_done(struct http_req *r)
 		callflow_say(&t, msg_failed);
 	twiml_leaf(&t, "Hangup", NULL, NULL);
 	return callflow_reply(r, &t, db_down);
-}
-
-/* The agent who dials, from the database. */
-struct agent {
-	long long id;
-	int disabled;
-	char did[PHONE_E164_MAX]; /* "" when none */
-	char tenant_caller_id[PHONE_E164_MAX];
-};
-
-static enum db_result
-agent_get(struct db_conn *c, const char *account, const char *identity,
-    struct agent *a)
-{
-	const char *params[2] = { account, identity };
-	enum db_result res;
-	PGresult *r;
-
-	memset(a, 0, sizeof(*a));
-	r = db_exec(c, "out_agent", 2, params, &res);
-	if (res == DB_OK) {
-		a->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		a->disabled = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
-		if (!PQgetisnull(r, 0, 2))
-			snprintf(a->did, sizeof(a->did), "%s",
-			    PQgetvalue(r, 0, 2));
-		if (!PQgetisnull(r, 0, 3))
-			snprintf(a->tenant_caller_id,
-			    sizeof(a->tenant_caller_id), "%s",
-			    PQgetvalue(r, 0, 3));
-	}
-	PQclear(r);
-	return res;
-}
-
-/* 1 when identity is an enabled agent of the account. */
-static enum db_result
-client_exists(struct db_conn *c, const char *account, const char *identity)
-{
-	const char *params[2] = { account, identity };
-	enum db_result res;
-
-	PQclear(db_exec(c, "out_client", 2, params, &res));
-	return res;
 }
 
 /* Has s a letter or '_': a bare identity rather than a number. */
@@ -153,11 +102,11 @@ outbound_voice(struct http_req *r)
 	const char *from = form_get(f, "From");
 	const char *to = form_get(f, "To");
 	const char *identity = NULL, *callee = NULL, *why = NULL, *caller_id;
-	const char *params[11];
 	char e164[PHONE_E164_MAX], action[URL_MAX], rec[URL_MAX],
-	    status_cb[URL_MAX], disc[URL_MAX], q[64], agent_id[24], rank[8],
-	    received_at[32], speech[256], client_from[140];
-	struct agent a;
+	    status_cb[URL_MAX], disc[URL_MAX], q[64], received_at[32],
+	    speech[256], client_from[140];
+	struct store_outbound_agent a;
+	struct store_outbound_call oc;
 	struct db_conn *c = NULL;
 	struct twiml t;
 	enum db_result res;
@@ -184,7 +133,7 @@ outbound_voice(struct http_req *r)
 		refuse(&t, db_down);
 		return callflow_reply(r, &t, db_down);
 	}
-	res = agent_get(c, account, identity, &a);
+	res = store_outbound_agent(c, account, identity, &a);
 	if (res == DB_NOTFOUND || (res == DB_OK && a.disabled)) {
 		log_kv(LOG_WARN,
 		    "outbound call refused: unknown or disabled agent", "agent",
@@ -208,7 +157,7 @@ outbound_voice(struct http_req *r)
 	    phone_normalize(to, e164, sizeof(e164), NULL, &why) != 0 &&
 	    twparam_identity(to)) {
 		/* digits only, yet no number: perhaps an extension */
-		res = client_exists(c, account, to);
+		res = store_outbound_client(c, account, to);
 		if (res == DB_OK)
 			callee = to;
 		else if (res != DB_NOTFOUND)
@@ -216,7 +165,7 @@ outbound_voice(struct http_req *r)
 	}
 	if (callee != NULL) {
 		res = twparam_identity(callee)
-		    ? client_exists(c, account, callee)
+		    ? store_outbound_client(c, account, callee)
 		    : DB_NOTFOUND;
 		if (res == DB_NOTFOUND || strcmp(callee, identity) == 0) {
 			log_kv(LOG_INFO, "outbound call: no such agent", "to",
@@ -241,8 +190,8 @@ outbound_voice(struct http_req *r)
 	if (callee == NULL) {
 		if (a.did[0] != '\0')
 			caller_id = a.did;
-		else if (a.tenant_caller_id[0] != '\0')
-			caller_id = a.tenant_caller_id;
+		else if (a.caller_id[0] != '\0')
+			caller_id = a.caller_id;
 		else if (cfg->twilio_caller_id != NULL &&
 		    cfg->twilio_account_sid != NULL &&
 		    strcmp(account, cfg->twilio_account_sid) == 0)
@@ -258,34 +207,32 @@ outbound_voice(struct http_req *r)
 	}
 
 	/* The row first, committed: then the answer. */
-	snprintf(agent_id, sizeof(agent_id), "%lld", a.id);
 	st_rank = status_rank(call_status);
 	if (st_rank < 0 || st_rank > 3) {
 		call_status = "ringing";
 		st_rank = 2;
 	}
-	snprintf(rank, sizeof(rank), "%d", st_rank);
 	snprintf(client_from, sizeof(client_from), "client:%s",
 	    callee ? callee : "");
-	params[0] = account;
-	params[1] = call_sid;
-	params[2] = caller_id ? caller_id : from;
-	params[3] = callee ? client_from : e164;
-	params[4] = agent_id;
-	params[5] = caller_id;
-	params[6] = to;
-	params[7] = callee ? "client" : "outbound";
-	params[8] = call_status;
-	params[9] = rank;
-	params[10] = received_at;
-	PQclear(db_exec(c, "out_call", 11, params, &res));
-	if (res != DB_OK)
+	oc.account_sid = account;
+	oc.call_sid = call_sid;
+	oc.from = caller_id ? caller_id : from;
+	oc.to = callee ? client_from : e164;
+	oc.agent_user_id = a.id;
+	oc.caller_id = caller_id;
+	oc.dialled = to;
+	oc.bridge = callee ? "client" : "outbound";
+	oc.status = call_status;
+	oc.rank = st_rank;
+	oc.received_at = received_at;
+	if (store_outbound_call(c, &oc) != DB_OK)
 		goto down;
 
-	if (callflow_url(action, sizeof(action), cfg, "%s%s", PATH_VOICE_OUTBOUND, "?step=done") !=
-		0 ||
+	if (callflow_url(action, sizeof(action), cfg, "%s%s",
+		PATH_VOICE_OUTBOUND, "?step=done") != 0 ||
 	    callflow_url(rec, sizeof(rec), cfg, "%s", PATH_RECORDING) != 0 ||
-	    callflow_url(status_cb, sizeof(status_cb), cfg, "%s", PATH_STATUS) != 0)
+	    callflow_url(status_cb, sizeof(status_cb), cfg, "%s",
+		PATH_STATUS) != 0)
 		goto down;
 	twiml_open(&t, "Dial", "action", action, "method", "POST", "timeout",
 	    DIAL_TIMEOUT, "answerOnBridge", "true", "record",
@@ -305,7 +252,8 @@ outbound_voice(struct http_req *r)
 	} else {
 		/* caller_id is +digits: %2B keeps the + through the query */
 		snprintf(q, sizeof(q), "?caller=%%2B%s", caller_id + 1);
-		if (callflow_url(disc, sizeof(disc), cfg, "%s%s", PATH_VOICE_DISCLAIMER, q) != 0)
+		if (callflow_url(disc, sizeof(disc), cfg, "%s%s",
+			PATH_VOICE_DISCLAIMER, q) != 0)
 			goto down;
 		twiml_leaf(&t, "Number", e164, "url", disc, "method", "POST",
 		    "statusCallback", status_cb, "statusCallbackMethod", "POST",

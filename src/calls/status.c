@@ -15,7 +15,7 @@
 #include "log.h"
 #include "spool.h"
 #include "status.h"
-#include "store.h"
+#include "store_call.h"
 #include "twparam.h"
 #include "util.h"
 

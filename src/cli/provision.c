@@ -19,6 +19,7 @@
 #include "migrate.h"
 #include "provision.h"
 #include "store.h"
+#include "store_tenant.h"
 #include "store_tr.h"
 #include "taskrouter.h"
 #include "twapi.h"
@@ -719,7 +720,7 @@ store_all(struct prov *p, struct db_conn *c)
 		rc = 0;
 out:
 	if (rc != 0) {
-		if (PQtransactionStatus(db_pg(c)) != PQTRANS_IDLE)
+		if (db_in_transaction(c))
 			db_simple(c, "ROLLBACK");
 		fprintf(stderr, "ramal provision: storing the SIDs failed\n");
 	}

@@ -334,6 +334,12 @@ db_pg(struct db_conn *c)
 	return c->pg;
 }
 
+int
+db_in_transaction(struct db_conn *c)
+{
+	return PQtransactionStatus(c->pg) != PQTRANS_IDLE;
+}
+
 enum db_result
 db_classify(const PGresult *r)
 {

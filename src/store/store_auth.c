@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
 #include "store_auth.h"
 #include "util.h"
 

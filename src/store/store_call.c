@@ -3,8 +3,8 @@
  * recordings, voicemails).  See include/store_call.h.
  *
  * Every write to calls is an upsert on call_sid, so the rows the TwiML
- * webhooks write and those of /twilio/status (call_status_upsert in
- * store.c) complete each other in whatever order they arrive.
+ * webhooks write and those of /twilio/status (call_status_upsert below)
+ * complete each other in whatever order they arrive.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,6 @@
 
 #include "db_group.h"
 #include "log.h"
-#include "store.h"
 #include "store_call.h"
 #include "util.h"
 
@@ -34,6 +33,61 @@
 	" updated_at = now()"
 
 const struct db_stmt store_call_statements[] = {
+	{ "call_event_insert",
+	    "INSERT INTO call_events (tenant_id, call_sid, route, received_at,"
+	    " params, replayed)"
+	    " SELECT t.id, $2, $3, $4::timestamptz, $5::jsonb, $6::boolean"
+	    " FROM tenants t WHERE t.account_sid = $1",
+	    6 },
+	/*
+	 * One status callback in one statement (one round trip, one
+	 * implicit transaction): the raw event is appended to call_events
+	 * and the call's row is upserted.
+	 *
+	 * Order-safe upsert: the status moves only to a greater
+	 * (rank, SequenceNumber, status) triple, times keep the earliest
+	 * start and the latest end, so any arrival order of the same
+	 * callbacks gives the same row.
+	 */
+	{ "call_status_upsert",
+	    "WITH t AS (SELECT id FROM tenants WHERE account_sid = $1),"
+	    " ev AS (INSERT INTO call_events (tenant_id, call_sid, route,"
+	    " received_at, params, replayed)"
+	    " SELECT t.id, $2, $14, $15::timestamptz, $16::jsonb, $17::boolean"
+	    " FROM t) "
+	    "INSERT INTO calls AS c (tenant_id, call_sid, parent_call_sid,"
+	    " direction, from_number, to_number, status, status_rank,"
+	    " last_sequence, started_at, ringing_at, answered_at, ended_at,"
+	    " duration_s, sip_response_code, answered_by)"
+	    " SELECT t.id, $2, $3, $4, $5, $6, $7, $8::smallint, $9::integer,"
+	    " $10::timestamptz,"
+	    " CASE WHEN $7 = 'ringing' THEN $10::timestamptz END,"
+	    " CASE WHEN $7 = 'in-progress' THEN $10::timestamptz"
+	    "  WHEN $8::integer = 4 AND $11::integer > 0"
+	    "  THEN $10::timestamptz - make_interval(secs => $11::integer) END,"
+	    " CASE WHEN $8::integer = 4 THEN $10::timestamptz END,"
+	    " $11::integer, $12::integer, $13"
+	    " FROM t"
+	    " ON CONFLICT (call_sid) DO UPDATE SET" STORE_CALL_STATUS_FORWARD
+	    " last_sequence = CASE WHEN (excluded.status_rank,"
+	    "  excluded.last_sequence, excluded.status) > (c.status_rank,"
+	    "  c.last_sequence, c.status) THEN excluded.last_sequence"
+	    "  ELSE c.last_sequence END,"
+	    " parent_call_sid = coalesce(c.parent_call_sid,"
+	    "  excluded.parent_call_sid),"
+	    " direction = coalesce(c.direction, excluded.direction),"
+	    " from_number = coalesce(c.from_number, excluded.from_number),"
+	    " to_number = coalesce(c.to_number, excluded.to_number),"
+	    " started_at = LEAST(c.started_at, excluded.started_at),"
+	    " ringing_at = LEAST(c.ringing_at, excluded.ringing_at),"
+	    " answered_at = LEAST(c.answered_at, excluded.answered_at),"
+	    " ended_at = GREATEST(c.ended_at, excluded.ended_at),"
+	    " duration_s = GREATEST(c.duration_s, excluded.duration_s),"
+	    " sip_response_code = GREATEST(c.sip_response_code,"
+	    "  excluded.sip_response_code),"
+	    " answered_by = coalesce(c.answered_by, excluded.answered_by),"
+	    " updated_at = now()",
+	    17 },
 	{ "voice_number",
 	    "SELECT p.id, p.label, p.ring_timeout_s, p.disclaimer_text,"
 	    " p.disclaimer_language, p.disclaimer_voice,"
@@ -240,20 +294,6 @@ field_dup(const PGresult *r, int row, int col)
 	if (PQgetisnull(r, row, col))
 		return NULL;
 	return xstrdup(PQgetvalue(r, row, col));
-}
-
-void
-store_number_cleanup(struct store_number *n)
-{
-	if (n == NULL)
-		return;
-	free(n->label);
-	free(n->disclaimer_text);
-	free(n->disclaimer_language);
-	free(n->disclaimer_voice);
-	free(n->disclaimer_audio_url);
-	free(n->owner_identity);
-	memset(n, 0, sizeof(*n));
 }
 
 /* Row 0 of a voice_number-shaped result into *out. */
@@ -496,5 +536,52 @@ store_call_archive_state_pg(PGconn *pg, const char *recording_sid,
 		    r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL,
 		    NULL);
 	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_call_event(struct db_conn *c, const char *account_sid,
+    const char *call_sid, const char *route, const char *received_at,
+    const char *params_json, int replayed)
+{
+	const char *params[6] = { account_sid, call_sid, route, received_at,
+		params_json, replayed ? "true" : "false" };
+	enum db_result res;
+
+	PQclear(db_exec(c, "call_event_insert", 6, params, &res));
+	return res;
+}
+
+enum db_result
+store_call_status(struct db_conn *c, const struct store_call_status *s,
+    const char *route, const char *received_at, const char *params_json,
+    int replayed)
+{
+	char rank[8], seq[16];
+	const char *params[17];
+	enum db_result res;
+
+	snprintf(rank, sizeof(rank), "%d", s->rank);
+	snprintf(seq, sizeof(seq), "%ld", s->sequence);
+	params[0] = s->account_sid;
+	params[1] = s->call_sid;
+	params[2] = s->parent_call_sid;
+	params[3] = s->direction;
+	params[4] = s->from;
+	params[5] = s->to;
+	params[6] = s->status;
+	params[7] = rank;
+	params[8] = seq;
+	params[9] = s->event_time;
+	params[10] = s->duration_s;
+	params[11] = s->sip_response_code;
+	params[12] = s->answered_by;
+	params[13] = route;
+	params[14] = received_at;
+	params[15] = params_json;
+	params[16] = replayed ? "true" : "false";
+	PQclear(c != NULL ? db_exec(c, "call_status_upsert", 17, params, &res)
+			  : db_group_exec(s->call_sid, "call_status_upsert", 17,
+				params, &res));
 	return res;
 }

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
 #include "store_events.h"
 #include "util.h"
 
@@ -272,8 +271,7 @@ store_events_max_id(PGconn *pg, long long *id)
 }
 
 int
-store_events_by_ids(PGconn *pg, const char *ids, store_events_fn fn,
-    void *arg)
+store_events_by_ids(PGconn *pg, const char *ids, store_events_fn fn, void *arg)
 {
 	const char *params[1] = { ids };
 	PGresult *r = PQexecParams(pg,
@@ -292,8 +290,8 @@ store_events_by_ids(PGconn *pg, const char *ids, store_events_fn fn,
 }
 
 int
-store_events_since(PGconn *pg, long long after, int page,
-    store_events_fn fn, void *arg)
+store_events_since(PGconn *pg, long long after, int page, store_events_fn fn,
+    void *arg)
 {
 	char a[24], lim[16];
 	const char *params[2] = { a, lim };

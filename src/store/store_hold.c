@@ -1,10 +1,13 @@
 /*
- * Named statements of outbound calls, hold and conferences.  See
- * include/store_hold.h and docs/call-flows.md.
+ * Store helpers of hold and conferences: named statements, the hold
+ * job's queries and the typed rows of both.  See include/store_hold.h
+ * and docs/call-flows.md.
  */
-#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-#include "store.h"
+#include "log.h"
 #include "store_hold.h"
 
 /* The columns of a calls row the hold logic reads ("HOLD_COLS"). */
@@ -17,57 +20,6 @@
 	" c.caller_id, c.created_at, c.held_call_sid"
 
 const struct db_stmt store_hold_statements[] = {
-	/*
-	 * The dialling agent ($1 account, $2 identity): id, disabled, own DID
-	 * (lowest id), the tenant's caller_id.
-	 */
-	{ "out_agent",
-	    "SELECT u.id, u.disabled,"
-	    " (SELECT p.e164 FROM phone_numbers p WHERE p.tenant_id = t.id"
-	    "  AND p.owner_user_id = u.id ORDER BY p.id LIMIT 1),"
-	    " t.caller_id"
-	    " FROM tenants t JOIN users u ON u.tenant_id = t.id"
-	    "  AND u.identity = $2"
-	    " WHERE t.account_sid = $1",
-	    2 },
-	/* An enabled agent of the tenant by identity ($1 account, $2). */
-	{ "out_client",
-	    "SELECT u.identity FROM tenants t JOIN users u"
-	    " ON u.tenant_id = t.id AND u.identity = $2 AND NOT u.disabled"
-	    " WHERE t.account_sid = $1",
-	    2 },
-	/*
-	 * The agent's leg of an outbound call ($1 account, $2 CallSid, $3
-	 * from, $4 to, $5 agent id, $6 caller_id, $7 dialled, $8 bridge,
-	 * $9 status, $10 rank, $11 received_at).  Completes a row a status
-	 * callback made first; the status moves only forward.
-	 */
-	{ "out_call",
-	    "INSERT INTO calls AS c (tenant_id, call_sid, direction,"
-	    " from_number, to_number, agent_user_id, caller_id, dialled,"
-	    " bridge, routing, agent_call_sid, status, status_rank,"
-	    " started_at)"
-	    " SELECT t.id, $2, 'outbound', $3, $4, $5::bigint, $6, $7, $8,"
-	    " 'outbound', $2, $9, $10::smallint, $11::timestamptz"
-	    " FROM tenants t WHERE t.account_sid = $1"
-	    " ON CONFLICT (call_sid) DO UPDATE SET" STORE_CALL_STATUS_FORWARD
-	    " direction = 'outbound', from_number = excluded.from_number,"
-	    " to_number = excluded.to_number,"
-	    " agent_user_id = excluded.agent_user_id,"
-	    " caller_id = excluded.caller_id, dialled = excluded.dialled,"
-	    " bridge = excluded.bridge, routing = excluded.routing,"
-	    " agent_call_sid = excluded.agent_call_sid,"
-	    " started_at = LEAST(c.started_at, excluded.started_at),"
-	    " updated_at = now()"
-	    " RETURNING c.id",
-	    11 },
-	/* The outbound <Dial> ended ($1 account, $2 CallSid, $3 status). */
-	{ "out_dial_done",
-	    "UPDATE calls c SET dial_status = $3, updated_at = now()"
-	    " FROM tenants t WHERE t.account_sid = $1 AND c.tenant_id = t.id"
-	    " AND c.call_sid = $2 RETURNING c.conference_name,"
-	    " c.conference_state",
-	    3 },
 	/* A user's id by identity ($1 tenant id, $2 identity). */
 	{ "hold_user",
 	    "SELECT u.id FROM users u WHERE u.tenant_id = $1::bigint"
@@ -186,3 +138,359 @@ const struct db_stmt store_hold_statements[] = {
 	    3 },
 	{ NULL, NULL, 0 },
 };
+
+/* Field col of row 0 into dst[len]; "" for SQL NULL. */
+static void
+copy(char *dst, size_t len, const PGresult *r, int col)
+{
+	snprintf(dst, len, "%s",
+	    PQgetisnull(r, 0, col) ? "" : PQgetvalue(r, 0, col));
+}
+
+/* A boolean field of row 0 (SQL NULL is false). */
+static int
+flag(const PGresult *r, int col)
+{
+	return strcmp(PQgetvalue(r, 0, col), "t") == 0;
+}
+
+/* A bigint field of row 0 (SQL NULL is 0). */
+static long long
+id_of(const PGresult *r, int col)
+{
+	return PQgetisnull(r, 0, col)
+	    ? 0
+	    : strtoll(PQgetvalue(r, 0, col), NULL, 10);
+}
+
+/* "true", "false", or NULL for -1. */
+static const char *
+tristate(int v)
+{
+	return v < 0 ? NULL : v ? "true" : "false";
+}
+
+/* A HOLD_COLS row by stmt ($1 tenant id, $2 a CallSid) into *l. */
+static enum db_result
+leg_fetch(struct db_conn *c, const char *stmt, long long tenant_id,
+    const char *sid, struct store_hold_leg *l)
+{
+	char tenant[24];
+	const char *params[2] = { tenant, sid };
+	enum db_result res;
+	PGresult *r;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(tenant, sizeof(tenant), "%lld", tenant_id);
+	r = db_exec(c, stmt, 2, params, &res);
+	if (res == DB_OK) {
+		l->id = id_of(r, 0);
+		copy(l->call_sid, sizeof(l->call_sid), r, 1);
+		copy(l->parent_call_sid, sizeof(l->parent_call_sid), r, 2);
+		copy(l->direction, sizeof(l->direction), r, 3);
+		copy(l->routing, sizeof(l->routing), r, 4);
+		copy(l->bridge, sizeof(l->bridge), r, 5);
+		l->agent_user_id = id_of(r, 6);
+		copy(l->status, sizeof(l->status), r, 7);
+		l->status_rank = atoi(PQgetvalue(r, 0, 8));
+		copy(l->from, sizeof(l->from), r, 9);
+		copy(l->to, sizeof(l->to), r, 10);
+		copy(l->reservation_sid, sizeof(l->reservation_sid), r, 11);
+		copy(l->conference_name, sizeof(l->conference_name), r, 12);
+		copy(l->conference_state, sizeof(l->conference_state), r, 13);
+		copy(l->agent_call_sid, sizeof(l->agent_call_sid), r, 14);
+		copy(l->other_call_sid, sizeof(l->other_call_sid), r, 15);
+		l->hold_wanted = flag(r, 16);
+		l->hold_confirmed = flag(r, 17);
+		copy(l->caller_id, sizeof(l->caller_id), r, 18);
+		copy(l->created_at, sizeof(l->created_at), r, 19);
+		copy(l->held_call_sid, sizeof(l->held_call_sid), r, 20);
+	}
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_hold_leg(struct db_conn *c, long long tenant_id, const char *call_sid,
+    struct store_hold_leg *out)
+{
+	return leg_fetch(c, "hold_leg", tenant_id, call_sid, out);
+}
+
+enum db_result
+store_hold_leg_by_agent(struct db_conn *c, long long tenant_id,
+    const char *agent_call_sid, struct store_hold_leg *out)
+{
+	return leg_fetch(c, "hold_by_agent_leg", tenant_id, agent_call_sid,
+	    out);
+}
+
+enum db_result
+store_hold_leg_child(struct db_conn *c, long long tenant_id,
+    const char *parent_call_sid, struct store_hold_leg *out)
+{
+	return leg_fetch(c, "hold_child", tenant_id, parent_call_sid, out);
+}
+
+enum db_result
+store_hold_user(struct db_conn *c, long long tenant_id, const char *identity,
+    long long *id)
+{
+	char tenant[24];
+	const char *params[2] = { tenant, identity };
+	enum db_result res;
+	PGresult *r;
+
+	*id = 0;
+	snprintf(tenant, sizeof(tenant), "%lld", tenant_id);
+	r = db_exec(c, "hold_user", 2, params, &res);
+	if (res == DB_OK)
+		*id = id_of(r, 0);
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_hold_escalated(struct db_conn *c, const char *account_sid,
+    const char *call_sid, char *name, size_t namelen)
+{
+	const char *params[2] = { account_sid, call_sid };
+	enum db_result res;
+	PGresult *r;
+
+	name[0] = '\0';
+	r = db_exec(c, "hold_escalated", 2, params, &res);
+	if (res == DB_OK &&
+	    snprintf(name, namelen, "%s", PQgetvalue(r, 0, 0)) >=
+		(int)namelen) {
+		name[0] = '\0';
+		res = DB_INVALID;
+	}
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_hold_mark(struct db_conn *c, const struct store_hold_mark *m,
+    int *escalated)
+{
+	char id[24];
+	const char *params[7] = { id, m->anchor_sid, m->hold ? "true" : "false",
+		m->bridge, m->agent_call_sid, m->other_call_sid,
+		m->held_call_sid };
+	enum db_result res;
+	PGresult *r;
+
+	snprintf(id, sizeof(id), "%lld", m->anchor_id);
+	r = db_exec(c, "hold_mark", 7, params, &res);
+	*escalated = res == DB_OK && !PQgetisnull(r, 0, 0);
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_hold_conf_anchor(struct db_conn *c, const char *account_sid,
+    const char *name, const char *conference_sid, struct store_hold_anchor *out)
+{
+	const char *params[3] = { account_sid, name, conference_sid };
+	enum db_result res;
+	PGresult *r;
+
+	memset(out, 0, sizeof(*out));
+	r = db_exec(c, "conf_anchor", 3, params, &res);
+	if (res == DB_OK) {
+		out->id = id_of(r, 0);
+		copy(out->call_sid, sizeof(out->call_sid), r, 1);
+		out->tenant_id = id_of(r, 2);
+		copy(out->bridge, sizeof(out->bridge), r, 3);
+		copy(out->other_call_sid, sizeof(out->other_call_sid), r, 4);
+		out->hold_wanted = flag(r, 5);
+		copy(out->conference_state, sizeof(out->conference_state), r,
+		    6);
+		copy(out->held_call_sid, sizeof(out->held_call_sid), r, 7);
+	}
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_hold_conf_participant(struct db_conn *c,
+    const struct store_hold_participant *p, int *hold, int *left)
+{
+	char tenant[24], seq[24];
+	const char *params[10];
+	enum db_result res;
+	PGresult *r;
+
+	*hold = 0;
+	*left = 0;
+	snprintf(tenant, sizeof(tenant), "%lld", p->tenant_id);
+	snprintf(seq, sizeof(seq), "%ld", p->sequence);
+	params[0] = tenant;
+	params[1] = p->conference_sid;
+	params[2] = p->conference_name;
+	params[3] = p->call_sid;
+	params[4] = p->joined ? "true" : "false";
+	params[5] = p->left ? "true" : "false";
+	params[6] = tristate(p->hold);
+	params[7] = tristate(p->muted);
+	params[8] = seq;
+	params[9] = p->event_time;
+	r = db_exec(c, "conf_participant", 10, params, &res);
+	if (res == DB_OK) {
+		*hold = flag(r, 0);
+		*left = flag(r, 1);
+	}
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_hold_conf_anchor_state(struct db_conn *c, long long anchor_id,
+    const char *state, int hold_confirmed)
+{
+	char id[24];
+	const char *params[3] = { id, state, tristate(hold_confirmed) };
+	enum db_result res;
+
+	snprintf(id, sizeof(id), "%lld", anchor_id);
+	PQclear(db_exec(c, "conf_anchor_state", 3, params, &res));
+	return res;
+}
+
+/* ---- the hold job ---- */
+
+/* sql on a job's connection; a failure other than no row is logged. */
+static PGresult *
+job_exec(PGconn *pg, const char *sql, int n, const char *const *params,
+    enum db_result *res)
+{
+	PGresult *r = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
+
+	*res = db_classify(r);
+	if (*res != DB_OK && *res != DB_NOTFOUND)
+		log_kv(LOG_ERROR, "hold job query failed", "detail",
+		    r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL,
+		    NULL);
+	return r;
+}
+
+/* job_exec for a statement whose rows do not matter. */
+static enum db_result
+job_run(PGconn *pg, const char *sql, int n, const char *const *params)
+{
+	enum db_result res;
+
+	PQclear(job_exec(pg, sql, n, params, &res));
+	return res;
+}
+
+enum db_result
+store_hold_job_lock(PGconn *pg, const char *anchor_sid)
+{
+	const char *params[1] = { anchor_sid };
+
+	return job_run(pg,
+	    "SELECT pg_advisory_xact_lock(hashtext("
+	    "'ramal-hold:' || $1))",
+	    1, params);
+}
+
+enum db_result
+store_hold_job_call(PGconn *pg, const char *anchor_sid,
+    struct store_hold_job_call *out)
+{
+	const char *params[1] = { anchor_sid };
+	enum db_result res;
+	PGresult *r;
+
+	memset(out, 0, sizeof(*out));
+	r = job_exec(pg,
+	    "SELECT coalesce(conference_name, ''),"
+	    " coalesce(conference_state, ''), coalesce(bridge, ''),"
+	    " coalesce(agent_call_sid, ''), coalesce(other_call_sid, ''),"
+	    " hold_wanted, coalesce(held_call_sid, '')"
+	    " FROM calls WHERE call_sid = $1",
+	    1, params, &res);
+	if (res == DB_OK) {
+		copy(out->conference_name, sizeof(out->conference_name), r, 0);
+		copy(out->conference_state, sizeof(out->conference_state), r,
+		    1);
+		copy(out->bridge, sizeof(out->bridge), r, 2);
+		copy(out->agent_call_sid, sizeof(out->agent_call_sid), r, 3);
+		copy(out->other_call_sid, sizeof(out->other_call_sid), r, 4);
+		out->hold_wanted = flag(r, 5);
+		copy(out->held_call_sid, sizeof(out->held_call_sid), r, 6);
+	}
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_hold_job_participant(PGconn *pg, const char *name, const char *call_sid,
+    struct store_hold_job_participant *out)
+{
+	const char *params[2] = { name, call_sid };
+	enum db_result res;
+	PGresult *r;
+
+	memset(out, 0, sizeof(*out));
+	r = job_exec(pg,
+	    "SELECT conference_sid, hold FROM conference_participants"
+	    " WHERE conference_name = $1 AND call_sid = $2"
+	    " AND left_at IS NULL ORDER BY id DESC LIMIT 1",
+	    2, params, &res);
+	if (res == DB_OK) {
+		copy(out->conference_sid, sizeof(out->conference_sid), r, 0);
+		out->hold = flag(r, 1);
+	}
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_hold_job_participant_hold(PGconn *pg, const char *name,
+    const char *call_sid, int hold)
+{
+	const char *params[3] = { name, call_sid, hold ? "true" : "false" };
+
+	return job_run(pg,
+	    "UPDATE conference_participants SET hold = $3::boolean,"
+	    " updated_at = now() WHERE conference_name = $1 AND call_sid = $2",
+	    3, params);
+}
+
+enum db_result
+store_hold_job_confirm(PGconn *pg, const char *call_sid, int hold)
+{
+	const char *params[2] = { hold ? "true" : "false", call_sid };
+
+	return job_run(pg,
+	    "UPDATE calls SET hold_confirmed = $1::boolean,"
+	    " updated_at = now() WHERE call_sid = $2",
+	    2, params);
+}
+
+enum db_result
+store_hold_job_redirected(PGconn *pg, const char *anchor_sid)
+{
+	const char *params[1] = { anchor_sid };
+
+	return job_run(pg,
+	    "UPDATE calls SET conference_state = 'redirected',"
+	    " updated_at = now() WHERE call_sid = $1"
+	    " AND conference_state = 'requested'",
+	    1, params);
+}
+
+enum db_result
+store_hold_job_clear(PGconn *pg, const char *anchor_sid)
+{
+	const char *params[1] = { anchor_sid };
+
+	return job_run(pg,
+	    "UPDATE calls SET conference_name = NULL, conference_state = NULL,"
+	    " hold_wanted = false, hold_changed_at = now(), updated_at = now()"
+	    " WHERE call_sid = $1 AND conference_state = 'requested'",
+	    1, params);
+}

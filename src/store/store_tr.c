@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
 #include "store_tr.h"
 #include "util.h"
 

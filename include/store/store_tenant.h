@@ -1,0 +1,35 @@
+#ifndef RAMAL_STORE_TENANT_H
+#define RAMAL_STORE_TENANT_H
+
+#include <stdint.h>
+
+#include "db.h"
+#include "secret.h"
+
+/*
+ * Store helpers of tenants (Twilio accounts ramal serves): the statements
+ * of store_tenant_statements[] (merged by store.c).  Each function takes
+ * a connection the caller holds.  Thread-safe as far as each thread uses
+ * its own connection.
+ */
+extern const struct db_stmt store_tenant_statements[];
+
+/*
+ * Insert or update a tenant, sealing auth_token under key.  primary marks
+ * the account of TWILIO_ACCOUNT_SID (any other primary is demoted in the
+ * same transaction).  A db_result.
+ */
+enum db_result store_tenant_put(struct db_conn *c,
+    const uint8_t key[SECRET_KEY_LEN], const char *account_sid,
+    const char *friendly_name, const char *auth_token, int primary);
+
+/*
+ * The auth token of an active tenant, opened with key: a new string
+ * (util_free_secret) in *token.  DB_NOTFOUND for an unknown, suspended or
+ * closed account; DB_ERR when the sealed value does not open (wrong
+ * RAMAL_SECRET_KEY).
+ */
+enum db_result store_tenant_token(struct db_conn *c,
+    const uint8_t key[SECRET_KEY_LEN], const char *account_sid, char **token);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * Store helpers of tenants.  See include/store_tenant.h.
+ */
+#include <stdlib.h>
+
+#include "log.h"
+#include "store_tenant.h"
+
+const struct db_stmt store_tenant_statements[] = {
+	{ "tenant_demote_primary",
+	    "UPDATE tenants SET is_primary = false, updated_at = now()"
+	    " WHERE is_primary AND account_sid <> $1",
+	    1 },
+	{ "tenant_put",
+	    "INSERT INTO tenants (account_sid, friendly_name, auth_token_enc,"
+	    " is_primary) VALUES ($1, coalesce($2, ''), $3, $4::boolean)"
+	    " ON CONFLICT (account_sid) DO UPDATE SET"
+	    " friendly_name = coalesce($2, tenants.friendly_name),"
+	    " auth_token_enc = excluded.auth_token_enc,"
+	    " is_primary = excluded.is_primary OR tenants.is_primary,"
+	    " updated_at = now()",
+	    4 },
+	{ "tenant_token",
+	    "SELECT auth_token_enc FROM tenants"
+	    " WHERE account_sid = $1 AND status = 'active'",
+	    1 },
+	{ NULL, NULL, 0 },
+};
+
+enum db_result
+store_tenant_put(struct db_conn *c, const uint8_t key[SECRET_KEY_LEN],
+    const char *account_sid, const char *friendly_name, const char *auth_token,
+    int primary)
+{
+	char *sealed = NULL;
+	const char *params[4];
+	PGresult *r = NULL;
+	enum db_result res = DB_ERR;
+
+	sealed = secret_seal(key, auth_token, account_sid);
+	if (sealed == NULL)
+		goto out;
+	if ((res = db_simple(c, "BEGIN")) != DB_OK)
+		goto out;
+	if (primary) {
+		params[0] = account_sid;
+		r = db_exec(c, "tenant_demote_primary", 1, params, &res);
+		PQclear(r);
+		if (res != DB_OK && res != DB_NOTFOUND)
+			goto rollback;
+	}
+	params[0] = account_sid;
+	params[1] = friendly_name;
+	params[2] = sealed;
+	params[3] = primary ? "true" : "false";
+	r = db_exec(c, "tenant_put", 4, params, &res);
+	PQclear(r);
+	if (res != DB_OK && res != DB_NOTFOUND)
+		goto rollback;
+	res = db_simple(c, "COMMIT");
+	goto out;
+rollback:
+	db_simple(c, "ROLLBACK");
+out:
+	free(sealed);
+	return res;
+}
+
+enum db_result
+store_tenant_token(struct db_conn *c, const uint8_t key[SECRET_KEY_LEN],
+    const char *account_sid, char **token)
+{
+	const char *params[1] = { account_sid };
+	PGresult *r;
+	enum db_result res;
+
+	*token = NULL;
+	r = db_exec(c, "tenant_token", 1, params, &res);
+	if (res != DB_OK)
+		goto out;
+	*token = secret_open(key, PQgetvalue(r, 0, 0), account_sid);
+	if (*token == NULL) {
+		log_kv(LOG_ERROR,
+		    "tenant auth token does not open: was RAMAL_SECRET_KEY "
+		    "changed?",
+		    "account", account_sid, NULL);
+		res = DB_ERR;
+	}
+out:
+	PQclear(r);
+	return res;
+}
