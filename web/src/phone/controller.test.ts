@@ -73,6 +73,20 @@ describe('controller with the fake Voice SDK', () => {
     expect(control.calls('call.disconnect').length).toBe(1);
   });
 
+  it('signing out sends the CSRF token of the session, so the server ends it', async () => {
+    const sent: (string | null)[] = [];
+    const { ctl } = await signedIn({
+      logout: async (csrf: string | null) => {
+        sent.push(csrf);
+        return {};
+      },
+    } as Partial<Api>);
+    ctl.dispatch({ type: 'logout' });
+    await tick();
+    expect(ctl.state.screen).toBe('login');
+    expect(sent).toEqual(['csrf1']);
+  });
+
   it('a refused hold or status shows the server message', async () => {
     const err = async () => {
       throw new ApiError(409, 'call is not bridged');

@@ -80,7 +80,7 @@ export class Controller {
         );
         return;
       case 'api.logout':
-        d.api.logout(csrf).catch(() => undefined);
+        d.api.logout(fx.csrf).catch(() => undefined);
         return;
       case 'mic.check': {
         const g = this.gen;

@@ -121,6 +121,8 @@ describe('sign-in and device', () => {
     expect(r.s.screen).toBe('login');
     expect(r.s.user).toBeNull();
     expect(r.effects).toEqual(['call.disconnect', 'ring.stop', 'events.stop', 'device.destroy', 'api.logout']);
+    // the sign-out request carries the CSRF token of the session it ends
+    expect(reduce(inCall(), { type: 'logout' }).effects).toContainEqual({ type: 'api.logout', csrf: 'c1' });
   });
 });
 

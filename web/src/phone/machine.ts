@@ -142,7 +142,7 @@ export type Event =
 
 export type Effect =
   | { type: 'api.login'; email: string; password: string }
-  | { type: 'api.logout' }
+  | { type: 'api.logout'; csrf: string | null }
   | { type: 'mic.check' }
   | { type: 'device.register' }
   | { type: 'device.destroy' }
@@ -219,7 +219,8 @@ export function reduce(s: State, e: Event): Step {
         { type: 'ring.stop' },
         { type: 'events.stop' },
         { type: 'device.destroy' },
-        { type: 'api.logout' },
+        // the state is reset below: the effect carries the CSRF token
+        { type: 'api.logout', csrf: s.csrf },
       );
       return { state: { ...initialState(), online: s.online }, effects };
     }
