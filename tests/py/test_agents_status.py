@@ -7,9 +7,11 @@ import time
 
 import pytest
 
-import harness
-from agent_helpers import User, db, give_worker, provision_taskrouter, sid
-from conftest import new_session, random_account_sid, random_token
+from ramaltest import harness
+from ramaltest.agents import User, give_worker, provision_taskrouter
+from ramaltest.database import db
+from ramaltest.harness import sid
+from ramaltest.server import new_session, random_account_sid, random_token
 
 SINCE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

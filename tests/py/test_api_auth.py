@@ -24,49 +24,16 @@ import time
 
 import pytest
 
-import harness
-from agent_helpers import db
-from conftest import new_session, random_account_sid, random_token
+from ramaltest import harness
+from ramaltest.agents import PASSWORD, add_user, call, cli, login, me, me_becomes
+from ramaltest.database import db
+from ramaltest.server import random_account_sid, random_token
 
-PASSWORD = "correct horse battery staple"
 DENIED = "wrong email or password"
 
 
 # --------------------------------------------------------------------------
 # helpers
-
-
-def cli(srv, *args, input=None):
-    return harness.run_cli(list(args), srv.env, input=input)
-
-
-def add_user(srv, email, password=PASSWORD, name="Agent", role="agent", account=None, identity=None):
-    args = ["create-user", "--email", email, "--name", name, "--role", role]
-    if identity:
-        args += ["--identity", identity]
-    if account:
-        args += ["--account", account]
-    if password is None:
-        r = cli(srv, *args)
-    else:
-        r = cli(srv, *(args + ["--password-stdin"]), input=password + "\n")
-    assert r.returncode == 0, r.stderr
-    return r
-
-
-def call(srv, method, path, headers=None, **kw):
-    """One request on a fresh session: no cookie jar carries over."""
-    s = new_session()
-    try:
-        return s.request(method, srv.url + path, headers=headers or {}, timeout=30, **kw)
-    finally:
-        s.close()
-
-
-def login(srv, email, password=PASSWORD, headers=None, **extra):
-    body = {"email": email, "password": password}
-    body.update(extra)
-    return call(srv, "POST", "/api/login", json=body, headers=headers)
 
 
 def set_cookies(resp):
@@ -75,29 +42,6 @@ def set_cookies(resp):
     for line in resp.raw.headers.getlist("Set-Cookie"):
         out[line.split("=", 1)[0]] = line
     return out
-
-
-def me(srv, token=None, cookie=None):
-    h = {}
-    if token:
-        h["Authorization"] = "Bearer " + token
-    if cookie:
-        h["Cookie"] = "ramal_session=" + cookie
-    return call(srv, "GET", "/api/me", headers=h)
-
-
-def me_becomes(srv, code, within=2.0, **kw):
-    """Poll GET /api/me until it answers code (or within seconds pass);
-    the last status.  With the 60 s cache only a notification makes it
-    change in time."""
-    deadline = time.monotonic() + within * harness.slow_factor()
-    while True:
-        got = me(srv, **kw).status_code
-        if got == code or time.monotonic() >= deadline:
-            return got
-        time.sleep(0.05)
-
-
 
 
 def error_text(resp):

@@ -7,8 +7,9 @@ import time
 import pytest
 from twilio.jwt import Jwt, JwtDecodeError
 
-from conftest import RamalFactory
-from test_api_auth import PASSWORD, add_user, call, login
+from ramaltest import harness
+from ramaltest.agents import PASSWORD, add_user, call, login
+from ramaltest.server import RamalFactory
 
 API_KEY = "SK" + secrets.token_hex(16)
 API_SECRET = secrets.token_hex(16)
@@ -16,13 +17,11 @@ APP = "AP" + secrets.token_hex(16)
 
 
 @pytest.fixture(scope="module")
-def srv(pg, fake_twilio_server):
-    factory = RamalFactory(pg, fake_twilio_server)
-    s = factory.start(TWILIO_API_KEY_SID=API_KEY, TWILIO_API_KEY_SECRET=API_SECRET,
-                      TWILIO_TWIML_APP_SID=APP, TOKEN_TTL_S="1800", LOG_LEVEL="info")
+def srv(module_factory):
+    s = module_factory.start(TWILIO_API_KEY_SID=API_KEY, TWILIO_API_KEY_SECRET=API_SECRET,
+                             TWILIO_TWIML_APP_SID=APP, TOKEN_TTL_S="1800", LOG_LEVEL="info")
     add_user(s, "ana@example.com", identity="ana.souza")
-    yield s
-    factory.close()
+    return s
 
 
 def bearer(srv):
@@ -87,7 +86,7 @@ def test_openapi_describes_what_the_server_serves(srv):
 
     import yaml
 
-    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    top = harness.REPO
     spec = yaml.safe_load(open(os.path.join(top, "docs", "openapi.yaml")))
     routes = re.findall(r'\{\s*"(GET|POST|PUT|PATCH|DELETE)",\s*"(/api/[^"]*|/token)"',
                         open(os.path.join(top, "src", "routes.c")).read())

@@ -10,9 +10,12 @@ import time
 
 import pytest
 
-import harness
-from agent_helpers import SSE, User, db, give_worker, sid
-from conftest import random_account_sid, random_token
+from ramaltest import harness
+from ramaltest.agents import User, give_worker
+from ramaltest.database import db
+from ramaltest.harness import sid
+from ramaltest.server import random_account_sid, random_token
+from ramaltest.sse import SSE
 
 EVENTS = "/twilio/taskrouter/events"
 

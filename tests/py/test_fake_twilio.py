@@ -9,8 +9,8 @@ import secrets
 
 import pytest
 
-from conftest import new_session
-from fake_twilio import FakeTwilio
+from ramaltest.fake_twilio import FakeTwilio
+from ramaltest.server import new_session
 
 AC = "AC" + "0123456789abcdef" * 2
 TOKEN = secrets.token_hex(16)

@@ -15,24 +15,16 @@ import secrets
 import threading
 import xml.etree.ElementTree as ET
 
-import pytest
 import requests
 
-import harness
-from conftest import RamalFactory, Webhook
-from test_status import STATUS, call_row, event_count, leg_events
-from voice_helpers import INBOUND, SERVER_ENV, WORKFLOW_SID, Db, assert_enqueue, call_params, tags, wait_for
+from ramaltest import harness
+from ramaltest.signing import Webhook
+from ramaltest.voice import (INBOUND, SERVER_ENV, STATUS, WORKFLOW_SID, assert_enqueue, call_params, call_row,
+                             event_count, leg_events, tags, wait_for)
 
 
-@pytest.fixture(scope="module")
-def env(pg, fake_twilio_server):
-    factory = RamalFactory(pg, fake_twilio_server)
-    srv = factory.start(TWILIO_WORKFLOW_SID=WORKFLOW_SID, DB_GROUP_BATCHES="1", HTTP_WORKERS="16",
-                        **SERVER_ENV)
-    db = Db(pg, srv)
-    yield srv, db, pg
-    db.close()
-    factory.close()
+# the module's server (conftest's env fixture)
+RAMAL_ENV = dict(TWILIO_WORKFLOW_SID=WORKFLOW_SID, DB_GROUP_BATCHES="1", HTTP_WORKERS="16", **SERVER_ENV)
 
 
 def group_metrics(srv):
@@ -86,8 +78,8 @@ def results(futures, hooks):
     return out
 
 
-def test_status_callbacks_that_arrive_together_share_one_commit(env, signer):
-    srv, db, pg = env
+def test_status_callbacks_that_arrive_together_share_one_commit(env, pg, signer):
+    srv, db = env
     calls = ["CA" + secrets.token_hex(16) for _ in range(8)]
     legs = {c: leg_events(srv.account_sid, c) for c in calls}
     first = legs[calls[0]][0]
@@ -114,11 +106,11 @@ def test_status_callbacks_that_arrive_together_share_one_commit(env, signer):
     assert event_count(db.conn, calls[-1]) == 4
 
 
-def test_one_callback_that_fails_costs_the_others_nothing(env, signer):
+def test_one_callback_that_fails_costs_the_others_nothing(env, pg, signer):
     """A statement that fails rolls its group back; the group is then run
     one statement at a time: the bad one gets its own answer (400, as it
     would alone), every other one is stored and answered 200."""
-    srv, db, pg = env
+    srv, db = env
     bad = "CA" + secrets.token_hex(16)
     # A check the server knows nothing about: only this CallSid breaks it.
     db.run("CREATE OR REPLACE FUNCTION test_refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$"
@@ -149,8 +141,8 @@ def test_one_callback_that_fails_costs_the_others_nothing(env, signer):
     assert "refused by the test" in srv.log()
 
 
-def test_inbound_calls_that_arrive_together_each_get_their_own_routing(env, signer):
-    srv, db, pg = env
+def test_inbound_calls_that_arrive_together_each_get_their_own_routing(env, pg, signer):
+    srv, db = env
     owners = [db.add_user("available") for _ in range(3)]
     dedicated = [db.add_number(owner=uid, label="Linha %d" % i)[1] for i, (uid, _) in enumerate(owners)]
     queued = [db.add_number(label="Fila %d" % i)[1] for i in range(3)]
@@ -181,7 +173,7 @@ def test_under_load_every_answer_is_a_stored_row(env, signer):
     """64 status callbacks from 16 threads with no lock: whatever groups
     form, every 200 has its event, and each call ends at its highest
     SequenceNumber."""
-    srv, db, _ = env
+    srv, db = env
     calls = ["CA" + secrets.token_hex(16) for _ in range(16)]
     work = [(c, ev) for c in calls for ev in reversed(leg_events(srv.account_sid, c))]
     local = threading.local()

@@ -15,13 +15,14 @@ import secrets
 import time
 import xml.etree.ElementTree as ET
 
-import pytest
 from twilio.twiml.voice_response import VoiceResponse
 
-import harness
-from conftest import RamalFactory, new_session
-from voice_helpers import (INBOUND, OVERFLOW, QUEUE_EXIT, RECORDING, SERVER_ENV, STATUS, WHISPER, WORKFLOW_SID, Db,
-                           call_params, follow, sid, tags, twiml, wait_for)
+from ramaltest import harness
+from ramaltest.database import Db
+from ramaltest.harness import sid
+from ramaltest.server import RamalFactory, new_session
+from ramaltest.voice import (INBOUND, OVERFLOW, QUEUE_EXIT, RECORDING, SERVER_ENV, STATUS, WHISPER, WORKFLOW_SID,
+                             call_params, follow, tags, twiml, wait_for)
 
 OUTBOUND = "/twilio/voice/outbound"
 CONFERENCE = "/twilio/conference"
@@ -30,16 +31,9 @@ PASSWORD = "correct horse battery staple"
 CALLER_ID = "+551140001234"
 
 
-@pytest.fixture(scope="module")
-def env(pg, fake_twilio_server):
-    factory = RamalFactory(pg, fake_twilio_server)
-    e = dict(SERVER_ENV, JOB_WORKERS="1", RAMAL_JOB_POLL_MS="50", TWILIO_CALLER_ID=CALLER_ID,
-             TWILIO_WORKFLOW_SID=WORKFLOW_SID)
-    srv = factory.start(**e)
-    db = Db(pg, srv)
-    yield srv, db
-    db.close()
-    factory.close()
+# the module's server (conftest's env fixture)
+RAMAL_ENV = dict(SERVER_ENV, JOB_WORKERS="1", RAMAL_JOB_POLL_MS="50", TWILIO_CALLER_ID=CALLER_ID,
+                 TWILIO_WORKFLOW_SID=WORKFLOW_SID)
 
 
 # --------------------------------------------------------------------------
@@ -498,19 +492,11 @@ def test_queue_legs_are_linked_exactly_by_the_whisper(env, fake_twilio, webhook)
 # conference events during a database outage
 
 
-@pytest.fixture
-def private_pg():
-    cluster = harness.Postgres(prefix="ramal-pgh-")
-    cluster.start()
-    yield cluster
-    cluster.cleanup()
-
-
 def test_conference_events_are_spooled_while_the_database_is_down(private_pg, tmp_path, fake_twilio_server, webhook):
     """The conference starts while the database is down: its events are
     kept on disk (200 to Twilio), stored in order when it is back, and the
     hold they were waiting for is then done."""
-    from voice_helpers import spool_files
+    from ramaltest.voice import spool_files
     spool = str(tmp_path)
     fake_twilio_server.reset()
     factory = RamalFactory(private_pg, fake_twilio_server)

@@ -20,9 +20,9 @@ import time
 
 import pytest
 
-import harness
+from ramaltest import harness
 
-TOOLS = os.environ.get("RAMAL_TOOLS") or os.path.join(harness.REPO, "build", "tools")
+TOOLS = harness.TOOLS
 JOBCTL = os.path.join(TOOLS, "jobctl")
 READY = 'msg="job worker ready"'
 
@@ -398,14 +398,6 @@ def test_delayed_job_waits_for_its_time(pg, workers):
 
 # --------------------------------------------------------------------------
 # (8) the database restarts under running workers
-
-
-@pytest.fixture
-def private_pg():
-    cluster = harness.Postgres(prefix="ramal-pgj-")
-    cluster.start()
-    yield cluster
-    cluster.cleanup()
 
 
 def test_workers_survive_a_database_restart(private_pg, workers):

@@ -19,10 +19,11 @@ import tempfile
 
 import pytest
 
-import harness
-from conftest import BASE_URL, RamalFactory, dbname_of
+from ramaltest import harness
+from ramaltest.database import dbname_of
+from ramaltest.server import BASE_URL, RamalFactory
 
-TOOLS = os.environ.get("RAMAL_TOOLS") or os.path.join(harness.REPO, "build", "tools")
+TOOLS = harness.TOOLS
 PROVISIONCTL = os.path.join(TOOLS, "provisionctl")
 EVENTS_URL = BASE_URL + "/twilio/taskrouter/events"
 ASSIGNMENT_URL = BASE_URL + "/twilio/taskrouter/assignment"

@@ -9,8 +9,8 @@ import tempfile
 
 import pytest
 
-import harness
-from conftest import voice_params
+from ramaltest import harness
+from ramaltest.voice import voice_params
 
 
 @pytest.fixture

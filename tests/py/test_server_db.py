@@ -13,8 +13,12 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-import harness
-from conftest import REPO_SQL, RamalFactory, dbname_of, voice_params
+from ramaltest import harness
+from ramaltest.database import dbname_of
+from ramaltest.server import RamalFactory
+from ramaltest.voice import voice_params
+
+REPO_SQL = os.path.join(harness.REPO, "sql")
 
 
 def sql_files():
@@ -218,14 +222,6 @@ def test_tenant_add_refuses_bad_sid_without_writing(ramal_factory, pg):
 
 # --------------------------------------------------------------------------
 # the database going away
-
-
-@pytest.fixture
-def private_pg():
-    cluster = harness.Postgres(prefix="ramal-pgp-")
-    cluster.start()
-    yield cluster
-    cluster.cleanup()
 
 
 def poll(fn, want, within):

@@ -11,8 +11,9 @@ import urllib.parse
 
 import pytest
 
-import harness
-from conftest import FALLBACK, new_session, voice_params
+from ramaltest import harness
+from ramaltest.server import new_session
+from ramaltest.voice import FALLBACK, voice_params
 
 RID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")

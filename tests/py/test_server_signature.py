@@ -12,8 +12,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-import harness
-from conftest import FALLBACK, voice_params
+from ramaltest import harness
+from ramaltest.voice import FALLBACK, voice_params
 
 SAY_VOICE = "Polly.Camila"
 SAY_LANG = "pt-BR"

@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-import harness
-from conftest import RamalFactory
-from test_api_auth import add_user, call, cli, db, login, me, me_becomes
+from ramaltest import harness
+from ramaltest.agents import add_user, call, cli, login, me, me_becomes
+from ramaltest.database import db
+from ramaltest.server import RamalFactory
 
 
 def metrics(srv):
@@ -111,14 +112,6 @@ def test_zero_disables_the_cache(ramal_factory):
     assert harness.metric(m, "ramal_session_cache_lookups_total", result="hit") == 0
     assert harness.metric(m, "ramal_session_cache_lookups_total", result="bypass") >= 3
     assert harness.metric(m, "ramal_session_cache_healthy") == 0
-
-
-@pytest.fixture
-def private_pg():
-    cluster = harness.Postgres(prefix="ramal-pgs-")
-    cluster.start()
-    yield cluster
-    cluster.cleanup()
 
 
 def test_no_cached_answer_while_the_listen_connection_is_down(private_pg, fake_twilio_server):

@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-import harness
-from conftest import RamalFactory
+from ramaltest import harness
+from ramaltest.server import RamalFactory
 
 WORKFLOW = "WW" + "cd" * 16
 

@@ -9,71 +9,18 @@ import time
 
 import pytest
 
-import harness
-from conftest import RamalFactory
-
-STATUS = "/twilio/status"
-
-
-def leg_events(account_sid, call_sid, parent=None):
-    """The four callbacks Twilio sends for one dialled leg with
-    statusCallbackEvent="initiated ringing answered completed"."""
-    base = {
-        "AccountSid": account_sid,
-        "ApiVersion": "2010-04-01",
-        "CallSid": call_sid,
-        "Called": "client:agente_1",
-        "Caller": "+5511987654321",
-        "From": "+5511987654321",
-        "To": "client:agente_1",
-        "Direction": "outbound-dial",
-        "CallbackSource": "call-progress-events",
-    }
-    if parent:
-        base["ParentCallSid"] = parent
-    steps = [
-        ("initiated", "Mon, 23 Nov 2026 21:00:00 +0000", {}),
-        ("ringing", "Mon, 23 Nov 2026 21:00:01 +0000", {}),
-        ("in-progress", "Mon, 23 Nov 2026 21:00:07 +0000", {}),
-        ("completed", "Mon, 23 Nov 2026 21:02:07 +0000",
-         {"CallDuration": "120", "Duration": "2", "SipResponseCode": "200"}),
-    ]
-    out = []
-    for seq, (status, ts, extra) in enumerate(steps):
-        p = dict(base, CallStatus=status, SequenceNumber=str(seq), Timestamp=ts, **extra)
-        out.append(sorted(p.items()))
-    return out
-
-
-def call_row(conn, call_sid):
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT status, status_rank, last_sequence, parent_call_sid, direction,"
-            " from_number, to_number, started_at, ringing_at, answered_at, ended_at,"
-            " duration_s, sip_response_code FROM calls WHERE call_sid = %s",
-            (call_sid,))
-        return cur.fetchone()
-
-
-def event_count(conn, call_sid, replayed=None):
-    with conn.cursor() as cur:
-        if replayed is None:
-            cur.execute("SELECT count(*) FROM call_events WHERE call_sid = %s", (call_sid,))
-        else:
-            cur.execute("SELECT count(*) FROM call_events WHERE call_sid = %s AND replayed = %s",
-                        (call_sid, replayed))
-        return cur.fetchone()[0]
+from ramaltest import harness
+from ramaltest.server import RamalFactory
+from ramaltest.voice import STATUS, call_row, event_count, leg_events
 
 
 @pytest.fixture(scope="module")
-def status_srv(pg, fake_twilio_server):
-    factory = RamalFactory(pg, fake_twilio_server)
-    srv = factory.start(LOG_LEVEL="info")
+def status_srv(pg, module_factory):
+    srv = module_factory.start(LOG_LEVEL="info")
     conn = pg.connect(srv.dbname)
     conn.autocommit = True
     yield srv, conn
     conn.close()
-    factory.close()
 
 
 def post_all(webhook, srv, events):
@@ -180,14 +127,6 @@ def wait_for(fn, within):
             return v
         time.sleep(0.2)
     return fn()
-
-
-@pytest.fixture
-def private_pg():
-    cluster = harness.Postgres(prefix="ramal-pgs-")
-    cluster.start()
-    yield cluster
-    cluster.cleanup()
 
 
 def test_database_down_spools_then_replays(private_pg, tmp_path, fake_twilio_server, webhook):

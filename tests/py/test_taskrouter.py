@@ -10,8 +10,7 @@ import urllib.parse
 
 import pytest
 
-import harness
-from conftest import BASE_URL, RamalFactory
+from ramaltest.server import BASE_URL, RamalFactory
 
 ASSIGN = "/twilio/taskrouter/assignment"
 EVENTS = "/twilio/taskrouter/events"
@@ -49,15 +48,13 @@ class Agents:
 
 
 @pytest.fixture(scope="module")
-def tr(pg, fake_twilio_server, tmp_path_factory):
-    factory = RamalFactory(pg, fake_twilio_server)
+def tr(pg, module_factory, tmp_path_factory):
     spool = str(tmp_path_factory.mktemp("spool"))
-    srv = factory.start(LOG_LEVEL="debug", SPOOL_DIR=spool)
+    srv = module_factory.start(LOG_LEVEL="debug", SPOOL_DIR=spool)
     conn = pg.connect(srv.dbname)
     conn.autocommit = True
     yield srv, conn, Agents(srv, conn)
     conn.close()
-    factory.close()
 
 
 def query(conn, sql, *args):
@@ -176,14 +173,6 @@ def test_assignment_with_a_bad_signature_is_refused(tr, webhook):
     assert r.status_code == 403
     assert query(conn, "SELECT count(*) FROM reservations WHERE reservation_sid = %s",
                  p["ReservationSid"]) == [(0,)]
-
-
-@pytest.fixture
-def private_pg():
-    cluster = harness.Postgres(prefix="ramal-pgt-")
-    cluster.start()
-    yield cluster
-    cluster.cleanup()
 
 
 def test_answers_with_the_database_down(private_pg, tmp_path, fake_twilio_server, webhook):

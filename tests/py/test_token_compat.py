@@ -10,7 +10,6 @@ token with the right secret and refuse it with a wrong one.
 """
 
 import json
-import os
 import secrets
 import subprocess
 import time
@@ -23,8 +22,9 @@ from twilio.jwt import Jwt, JwtDecodeError
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
-REPO = Path(__file__).resolve().parents[2]
-TOOLS = Path(os.environ.get("RAMAL_TOOLS") or REPO / "build" / "tools")
+from ramaltest import harness
+
+TOOLS = Path(harness.TOOLS)
 TOKENCTL = TOOLS / "tokenctl"
 
 ID121 = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"

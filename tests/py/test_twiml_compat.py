@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from twilio.twiml.voice_response import VoiceResponse
 
-REPO = Path(__file__).resolve().parents[2]
+from ramaltest import harness
+
+REPO = Path(harness.REPO)
 XSD = REPO / "tests" / "twiml" / "twiml.xsd"
 DECL = '<?xml version="1.0" encoding="UTF-8"?>'
 BASE = "https://ramal.example.com/twilio"

@@ -7,20 +7,15 @@ import xml.etree.ElementTree as ET
 import pytest
 from twilio.twiml.voice_response import VoiceResponse
 
-from conftest import RamalFactory
-from voice_helpers import (DEFAULT_DISCLAIMER, INBOUND, OVERFLOW, RECORDING, SERVER_ENV, STATUS, WHISPER,
-                           WORKFLOW_SID, Db, assert_enqueue, assert_say, call_params, follow, post,
-                           random_did, sid, tags, twiml, with_params)
+from ramaltest.database import random_did
+from ramaltest.harness import sid
+from ramaltest.voice import (DEFAULT_DISCLAIMER, INBOUND, OVERFLOW, RECORDING, SERVER_ENV, STATUS, WHISPER,
+                             WORKFLOW_SID, assert_enqueue, assert_say, call_params, follow, post, tags, twiml,
+                             with_params)
 
 
-@pytest.fixture(scope="module")
-def env(pg, fake_twilio_server):
-    factory = RamalFactory(pg, fake_twilio_server)
-    srv = factory.start(TWILIO_WORKFLOW_SID=WORKFLOW_SID, **SERVER_ENV)
-    db = Db(pg, srv)
-    yield srv, db
-    db.close()
-    factory.close()
+# the module's server (conftest's env fixture)
+RAMAL_ENV = dict(TWILIO_WORKFLOW_SID=WORKFLOW_SID, **SERVER_ENV)
 
 
 def same_tree(a, b):

@@ -5,22 +5,13 @@ by a restarted server."""
 
 import xml.etree.ElementTree as ET
 
-import pytest
-
-import harness
-from conftest import RamalFactory
-from voice_helpers import (DEFAULT_DISCLAIMER, INBOUND, OVERFLOW, QUEUE_EXIT, QUEUE_WAIT, RECORDING, STATUS,
-                           VOICEMAIL, WHISPER, WORKFLOW_SID, Db, assert_enqueue, assert_hangup_only, assert_say,
-                           assert_voicemail, call_params, follow, post, recording_params, sid, spool_files, tags,
-                           twiml, wait_for, with_params)
-
-
-@pytest.fixture
-def private_pg():
-    cluster = harness.Postgres(prefix="ramal-pgv-")
-    cluster.start()
-    yield cluster
-    cluster.cleanup()
+from ramaltest.database import Db
+from ramaltest.harness import sid
+from ramaltest.server import RamalFactory
+from ramaltest.voice import (DEFAULT_DISCLAIMER, INBOUND, OVERFLOW, QUEUE_EXIT, QUEUE_WAIT, RECORDING, STATUS,
+                             VOICEMAIL, WHISPER, WORKFLOW_SID, assert_enqueue, assert_hangup_only, assert_say,
+                             assert_voicemail, call_params, follow, post, recording_params, spool_files, tags,
+                             twiml, wait_for, with_params)
 
 
 def start(factory, spool, **extra):

@@ -10,11 +10,12 @@ import xml.etree.ElementTree as ET
 import pytest
 from twilio.twiml.voice_response import VoiceResponse
 
-import harness
-
-from conftest import RamalFactory
-from voice_helpers import (DEFAULT_DISCLAIMER, RECORDING, SERVER_ENV, STATUS, Db, assert_say, follow, query_of,
-                           sid, tags, twiml)
+from ramaltest import harness
+from ramaltest.database import Db
+from ramaltest.harness import sid
+from ramaltest.server import RamalFactory
+from ramaltest.voice import (DEFAULT_DISCLAIMER, RECORDING, SERVER_ENV, STATUS, assert_say, follow, query_of, tags,
+                             twiml)
 
 OUTBOUND = "/twilio/voice/outbound"
 DISCLAIMER = "/twilio/voice/disclaimer"
@@ -22,14 +23,8 @@ DEFAULT_CALLER_ID = "+551140001234"
 APP_SID = "AP" + "cd" * 16
 
 
-@pytest.fixture(scope="module")
-def env(pg, fake_twilio_server):
-    factory = RamalFactory(pg, fake_twilio_server)
-    srv = factory.start(TWILIO_CALLER_ID=DEFAULT_CALLER_ID, **SERVER_ENV)
-    db = Db(pg, srv)
-    yield srv, db
-    db.close()
-    factory.close()
+# the module's server (conftest's env fixture)
+RAMAL_ENV = dict(TWILIO_CALLER_ID=DEFAULT_CALLER_ID, **SERVER_ENV)
 
 
 def out_params(account_sid, identity, to, call_sid=None, **extra):
@@ -309,9 +304,8 @@ def test_unsigned_is_refused(env, webhook):
     assert r.status_code == 403
 
 
-def test_database_down_apology_not_500(fake_twilio_server, webhook, tmp_path):
-    cluster = harness.Postgres(prefix="ramal-pgo-")
-    cluster.start()
+def test_database_down_apology_not_500(private_pg, fake_twilio_server, webhook, tmp_path):
+    cluster = private_pg
     factory = RamalFactory(cluster, fake_twilio_server)
     try:
         srv = factory.start(TWILIO_CALLER_ID=DEFAULT_CALLER_ID, DB_ACQUIRE_TIMEOUT_MS="500",
@@ -330,4 +324,3 @@ def test_database_down_apology_not_500(fake_twilio_server, webhook, tmp_path):
         assert r.status_code == 200 and tags(ET.fromstring(r.content)) == ["Hangup"], r.text
     finally:
         factory.close()
-        cluster.cleanup()

@@ -9,33 +9,23 @@ import xml.etree.ElementTree as ET
 import pytest
 from twilio.twiml.voice_response import VoiceResponse
 
-from conftest import RamalFactory
-from voice_helpers import (DEFAULT_DISCLAIMER, FALLBACK, INBOUND, QUEUE_EXIT, QUEUE_WAIT, RECORDING,
-                           SERVER_ENV, VOICEMAIL, WORKFLOW_SID, Db, assert_enqueue, assert_hangup_only, assert_say, assert_voicemail,
-                           call_params, follow, query_of, sid, tags, twiml, with_params)
+from ramaltest.harness import sid
+from ramaltest.voice import (DEFAULT_DISCLAIMER, FALLBACK, INBOUND, QUEUE_EXIT, QUEUE_WAIT, RECORDING, SERVER_ENV,
+                             VOICEMAIL, WORKFLOW_SID, assert_enqueue, assert_hangup_only, assert_say, assert_voicemail,
+                             call_params, follow, query_of, tags, twiml, with_params)
 
 MUSIC = "https://cdn.example.com/espera.mp3"
 
 
-@pytest.fixture(scope="module")
-def env(pg, fake_twilio_server):
-    factory = RamalFactory(pg, fake_twilio_server)
-    srv = factory.start(TWILIO_WORKFLOW_SID=WORKFLOW_SID, QUEUE_ANNOUNCE_S="20", QUEUE_MAX_WAIT_S="120",
-                        QUEUE_MUSIC_URL=MUSIC, **SERVER_ENV)
-    db = Db(pg, srv)
-    yield srv, db
-    db.close()
-    factory.close()
+# the module's server (conftest's env fixture)
+RAMAL_ENV = dict(TWILIO_WORKFLOW_SID=WORKFLOW_SID, QUEUE_ANNOUNCE_S="20", QUEUE_MAX_WAIT_S="120",
+                 QUEUE_MUSIC_URL=MUSIC, **SERVER_ENV)
 
 
 @pytest.fixture(scope="module")
-def no_workflow(pg, fake_twilio_server):
-    factory = RamalFactory(pg, fake_twilio_server)
-    srv = factory.start(**SERVER_ENV)
-    db = Db(pg, srv)
-    yield srv, db
-    db.close()
-    factory.close()
+def no_workflow(start_with_db):
+    """(srv, db) of a second server, without TWILIO_WORKFLOW_SID."""
+    return start_with_db(**SERVER_ENV)
 
 
 def dedicated_call(srv, db, webhook, status="available"):

@@ -9,22 +9,16 @@ import subprocess
 
 import pytest
 
-import harness
-from conftest import RamalFactory
-from voice_helpers import RECORDING, SERVER_ENV, WORKFLOW_SID, Db, post, recording_params, sid
+from ramaltest import harness
+from ramaltest.harness import sid
+from ramaltest.voice import RECORDING, SERVER_ENV, WORKFLOW_SID, post, recording_params
 
-TOOLS = os.environ.get("RAMAL_TOOLS") or os.path.join(harness.REPO, "build", "tools")
+TOOLS = harness.TOOLS
 VOICEJOB = os.path.join(TOOLS, "voicejob")
 
 
-@pytest.fixture(scope="module")
-def env(pg, fake_twilio_server):
-    factory = RamalFactory(pg, fake_twilio_server)
-    srv = factory.start(TWILIO_WORKFLOW_SID=WORKFLOW_SID, **SERVER_ENV)
-    db = Db(pg, srv)
-    yield srv, db
-    db.close()
-    factory.close()
+# the module's server (conftest's env fixture)
+RAMAL_ENV = dict(TWILIO_WORKFLOW_SID=WORKFLOW_SID, **SERVER_ENV)
 
 
 COLS = ("status", "call_sid", "url", "channels", "duration_s", "source", "track", "started_at",

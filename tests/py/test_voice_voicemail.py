@@ -3,19 +3,13 @@
 
 import pytest
 
-from conftest import RamalFactory
-from voice_helpers import (RECORDING, SERVER_ENV, VOICEMAIL, WORKFLOW_SID, Db, assert_say, assert_voicemail,
-                           call_params, follow, post, recording_params, sid, tags, twiml, with_params)
+from ramaltest.harness import sid
+from ramaltest.voice import (RECORDING, SERVER_ENV, VOICEMAIL, WORKFLOW_SID, assert_say, assert_voicemail, call_params,
+                             follow, post, recording_params, tags, twiml, with_params)
 
 
-@pytest.fixture(scope="module")
-def env(pg, fake_twilio_server):
-    factory = RamalFactory(pg, fake_twilio_server)
-    srv = factory.start(TWILIO_WORKFLOW_SID=WORKFLOW_SID, **SERVER_ENV)
-    db = Db(pg, srv)
-    yield srv, db
-    db.close()
-    factory.close()
+# the module's server (conftest's env fixture)
+RAMAL_ENV = dict(TWILIO_WORKFLOW_SID=WORKFLOW_SID, **SERVER_ENV)
 
 
 def record_action_params(params, rec_sid, duration="17"):

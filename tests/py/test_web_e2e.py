@@ -23,9 +23,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-import harness
-from conftest import RamalFactory, new_session
-from voice_helpers import Db, call_params, sid, wait_for
+from ramaltest import harness
+from ramaltest.database import Db
+from ramaltest.harness import sid
+from ramaltest.server import new_session
+from ramaltest.voice import call_params, wait_for
 
 PASSWORD = "senha forte do e2e"
 WEB = os.path.join(harness.REPO, "web")
@@ -40,23 +42,21 @@ def _need(path, what):
 
 
 @pytest.fixture(scope="module")
-def srv(pg, fake_twilio_server):
+def srv(module_factory, fake_twilio_server):
     _need(os.path.join(DIST_E2E, "index.html"), "the e2e build of web/")
     _need(os.path.join(WEB, "node_modules", "playwright-core"), "npm ci in web/")
     _need(CHROMIUM, "Debian's chromium; scripts/deps.sh test installs it")
-    f = RamalFactory(pg, fake_twilio_server)
     key_sid, key_secret = "SK" + secrets.token_hex(16), secrets.token_hex(16)
-    s = f.start(WEB_DIR=DIST_E2E, BASE_URL="http://127.0.0.1",
-                TWILIO_API_KEY_SID=key_sid, TWILIO_API_KEY_SECRET=key_secret,
-                TWILIO_TWIML_APP_SID="AP" + secrets.token_hex(16), LOG_LEVEL="info",
-                JOB_WORKERS="1", RAMAL_JOB_POLL_MS="50")
+    s = module_factory.start(WEB_DIR=DIST_E2E, BASE_URL="http://127.0.0.1",
+                             TWILIO_API_KEY_SID=key_sid, TWILIO_API_KEY_SECRET=key_secret,
+                             TWILIO_TWIML_APP_SID="AP" + secrets.token_hex(16), LOG_LEVEL="info",
+                             JOB_WORKERS="1", RAMAL_JOB_POLL_MS="50")
     # The REST jobs (hold) authenticate with the API key, as in production.
     fake_twilio_server.add_api_key(key_sid, key_secret, s.account_sid)
     r = harness.run_cli(["create-user", "--email", "ana@example.com", "--name", "Ana Souza", "--role", "agent",
                          "--identity", "ana.souza", "--password-stdin"], s.env, input=PASSWORD + "\n")
     assert r.returncode == 0, r.stderr
-    yield s
-    f.close()
+    return s
 
 
 IDENTITY = "ana.souza"

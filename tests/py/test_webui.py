@@ -12,7 +12,7 @@ import tempfile
 
 import pytest
 
-import harness
+from ramaltest import harness
 
 INDEX = b"<!doctype html><title>ramal softphone</title><div id=root></div>\n"
 JS = b"console.log('app');\n"
@@ -38,13 +38,9 @@ def webdir():
 
 
 @pytest.fixture(scope="module")
-def srv(pg, fake_twilio_server, webdir):
-    from conftest import RamalFactory
-
-    f = RamalFactory(pg, fake_twilio_server)
-    s = f.start(WEB_DIR=webdir)
-    yield s
-    f.close()
+def srv(webdir, module_factory):
+    # module_factory after webdir: the server stops before its files go
+    return module_factory.start(WEB_DIR=webdir)
 
 
 def raw(srv, path, method="GET"):

@@ -1,104 +1,11 @@
-"""Helpers shared by test_agents_status.py and test_events.py: users made
-with the operator CLI, sign-in, a TaskRouter set-up as `ramal provision`
-stores it, and a small Server-Sent Events client on a raw HTTP/1.1
-connection (chunked, as browsers get it)."""
+"""A small Server-Sent Events client for GET /api/events on a raw
+HTTP/1.1 connection (chunked, as browsers get it)."""
 
 import http.client
 import json
 import queue
-import secrets
 import threading
 import time
-
-import harness
-from conftest import new_session
-
-PASSWORD = "correct horse battery staple"
-
-
-def sid(prefix):
-    return prefix + secrets.token_hex(16)
-
-
-def cli(srv, *args, input=None):
-    return harness.run_cli(list(args), srv.env, input=input)
-
-
-def add_user(srv, role="agent", account=None, name=None):
-    ident = "u%s" % secrets.token_hex(4)
-    email = ident + "@example.com"
-    args = ["create-user", "--email", email, "--name", name or ident.upper(), "--role", role,
-            "--identity", ident, "--password-stdin"]
-    if account:
-        args += ["--account", account]
-    r = cli(srv, *args, input=PASSWORD + "\n")
-    assert r.returncode == 0, r.stderr
-    return email
-
-
-def login(srv, email):
-    s = new_session()
-    try:
-        r = s.post(srv.url + "/api/login", json={"email": email, "password": PASSWORD}, timeout=30)
-    finally:
-        s.close()
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-class User:
-    """A signed-in user: id, token, and requests with its Bearer token."""
-
-    def __init__(self, srv, role="agent", account=None, name=None):
-        self.srv = srv
-        self.email = add_user(srv, role, account, name)
-        body = login(srv, self.email)
-        self.token = body["token"]
-        self.csrf = body["csrf_token"]
-        self.id = body["user"]["id"]
-        self.identity = body["user"]["identity"]
-        self.tenant_id = body["user"]["tenant"]["id"]
-
-    def request(self, method, path, **kw):
-        s = new_session()
-        try:
-            h = {"Authorization": "Bearer " + self.token}
-            h.update(kw.pop("headers", {}))
-            return s.request(method, self.srv.url + path, headers=h, timeout=30, **kw)
-        finally:
-            s.close()
-
-    def set_status(self, status, who="me"):
-        return self.request("PUT", "/api/agents/%s/status" % who, json={"status": status})
-
-
-def db(srv, pg, sql, args=()):
-    conn = pg.connect(srv.dbname)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql, args)
-            return cur.fetchall() if cur.description else cur.rowcount
-    finally:
-        conn.close()
-
-
-def provision_taskrouter(srv, pg):
-    """The SIDs `ramal provision` stores, for the server's main account."""
-    sids = {k: sid(p) for k, p in [("workspace", "WS"), ("workflow", "WW"), ("queue", "WQ"),
-                                     ("available", "WA"), ("busy", "WA"), ("offline", "WA"),
-                                     ("wrapup", "WA")]}
-    db(srv, pg, "INSERT INTO taskrouter_config (tenant_id, workspace_sid, workflow_sid, task_queue_sid,"
-                " activity_available_sid, activity_busy_sid, activity_offline_sid, activity_wrapup_sid)"
-                " SELECT id, %s, %s, %s, %s, %s, %s, %s FROM tenants WHERE account_sid = %s",
-       (sids["workspace"], sids["workflow"], sids["queue"], sids["available"], sids["busy"],
-        sids["offline"], sids["wrapup"], srv.account_sid))
-    return sids
-
-
-def give_worker(srv, pg, user):
-    worker = sid("WK")
-    db(srv, pg, "UPDATE users SET worker_sid = %s WHERE id = %s", (worker, user.id))
-    return worker
 
 
 class SSE:

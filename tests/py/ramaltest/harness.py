@@ -1,26 +1,32 @@
 """Process helpers for ramal's black-box tests and for scripts/bench.py.
 
-- Postgres: a throwaway PostgreSQL cluster in a temp dir, reachable only
-  through a unix socket in that dir.
 - Ramal: the built server started as `ramal serve` with a controlled
   environment, stderr captured to a file, port read back from the
   `msg=listening` log line.
 - run_cli(): one-shot commands (`ramal migrate`, `ramal version`, ...).
+- logfmt records, raw HTTP/1.1 (what requests cannot do) and the
+  Prometheus text format.
 
-Nothing here reads files outside the repository at run time.
+The throwaway PostgreSQL cluster is ramaltest.database.Postgres; the
+X-Twilio-Signature helpers are in ramaltest.signing.  Nothing here reads
+files outside the repository at run time.
 """
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
-import urllib.parse
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# tests/py/ramaltest/harness.py -> the repository's top directory
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+
+# The test tools (tests/tools/*.c), built by `make tools`.
+TOOLS = os.environ.get("RAMAL_TOOLS") or os.path.join(REPO, "build", "tools")
 
 SANITIZER_MARKERS = (
     "ERROR: AddressSanitizer",
@@ -105,39 +111,16 @@ def tail(text, n=40):
     return "\n".join(text.splitlines()[-n:])
 
 
+def sid(prefix):
+    """A random Twilio SID with that two-letter prefix."""
+    return prefix + secrets.token_hex(16)
+
+
 def free_port():
     """A TCP port number that was free a moment ago on 127.0.0.1."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-# --------------------------------------------------------------------------
-# Twilio request signatures
-
-
-def twilio_signature(token, url, pairs=()):
-    """X-Twilio-Signature for url and form pairs, built by hand.
-
-    The signed string is the URL followed, for each parameter name in
-    sorted order, by name+value for each of its distinct values in sorted
-    order (repeated keys; an exact duplicate name=value counts once, as in
-    current twilio-python: `sorted(set(values))`).  HMAC-SHA1 with the auth
-    token, base64.
-    """
-    import base64
-    import hashlib
-    import hmac
-
-    by_name = {}
-    for k, v in pairs:
-        by_name.setdefault(k, []).append(v)
-    s = url
-    for k in sorted(by_name):
-        for v in sorted(set(by_name[k])):
-            s += k + v
-    mac = hmac.new(token.encode("utf-8"), s.encode("utf-8"), hashlib.sha1)
-    return base64.b64encode(mac.digest()).decode("ascii")
 
 
 # --------------------------------------------------------------------------
@@ -166,161 +149,6 @@ def log_records(text):
             r["_line"] = ln
             recs.append(r)
     return recs
-
-
-# --------------------------------------------------------------------------
-# PostgreSQL
-
-
-def _pg_bindir():
-    env_dir = os.environ.get("PG_BINDIR")
-    if env_dir:
-        return env_dir
-    try:
-        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, timeout=10)
-        d = out.stdout.strip()
-        if out.returncode == 0 and os.path.exists(os.path.join(d, "initdb")):
-            return d
-    except (OSError, subprocess.SubprocessError):
-        pass
-    base = "/usr/lib/postgresql"
-    if os.path.isdir(base):
-        for v in sorted(os.listdir(base), key=lambda s: int(s) if s.isdigit() else 0, reverse=True):
-            d = os.path.join(base, v, "bin")
-            if os.path.exists(os.path.join(d, "initdb")):
-                return d
-    raise RuntimeError("PostgreSQL binaries not found (install postgresql; see scripts/deps.sh)")
-
-
-class Postgres:
-    """A throwaway PostgreSQL cluster listening only on a unix socket.
-
-    When running as root, initdb/pg_ctl run as the `postgres` user through
-    runuser, and the temp dir is handed to that user.
-    """
-
-    def __init__(self, prefix="ramal-pg-"):
-        self.bindir = _pg_bindir()
-        self.as_root = os.geteuid() == 0
-        self.dir = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
-        os.chmod(self.dir, 0o755)
-        self.datadir = os.path.join(self.dir, "data")
-        self.logfile = os.path.join(self.dir, "postgres.log")
-        self.port = self._socket_port()
-        self.running = False
-        self._dbseq = 0
-        try:
-            if self.as_root:
-                shutil.chown(self.dir, "postgres", "postgres")
-            self._initdb()
-        except BaseException:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            raise
-
-    def _socket_port(self):
-        for _ in range(50):
-            p = free_port()
-            if not os.path.exists(os.path.join(self.dir, ".s.PGSQL.%d" % p)):
-                return p
-        raise RuntimeError("no port number for the socket")
-
-    def _run(self, args, check=True, timeout=120):
-        cmd = [os.path.join(self.bindir, args[0])] + list(args[1:])
-        if self.as_root:
-            runuser = shutil.which("runuser", path="/usr/sbin:/sbin:/usr/bin:/bin") or "runuser"
-            cmd = [runuser, "-u", "postgres", "--"] + cmd
-        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
-        r = subprocess.run(cmd, env=env, cwd=self.dir, capture_output=True, text=True, timeout=timeout)
-        if check and r.returncode != 0:
-            raise RuntimeError(
-                "%s failed (%d):\n%s\n%s\n%s"
-                % (" ".join(cmd), r.returncode, r.stdout, r.stderr, self.server_log()[-3000:])
-            )
-        return r
-
-    def _initdb(self):
-        self._run(["initdb", "-D", self.datadir, "-A", "trust", "-U", "postgres",
-                   "-E", "UTF8", "--locale=C", "--no-sync"])
-        conf = (
-            "\n# ramal test cluster\n"
-            "listen_addresses = ''\n"
-            "unix_socket_directories = '%s'\n"
-            "port = %d\n"
-            "fsync = off\n"
-            "synchronous_commit = off\n"
-            "full_page_writes = off\n"
-            "max_connections = 200\n"
-            "shared_buffers = 32MB\n"
-            "log_min_messages = warning\n"
-        ) % (self.dir, self.port)
-        path = os.path.join(self.datadir, "postgresql.conf")
-        with open(path, "a") as f:
-            f.write(conf)
-
-    def server_log(self):
-        try:
-            with open(self.logfile, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def start(self):
-        if self.running:
-            return self
-        self._run(["pg_ctl", "-D", self.datadir, "-l", self.logfile, "-w", "-t", "60", "start"])
-        self.running = True
-        return self
-
-    def stop(self, mode="fast"):
-        if not self.running:
-            return
-        self._run(["pg_ctl", "-D", self.datadir, "-m", mode, "-w", "-t", "60", "stop"], check=False)
-        self.running = False
-
-    def restart(self):
-        self.stop()
-        self.start()
-
-    def cleanup(self):
-        try:
-            self.stop("immediate")
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def dsn(self, dbname="postgres", user="postgres", password=None):
-        """A libpq URI for `dbname` over this cluster's unix socket."""
-        auth = urllib.parse.quote(user, safe="")
-        if password is not None:
-            auth += ":" + urllib.parse.quote(password, safe="")
-        return "postgresql://%s@/%s?host=%s&port=%d" % (
-            auth, urllib.parse.quote(dbname, safe=""), urllib.parse.quote(self.dir, safe="/"), self.port)
-
-    def connect(self, dbname="postgres"):
-        import psycopg2  # imported here so bench.py works without it until needed
-
-        conn = psycopg2.connect(host=self.dir, port=self.port, user="postgres", dbname=dbname,
-                                connect_timeout=10)
-        return conn
-
-    def create_database(self, name=None):
-        """Create a fresh, empty database and return its name."""
-        if name is None:
-            self._dbseq += 1
-            name = "t%d_%d_%s" % (os.getpid(), self._dbseq, os.urandom(3).hex())
-        conn = self.connect("postgres")
-        try:
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute('CREATE DATABASE "%s"' % name.replace('"', '""'))
-        finally:
-            conn.close()
-        return name
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.cleanup()
 
 
 # --------------------------------------------------------------------------

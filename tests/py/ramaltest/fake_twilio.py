@@ -1,6 +1,6 @@
 """A fake Twilio REST API on loopback that checks requests against the spec.
 
-Serves every path of the OpenAPI extract in tests/py/oai/ (the 2010 API
+Serves every path of the OpenAPI extract in tests/py/ramaltest/oai/ (the 2010 API
 under /2010-04-01/..., TaskRouter, Messaging v1 and Trust Hub under /v1/...)
 from one ThreadingHTTPServer on 127.0.0.1:0.  Point TWILIO_API_BASE and
 TWILIO_TASKROUTER_BASE at `fake.url`.
@@ -530,7 +530,7 @@ def _local_env(name):
 
 def main():
     """Serve the fake on loopback for a local server's jobs (README:
-    `ramal simulate hold`): python3 tests/py/fake_twilio.py [PORT]."""
+    `ramal simulate hold`): python3 tests/py/ramaltest/fake_twilio.py [PORT]."""
     import sys
     import time
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8099

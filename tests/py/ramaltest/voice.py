@@ -1,17 +1,19 @@
-"""Helpers shared by the test_voice_*.py black-box tests: seeding agents and
-numbers with psycopg2, posting signed voice webhooks, following the URLs a
-TwiML answer gives, and reading the answers with xml.etree."""
+"""The voice webhooks as Twilio sends them and ramal's answers: the
+parameters of a call, a status callback or a recording, posting signed
+voice webhooks, following the URLs a TwiML answer gives, and reading the
+answers with xml.etree (seeding agents and numbers is
+ramaltest.database.Db)."""
 
 import json
 import os
-import random
 import secrets
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 
-import harness
-from conftest import BASE_URL
+from . import harness
+from .harness import sid
+from .server import BASE_URL
 
 WORKFLOW_SID = "WW" + "ab" * 16
 LANG = "pt-BR"
@@ -34,75 +36,27 @@ FALLBACK = "/twilio/voice/fallback"
 SERVER_ENV = {"JOB_WORKERS": "0", "LOG_LEVEL": "info"}
 
 
-def sid(prefix):
-    return prefix + secrets.token_hex(16)
-
-
-def random_did():
-    """A Brazilian landline E.164 number no other test uses."""
-    return "+5511%08d" % random.randrange(10 ** 8)
-
-
-def random_mobile():
-    return "+55119%08d" % random.randrange(10 ** 8)
-
-
-class Db:
-    """An autocommit psycopg2 connection to a server's database, with the
-    inserts the CLI would do (the CLI is someone else's)."""
-
-    def __init__(self, pg, srv):
-        self.conn = pg.connect(srv.dbname)
-        self.conn.autocommit = True
-        self.account_sid = srv.account_sid
-
-    def close(self):
-        self.conn.close()
-
-    def one(self, query, args=()):
-        with self.conn.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchone()
-
-    def all(self, query, args=()):
-        with self.conn.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchall()
-
-    def run(self, query, args=()):
-        with self.conn.cursor() as cur:
-            cur.execute(query, args)
-
-    def tenant_id(self, account_sid=None):
-        return self.one("SELECT id FROM tenants WHERE account_sid = %s",
-                        (account_sid or self.account_sid,))[0]
-
-    def add_user(self, status="available", disabled=False, identity=None):
-        identity = identity or "agente_" + secrets.token_hex(4)
-        uid = self.one(
-            "INSERT INTO users (tenant_id, email, name, identity, status, disabled)"
-            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-            (self.tenant_id(), identity + "@example.com", "Agente " + identity, identity, status, disabled))[0]
-        return uid, identity
-
-    def add_number(self, owner=None, label="Vendas", ring_timeout_s=20, disclaimer_text=None,
-                   disclaimer_language=None, disclaimer_voice=None, disclaimer_audio_url=None,
-                   voicemail_enabled=True, e164=None):
-        e164 = e164 or random_did()
-        nid = self.one(
-            "INSERT INTO phone_numbers (tenant_id, e164, label, owner_user_id, ring_timeout_s,"
-            " disclaimer_text, disclaimer_language, disclaimer_voice, disclaimer_audio_url,"
-            " voicemail_enabled) VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s, 'pt-BR'),"
-            " coalesce(%s, 'Polly.Camila'), %s, %s) RETURNING id",
-            (self.tenant_id(), e164, label, owner, ring_timeout_s, disclaimer_text, disclaimer_language,
-             disclaimer_voice, disclaimer_audio_url, voicemail_enabled))[0]
-        return nid, e164
-
-    def call(self, call_sid, *cols):
-        cols = cols or ("routing", "phone_number_id", "direction", "from_number", "to_number",
-                        "disclaimer_played", "status")
-        row = self.one("SELECT %s FROM calls WHERE call_sid = %%s" % ", ".join(cols), (call_sid,))
-        return None if row is None else dict(zip(cols, row))
+def voice_params(account_sid, **extra):
+    """A realistic set of Voice webhook parameters (list of pairs)."""
+    p = {
+        "AccountSid": account_sid,
+        "ApiVersion": "2010-04-01",
+        "CallSid": "CA" + secrets.token_hex(16),
+        "CallStatus": "ringing",
+        "Called": "+551130000000",
+        "CalledCity": "São Paulo",
+        "CalledCountry": "BR",
+        "CalledState": "SP",
+        "Caller": "+5511987654321",
+        "Direction": "inbound",
+        "ErrorCode": "11200",
+        "ErrorUrl": "https://ramal.example.test/twilio/voice/inbound",
+        "From": "+5511987654321",
+        "FromCity": "São Paulo",
+        "To": "+551130000000",
+        "ToState": "SP",
+    }
+    return list(harness.overlay(p, extra).items())
 
 
 def call_params(account_sid, to, frm=None, call_sid=None, **extra):
@@ -244,3 +198,57 @@ def recording_params(account_sid, call_sid, rec_sid, status="completed", **extra
     if status == "completed":
         p["RecordingDuration"] = "42"
     return sorted(harness.overlay(p, extra).items())
+
+
+# --------------------------------------------------------------------------
+# status callbacks (test_status.py, test_group_commit.py)
+
+
+def leg_events(account_sid, call_sid, parent=None):
+    """The four callbacks Twilio sends for one dialled leg with
+    statusCallbackEvent="initiated ringing answered completed"."""
+    base = {
+        "AccountSid": account_sid,
+        "ApiVersion": "2010-04-01",
+        "CallSid": call_sid,
+        "Called": "client:agente_1",
+        "Caller": "+5511987654321",
+        "From": "+5511987654321",
+        "To": "client:agente_1",
+        "Direction": "outbound-dial",
+        "CallbackSource": "call-progress-events",
+    }
+    if parent:
+        base["ParentCallSid"] = parent
+    steps = [
+        ("initiated", "Mon, 23 Nov 2026 21:00:00 +0000", {}),
+        ("ringing", "Mon, 23 Nov 2026 21:00:01 +0000", {}),
+        ("in-progress", "Mon, 23 Nov 2026 21:00:07 +0000", {}),
+        ("completed", "Mon, 23 Nov 2026 21:02:07 +0000",
+         {"CallDuration": "120", "Duration": "2", "SipResponseCode": "200"}),
+    ]
+    out = []
+    for seq, (status, ts, extra) in enumerate(steps):
+        p = dict(base, CallStatus=status, SequenceNumber=str(seq), Timestamp=ts, **extra)
+        out.append(sorted(p.items()))
+    return out
+
+
+def call_row(conn, call_sid):
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT status, status_rank, last_sequence, parent_call_sid, direction,"
+            " from_number, to_number, started_at, ringing_at, answered_at, ended_at,"
+            " duration_s, sip_response_code FROM calls WHERE call_sid = %s",
+            (call_sid,))
+        return cur.fetchone()
+
+
+def event_count(conn, call_sid, replayed=None):
+    with conn.cursor() as cur:
+        if replayed is None:
+            cur.execute("SELECT count(*) FROM call_events WHERE call_sid = %s", (call_sid,))
+        else:
+            cur.execute("SELECT count(*) FROM call_events WHERE call_sid = %s AND replayed = %s",
+                        (call_sid, replayed))
+        return cur.fetchone()[0]
