@@ -1,4 +1,4 @@
-"""Tests of the fake Twilio REST API itself (tests/py/fake_twilio.py).
+"""Tests of the fake Twilio REST API itself (tests/py/ramaltest/fake_twilio.py).
 
 Each test runs its own FakeTwilio so that recorded requests and programmed
 answers never leak between tests.
