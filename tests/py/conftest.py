@@ -23,6 +23,8 @@ webhook         POST a signed (or deliberately mis-signed) Twilio webhook
 http            a requests.Session that ignores proxy variables
 
 The helpers they are made of are the ramaltest package next to this file.
+Markers (pytest.ini, --strict-markers): outage, slow, e2e; `make test-fast`
+runs -m "not slow and not outage and not e2e".
 """
 
 import pytest
@@ -32,6 +34,19 @@ from ramaltest.fake_twilio import FakeTwilio
 from ramaltest.server import BASE_URL, RamalFactory, new_session
 from ramaltest.signing import Signer, Webhook
 from ramaltest.voice import FALLBACK
+
+# --------------------------------------------------------------------------
+# markers
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test with a cluster of its own (private_pg) has it to take it down,
+    so it must be marked outage (-m "not outage" then leaves it out)."""
+    unmarked = [item.nodeid for item in items
+                if "private_pg" in getattr(item, "fixturenames", ()) and item.get_closest_marker("outage") is None]
+    if unmarked:
+        raise pytest.UsageError("tests that use private_pg must be marked outage:\n  " + "\n  ".join(unmarked))
+
 
 # --------------------------------------------------------------------------
 # PostgreSQL and the fake Twilio

@@ -204,6 +204,7 @@ def test_malformed_login_bodies_are_400(srv, body, ctype):
 # rate limits
 
 
+@pytest.mark.slow
 def test_account_limit_429_with_retry_after_then_the_window_passes(srv, pg):
     add_user(srv, "gil@example.com")
     add_user(srv, "hana@example.com")
@@ -236,6 +237,7 @@ def test_a_success_resets_the_account_count(srv):
     assert login(srv, "ines@example.com", "nope nope").status_code == 429
 
 
+@pytest.mark.slow
 def test_address_limit_counts_every_account(srv):
     add_user(srv, "joao@example.com")
     for i in range(20):

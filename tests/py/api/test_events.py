@@ -267,6 +267,7 @@ def test_shutdown_with_open_streams_is_quick(ramal_factory):
         assert s.closed.wait(2)
 
 
+@pytest.mark.outage
 def test_hub_reconnects_and_replays_what_it_missed(srv, pg):
     ana = User(srv)
     s = SSE(srv, token=ana.token)
@@ -299,6 +300,7 @@ def test_old_events_are_pruned_at_start(ramal_factory, pg):
     assert rows == [("status", "available"), ("agent", "available")]
 
 
+@pytest.mark.slow
 def test_streams_are_capped_so_webhooks_keep_connections(ramal_factory):
     srv = ramal_factory.start(HTTP_MAX_CONNECTIONS="8")
     ana = User(srv)
@@ -391,6 +393,7 @@ def dechunk(body):
         i = j + 4 + size
 
 
+@pytest.mark.slow
 def test_a_client_that_stops_reading_is_cut_off(srv, pg):
     """Memory stays bounded: a stream that falls a queue (1024 events)
     behind is ended, and the client catches up by replay."""

@@ -114,6 +114,7 @@ def test_zero_disables_the_cache(ramal_factory):
     assert harness.metric(m, "ramal_session_cache_healthy") == 0
 
 
+@pytest.mark.outage
 def test_no_cached_answer_while_the_listen_connection_is_down(private_pg, fake_twilio_server):
     factory = RamalFactory(private_pg, fake_twilio_server)
     try:

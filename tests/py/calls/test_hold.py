@@ -15,6 +15,7 @@ import secrets
 import time
 import xml.etree.ElementTree as ET
 
+import pytest
 from twilio.twiml.voice_response import VoiceResponse
 
 from ramaltest import harness
@@ -492,6 +493,7 @@ def test_queue_legs_are_linked_exactly_by_the_whisper(env, fake_twilio, webhook)
 # conference events during a database outage
 
 
+@pytest.mark.outage
 def test_conference_events_are_spooled_while_the_database_is_down(private_pg, tmp_path, fake_twilio_server, webhook):
     """The conference starts while the database is down: its events are
     kept on disk (200 to Twilio), stored in order when it is back, and the

@@ -129,6 +129,7 @@ def wait_for(fn, within):
     return fn()
 
 
+@pytest.mark.outage
 def test_database_down_spools_then_replays(private_pg, tmp_path, fake_twilio_server, webhook):
     spool = str(tmp_path)
     factory = RamalFactory(private_pg, fake_twilio_server)
@@ -155,6 +156,7 @@ def test_database_down_spools_then_replays(private_pg, tmp_path, fake_twilio_ser
         factory.close()
 
 
+@pytest.mark.outage
 def test_spool_survives_a_restart(private_pg, tmp_path, fake_twilio_server, webhook):
     spool = str(tmp_path)
     factory = RamalFactory(private_pg, fake_twilio_server)
@@ -191,6 +193,7 @@ def test_timestamps_with_an_offset(status_srv, webhook):
     assert call_row(conn, sid)[7].isoformat() == "2026-11-23T21:00:00+00:00"
 
 
+@pytest.mark.outage
 def test_subaccount_callbacks_during_an_outage_are_checked_later(private_pg, tmp_path, fake_twilio_server, webhook):
     """A subaccount this server never saw: its key is in the database, which
     is down.  Its callbacks are kept with their signatures and checked when

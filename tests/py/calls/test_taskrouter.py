@@ -175,6 +175,7 @@ def test_assignment_with_a_bad_signature_is_refused(tr, webhook):
                  p["ReservationSid"]) == [(0,)]
 
 
+@pytest.mark.outage
 def test_answers_with_the_database_down(private_pg, tmp_path, fake_twilio_server, webhook):
     spool = str(tmp_path)
     factory = RamalFactory(private_pg, fake_twilio_server)

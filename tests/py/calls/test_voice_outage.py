@@ -5,6 +5,8 @@ by a restarted server."""
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from ramaltest.database import Db
 from ramaltest.harness import sid
 from ramaltest.server import RamalFactory
@@ -12,6 +14,9 @@ from ramaltest.voice import (DEFAULT_DISCLAIMER, INBOUND, OVERFLOW, QUEUE_EXIT, 
                              VOICEMAIL, WHISPER, WORKFLOW_SID, assert_enqueue, assert_hangup_only, assert_say,
                              assert_voicemail, call_params, follow, post, recording_params, spool_files, tags,
                              twiml, wait_for, with_params)
+
+# every test here stops (or never needs) its own database
+pytestmark = pytest.mark.outage
 
 
 def start(factory, spool, **extra):

@@ -304,6 +304,7 @@ def test_unsigned_is_refused(env, webhook):
     assert r.status_code == 403
 
 
+@pytest.mark.outage
 def test_database_down_apology_not_500(private_pg, fake_twilio_server, webhook, tmp_path):
     cluster = private_pg
     factory = RamalFactory(cluster, fake_twilio_server)

@@ -209,6 +209,8 @@ def test_each_job_runs_exactly_once_across_processes(pg, workers):
 # (2) (3) retries, backoff, dead jobs — one run shared by several tests
 
 
+# The retry scenario takes about 7 s whichever of its tests runs first, so
+# every test that reads it is marked slow.
 @pytest.fixture(scope="module")
 def retry_run(pg):
     dsn, db = new_db(pg)
@@ -233,6 +235,7 @@ def retry_run(pg):
     return {"pg": pg, "db": db, "ids": ids, "log": log, "metrics": metrics}
 
 
+@pytest.mark.slow
 def test_flaky_job_retries_with_growing_delays_then_succeeds(retry_run):
     pg, db, jid = retry_run["pg"], retry_run["db"], retry_run["ids"]["flaky"]
     j = job(pg, db, jid)
@@ -249,6 +252,7 @@ def test_flaky_job_retries_with_growing_delays_then_succeeds(retry_run):
     assert [a for a, _ in effects(pg, db, jid)] == [3]
 
 
+@pytest.mark.slow
 def test_job_out_of_attempts_is_dead_with_last_error(retry_run):
     pg, db, jid = retry_run["pg"], retry_run["db"], retry_run["ids"]["exhaust"]
     j = job(pg, db, jid)
@@ -262,6 +266,7 @@ def test_job_out_of_attempts_is_dead_with_last_error(retry_run):
     assert "level=error" in dead[0] and "kind=test.flaky" in dead[0] and "flaky attempt 3 of 99" in dead[0]
 
 
+@pytest.mark.slow
 def test_permanent_failure_is_dead_at_once(retry_run):
     pg, db = retry_run["pg"], retry_run["db"]
     jf = job(pg, db, retry_run["ids"]["fail"])
@@ -270,6 +275,7 @@ def test_permanent_failure_is_dead_at_once(retry_run):
     assert (jf["finished_at"] - jf["created_at"]).total_seconds() < 1.5 * slow(), jf
 
 
+@pytest.mark.slow
 def test_unknown_kind_waits_for_an_instance_that_knows_it(retry_run):
     """A rolling deploy: the kind may be known to a newer instance, so the
     job is postponed with backoff, and dead only when its attempts run out."""
@@ -285,6 +291,7 @@ def test_unknown_kind_waits_for_an_instance_that_knows_it(retry_run):
     assert any('level=error msg="job dead" kind=test.no-such-kind' in ln for ln in log.splitlines()), log
 
 
+@pytest.mark.slow
 def test_follow_up_job_is_queued_only_by_the_successful_attempt(retry_run):
     pg, db, jid = retry_run["pg"], retry_run["db"], retry_run["ids"]["chain"]
     j = job(pg, db, jid)
@@ -294,6 +301,7 @@ def test_follow_up_job_is_queued_only_by_the_successful_attempt(retry_run):
     assert children == [("done",)], "attempt 1 queued a child although it failed: %r" % children
 
 
+@pytest.mark.slow
 def test_metrics_count_jobs_by_state(retry_run):
     pg, db = retry_run["pg"], retry_run["db"]
     samples = harness.parse_metrics(retry_run["metrics"])
@@ -335,6 +343,7 @@ def test_dedupe_key_makes_one_job_while_pending(pg, workers):
 # (5) a worker killed mid-job
 
 
+@pytest.mark.slow
 def test_job_of_a_killed_worker_is_finished_by_another(pg, workers):
     dsn, db = new_db(pg)
     a, b = workers(dsn, 1, poll_ms=200), workers(dsn, 1, poll_ms=200)
@@ -400,6 +409,8 @@ def test_delayed_job_waits_for_its_time(pg, workers):
 # (8) the database restarts under running workers
 
 
+@pytest.mark.outage
+@pytest.mark.slow
 def test_workers_survive_a_database_restart(private_pg, workers):
     pg = private_pg
     dsn, db = new_db(pg)

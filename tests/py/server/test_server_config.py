@@ -107,6 +107,7 @@ def test_bad_knob_is_named(good_env, var, value):
     assert_names(serve_fails(with_(good_env, **{var: value})), var)
 
 
+@pytest.mark.outage
 def test_config_errors_do_not_need_the_database(good_env):
     env = with_(good_env, RAMAL_SECRET_KEY=None,
                 DATABASE_URL="postgresql://u@/nodb?host=/nonexistent-dir&port=1")

@@ -235,6 +235,7 @@ def poll(fn, want, within):
     return last
 
 
+@pytest.mark.outage
 def test_readyz_follows_the_database(private_pg, fake_twilio_server, http, webhook):
     factory = RamalFactory(private_pg, fake_twilio_server)
     try:
@@ -332,6 +333,7 @@ def _start_without_database(ramal_factory, password):
     return srv
 
 
+@pytest.mark.outage
 def test_db_password_not_logged_when_unreachable(ramal_factory):
     """Start with a database that refuses connections: whatever ramal does
     (retry, give up), the password stays out of the log."""
@@ -347,6 +349,7 @@ def test_db_password_not_logged_when_unreachable(ramal_factory):
         srv.cleanup()
 
 
+@pytest.mark.outage
 def test_sigterm_while_waiting_for_the_database(ramal_factory):
     """An operator (or Railway) stopping a server that is still waiting for
     its database gets it gone within 10 s, not after the retries run out."""
@@ -370,6 +373,7 @@ def _cluster_pids(cluster):
     return [master] + [int(p) for p in out.split()]
 
 
+@pytest.mark.outage
 def test_readyz_answers_when_the_database_hangs(private_pg, fake_twilio_server, http, webhook):
     """A database that accepts nothing and answers nothing (frozen with
     SIGSTOP) must turn /readyz into a prompt 503, not a hung request: a

@@ -159,6 +159,8 @@ class Twilio:
         return {}
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_softphone_end_to_end(srv, pg, webhook, fake_twilio):
     db = Db(pg, srv)
     try:
