@@ -207,6 +207,10 @@ class Ramal:
         if not wait:
             return self
         fixed_port = int(self.env["PORT"]) if self.env.get("PORT", "0").isdigit() else 0
+        # LOG_LEVEL=warn or error hides the listening line: then an open
+        # fixed port is the only sign.  Otherwise the line is awaited even
+        # when the port opens first (it is written just after listen()).
+        no_listen_line = self.env.get("LOG_LEVEL", "").lower() in ("warn", "error")
         deadline = time.monotonic() + timeout
         while True:
             text = self.log()
@@ -217,8 +221,7 @@ class Ramal:
                         self.port = int(m.group(1))
                         self.listen_line = ln
                         return self
-            if fixed_port and self._port_open(fixed_port):
-                # LOG_LEVEL=warn or error hides the listening line
+            if fixed_port and no_listen_line and self._port_open(fixed_port):
                 self.port = fixed_port
                 self.listen_line = None
                 return self
