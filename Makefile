@@ -68,7 +68,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 PYTEST   := /usr/bin/python3 -m pytest
 
-.PHONY: all run test unit pytest asan fuzz format format-check bench clean deps web web-e2e webtest tools layers
+.PHONY: all run test unit pytest asan fuzz format format-check bench clean deps web web-e2e webtest tools layers test-fast
 
 all: $(BIN) web
 
@@ -180,6 +180,10 @@ unit: $(UNIT_BIN)
 
 pytest: $(BIN) $(TOOL_BIN)
 	RAMAL_BIN=$(abspath $(BIN)) RAMAL_TOOLS=$(abspath $(B)/tools) $(PYTEST) -q tests/py
+
+# The quick loop: the unit tests, then the pytest tests but the slow, outage and e2e ones.
+test-fast: unit $(BIN) $(TOOL_BIN)
+	RAMAL_BIN=$(abspath $(BIN)) RAMAL_TOOLS=$(abspath $(B)/tools) $(PYTEST) -q -m "not slow and not outage and not e2e" tests/py
 
 test:
 	@sh scripts/deps.sh test

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Load test of a built ramal with wrk (run by `make bench`).
 
-Starts a throwaway PostgreSQL cluster and `ramal serve` (tests/py/harness.py),
+Starts a throwaway PostgreSQL cluster and `ramal serve` (tests/py/ramaltest/),
 seeds agents and numbers, and runs wrk at 64 and 4 connections against:
 
   - GET /healthz                 (the floor: no database, no signature)
@@ -88,7 +88,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "py"))
 
-import harness  # noqa: E402
+from ramaltest import harness  # noqa: E402
+from ramaltest.database import Postgres  # noqa: E402
+from ramaltest.signing import twilio_signature  # noqa: E402
 
 BASE_URL = "https://ramal.example.test"
 FALLBACK = "/twilio/voice/fallback"
@@ -155,7 +157,7 @@ def sign(token, url, params):
     try:
         from twilio.request_validator import RequestValidator
     except ImportError:  # same algorithm, no repeated keys here
-        return harness.twilio_signature(token, url, params)
+        return twilio_signature(token, url, params)
     return RequestValidator(token).compute_signature(url, dict(params))
 
 
@@ -782,7 +784,7 @@ def webhooks_main(args):
     rows, prod_rows = [], []
     runs = {}
     try:
-        pg = harness.Postgres(prefix="ramal-bench-pg-")
+        pg = Postgres(prefix="ramal-bench-pg-")
         pg.start()
         dbname = pg.create_database("bench")
         env = server_env(args, pg, dbname, account, token, spool_dir, TWILIO_WORKFLOW_SID=WORKFLOW_SID)
@@ -991,7 +993,7 @@ def agents_main(args):
     work = tempfile.mkdtemp(prefix="ramal-bench-agents-")
     pg = srv = db = clients = None
     try:
-        pg = harness.Postgres(prefix="ramal-bench-pg-")
+        pg = Postgres(prefix="ramal-bench-pg-")
         pg.start()
         dbname = pg.create_database("bench_agents")
         env = server_env(args, pg, dbname, account, secrets.token_hex(16), os.path.join(work, "spool"),

@@ -1,49 +1,51 @@
-"""Fixtures for ramal's black-box tests.
+"""Fixtures for ramal's black-box tests, each defined once, here.
 
-pg            one throwaway PostgreSQL cluster for the whole run
-fake_twilio   the loopback fake Twilio REST API (requests reset per test)
-ramal_factory start(**env) → a running server on a fresh database, stopped
-              (SIGTERM, exit 0, no sanitizer report) at teardown, which
-              also fails if the server sent the fake Twilio API a request
-              that breaks the spec (fake.take_unexpected() clears that
-              for tests that do it on purpose)
-ramal         a default server shared by a test module
-signer        X-Twilio-Signature helpers (twilio's RequestValidator, and a
-              hand-built variant for repeated keys)
-webhook       POST a signed (or deliberately mis-signed) Twilio webhook
-http          a requests.Session that ignores proxy variables
+pg              one throwaway PostgreSQL cluster for the whole run
+private_pg      a cluster of the test's own, for a test that stops, freezes or
+                restarts it (mark such a test `outage`)
+fake_twilio     the loopback fake Twilio REST API (requests reset per test);
+                fake_twilio_server is the same server without the reset
+ramal_factory   start(**env) → a running server on a fresh database, stopped
+                (SIGTERM, exit 0, no sanitizer report) at teardown, which
+                also fails if the server sent the fake Twilio API a request
+                that breaks the spec (fake.take_unexpected() clears that
+                for tests that do it on purpose)
+module_factory  the same for servers shared by a module's tests (stopped and
+                checked after its last test)
+ramal           a default server shared by a module's tests
+start_with_db   start_with_db(**env) → (srv, db): a server shared by a
+                module's tests and a ramaltest.database.Db on its database
+env             (srv, db) of the module's server, started with the module's
+                RAMAL_ENV (a dict of overrides; none: the defaults)
+signer          X-Twilio-Signature helpers (twilio's RequestValidator, and a
+                hand-built variant for repeated keys)
+webhook         POST a signed (or deliberately mis-signed) Twilio webhook
+http            a requests.Session that ignores proxy variables
+
+The helpers they are made of are the ramaltest package next to this file.
+Markers (pytest.ini, --strict-markers): outage, slow, e2e; `make test-fast`
+runs -m "not slow and not outage and not e2e".
 """
 
-import os
-import secrets
-import sys
-import urllib.parse
-
 import pytest
-import requests
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ramaltest.database import Db, Postgres
+from ramaltest.fake_twilio import FakeTwilio
+from ramaltest.server import BASE_URL, RamalFactory, new_session
+from ramaltest.signing import Signer, Webhook
+from ramaltest.voice import FALLBACK
 
-import harness  # noqa: E402
-from fake_twilio import FakeTwilio  # noqa: E402
-
-BASE_URL = "https://ramal.example.test"
-REPO_SQL = os.path.join(harness.REPO, "sql")
-FALLBACK = "/twilio/voice/fallback"
-
-
-def random_account_sid():
-    return "AC" + secrets.token_hex(16)
+# --------------------------------------------------------------------------
+# markers
 
 
-def random_token():
-    return secrets.token_hex(16)
-
-
-def new_session():
-    s = requests.Session()
-    s.trust_env = False  # never send loopback traffic through a proxy
-    return s
+def pytest_collection_modifyitems(config, items):
+    """A test with a cluster of its own (private_pg) has it to take it down,
+    so it must be marked outage (-m "not outage" then leaves it out)."""
+    unmarked = [item.nodeid for item in items
+                if "private_pg" in getattr(item, "fixturenames", ()) and item.get_closest_marker("outage") is None]
+    if unmarked:
+        raise pytest.UsageError("tests that use private_pg must be marked outage:\n  " + "\n  ".join(unmarked))
 
 
 # --------------------------------------------------------------------------
@@ -52,12 +54,22 @@ def new_session():
 
 @pytest.fixture(scope="session")
 def pg():
-    cluster = harness.Postgres()
+    cluster = Postgres()
     try:
         cluster.start()
         yield cluster
     finally:
         cluster.cleanup()
+
+
+@pytest.fixture
+def private_pg(request):
+    """A started cluster of this test's own, removed after it: the test may
+    stop, freeze or restart it without disturbing the others."""
+    cluster = Postgres(prefix="ramal-pg-%s-" % request.module.__name__.rpartition(".")[2])
+    cluster.start()
+    yield cluster
+    cluster.cleanup()
 
 
 @pytest.fixture(scope="session")
@@ -78,89 +90,6 @@ def fake_twilio(fake_twilio_server):
 # ramal
 
 
-class RamalFactory:
-    """Starts ramal servers on fresh databases; stops and checks them on close()."""
-
-    def __init__(self, pg, fake):
-        self.pg = pg
-        self.fake = fake
-        self.servers = []
-
-    def env(self, **overrides):
-        """The default environment for a new server (a fresh database unless
-        DATABASE_URL is given); a None override removes a variable."""
-        account = overrides.get("TWILIO_ACCOUNT_SID") or random_account_sid()
-        env = {
-            "RAMAL_SECRET_KEY": secrets.token_hex(32),
-            "BASE_URL": BASE_URL,
-            "TWILIO_ACCOUNT_SID": account,
-            "TWILIO_AUTH_TOKEN": random_token(),
-            "LOG_LEVEL": "debug",
-            "PORT": "0",
-        }
-        if self.fake is not None:
-            env["TWILIO_API_BASE"] = self.fake.url
-            env["TWILIO_TASKROUTER_BASE"] = self.fake.url
-        if "DATABASE_URL" not in overrides:
-            env["DATABASE_URL"] = self.pg.dsn(self.pg.create_database())
-        return harness.overlay(env, overrides, str)
-
-    def start(self, cwd=None, env=None, **overrides):
-        """A started server.  env: use exactly this environment; otherwise
-        self.env(**overrides)."""
-        env = dict(env) if env is not None else self.env(**overrides)
-        srv = harness.Ramal(env, cwd=cwd)
-        srv.account_sid = env.get("TWILIO_ACCOUNT_SID")
-        srv.auth_token = env.get("TWILIO_AUTH_TOKEN")
-        srv.base_url = env.get("BASE_URL", BASE_URL)
-        srv.database_url = env.get("DATABASE_URL")
-        srv.dbname = dbname_of(env.get("DATABASE_URL"))
-        if self.fake is not None and srv.account_sid and srv.auth_token:
-            self.fake.add_account(srv.account_sid, srv.auth_token)
-        try:
-            srv.start()
-        except Exception:
-            srv.cleanup()
-            raise
-        self.servers.append(srv)
-        return srv
-
-    def close(self):
-        problems = []
-        for srv in self.servers:
-            try:
-                if srv.proc is None:
-                    continue
-                was_running = srv.alive()
-                signalled = srv.signalled
-                rc = srv.stop()
-                if was_running and rc != 0:
-                    problems.append("ramal (pid %d) exited with %s at teardown; log tail:\n%s"
-                                    % (srv.pid, rc, harness.tail(srv.log())))
-                elif not was_running and not signalled:
-                    problems.append("ramal (pid %d) exited by itself (code %s) during the test; log tail:\n%s"
-                                    % (srv.pid, rc, harness.tail(srv.log())))
-            except AssertionError as e:
-                problems.append(str(e))
-            finally:
-                srv.cleanup()
-        self.servers = []
-        if self.fake is not None:
-            bad = self.fake.take_unexpected()
-            if bad:
-                problems.append("requests to the fake Twilio API that break its spec:\n"
-                                + "\n".join("  %s %s: %s" % v for v in bad[:20]))
-        if problems:
-            pytest.fail("\n\n".join(problems), pytrace=False)
-
-
-def dbname_of(dsn):
-    if not dsn:
-        return None
-    u = urllib.parse.urlsplit(dsn)
-    return urllib.parse.unquote(u.path.lstrip("/")) or None
-
-
 @pytest.fixture
 def ramal_factory(pg, fake_twilio_server):
     f = RamalFactory(pg, fake_twilio_server)
@@ -169,12 +98,40 @@ def ramal_factory(pg, fake_twilio_server):
 
 
 @pytest.fixture(scope="module")
-def ramal(pg, fake_twilio_server):
-    """A default server shared by every test of a module."""
+def module_factory(pg, fake_twilio_server):
+    """A RamalFactory whose servers live until the module's last test."""
     f = RamalFactory(pg, fake_twilio_server)
-    srv = f.start()
-    yield srv
+    yield f
     f.close()
+
+
+@pytest.fixture(scope="module")
+def ramal(module_factory):
+    """A default server shared by every test of a module."""
+    return module_factory.start()
+
+
+@pytest.fixture(scope="module")
+def start_with_db(pg, module_factory):
+    """start_with_db(**overrides) → (srv, db): a server shared by the
+    module's tests and an autocommit Db on its database."""
+    dbs = []
+
+    def start(**overrides):
+        srv = module_factory.start(**overrides)
+        dbs.append(Db(pg, srv))
+        return srv, dbs[-1]
+
+    yield start
+    for db in dbs:
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def env(request, start_with_db):
+    """(srv, db): the module's server, started with the overrides in the
+    module's RAMAL_ENV, and a Db on its database."""
+    return start_with_db(**getattr(request.module, "RAMAL_ENV", {}))
 
 
 @pytest.fixture
@@ -188,48 +145,6 @@ def http():
 # signatures and webhooks
 
 
-class Signer:
-    """X-Twilio-Signature helpers.
-
-    params may be a dict or a list of (name, value) pairs.  sign() uses
-    twilio's RequestValidator when no key repeats (python-twilio 7.7 has no
-    repeated-key support) and harness.twilio_signature otherwise; for
-    non-repeated params it first checks that both agree.
-    """
-
-    @staticmethod
-    def library(token, url, params):
-        from twilio.request_validator import RequestValidator
-
-        return RequestValidator(token).compute_signature(url, dict(_pairs(params)))
-
-    @staticmethod
-    def manual(token, url, params):
-        return harness.twilio_signature(token, url, _pairs(params))
-
-    def sign(self, token, url, params=()):
-        pairs = _pairs(params)
-        names = [k for k, _ in pairs]
-        if len(names) != len(set(names)):
-            return self.manual(token, url, pairs)
-        lib = self.library(token, url, pairs)
-        man = self.manual(token, url, pairs)
-        assert lib == man, "hand-built signature disagrees with twilio's RequestValidator"
-        return lib
-
-    @staticmethod
-    def validate(token, url, params, signature):
-        from twilio.request_validator import RequestValidator
-
-        return RequestValidator(token).validate(url, params, signature)
-
-
-def _pairs(params):
-    if isinstance(params, dict):
-        return list(params.items())
-    return list(params)
-
-
 @pytest.fixture(scope="session")
 def signer():
     s = Signer()
@@ -239,57 +154,6 @@ def signer():
         url = BASE_URL + FALLBACK
         assert s.library("tok", url, pairs) == s.manual("tok", url, pairs)
     return s
-
-
-def voice_params(account_sid, **extra):
-    """A realistic set of Voice webhook parameters (list of pairs)."""
-    p = {
-        "AccountSid": account_sid,
-        "ApiVersion": "2010-04-01",
-        "CallSid": "CA" + secrets.token_hex(16),
-        "CallStatus": "ringing",
-        "Called": "+551130000000",
-        "CalledCity": "São Paulo",
-        "CalledCountry": "BR",
-        "CalledState": "SP",
-        "Caller": "+5511987654321",
-        "Direction": "inbound",
-        "ErrorCode": "11200",
-        "ErrorUrl": "https://ramal.example.test/twilio/voice/inbound",
-        "From": "+5511987654321",
-        "FromCity": "São Paulo",
-        "To": "+551130000000",
-        "ToState": "SP",
-    }
-    return list(harness.overlay(p, extra).items())
-
-
-class Webhook:
-    """Posts Twilio-style webhooks to a server."""
-
-    def __init__(self, signer):
-        self.signer = signer
-        self.session = new_session()
-
-    def post(self, srv, params, path=FALLBACK, query="", token=None, sign_url=None, signature=None,
-             headers=None, body=None, content_type="application/x-www-form-urlencoded", timeout=10):
-        """POST params (pairs) to srv at path?query, signed over
-        srv.base_url + path + query with token (default: the server's env
-        account token) unless signature is given.  body overrides the
-        encoded form (signature still computed from params)."""
-        token = token if token is not None else srv.auth_token
-        q = ("?" + query) if query else ""
-        if sign_url is None:
-            sign_url = srv.base_url + path + q
-        if signature is None:
-            signature = self.signer.sign(token, sign_url, params)
-        if body is None:
-            body = urllib.parse.urlencode(_pairs(params)).encode("utf-8")
-        h = {"Content-Type": content_type}
-        if signature is not False:
-            h["X-Twilio-Signature"] = signature
-        h.update(headers or {})
-        return self.session.post(srv.url + path + q, data=body, headers=h, timeout=timeout)
 
 
 @pytest.fixture

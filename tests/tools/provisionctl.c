@@ -1,6 +1,6 @@
 /*
  * provisionctl — run provision_run() as `ramal provision` will, for
- * tests/py/test_provision.py until main.c has the command.
+ * tests/py/server/test_provision.py until main.c has the command.
  *
  *	provisionctl
  *	    load the configuration from the environment, provision, exit

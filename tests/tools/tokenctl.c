@@ -1,6 +1,6 @@
 /*
  * token.c from the command line, for the cross-check against Twilio's
- * Python library (tests/py/test_token_compat.py).
+ * Python library (tests/py/twilio/test_token_compat.py).
  *
  *	tokenctl new --account AC... --key SK... --secret S --identity ID
  *	    [--app AP...] [--no-incoming] [--push CR...] [--ttl N] [--now T]

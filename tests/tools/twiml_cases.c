@@ -1,6 +1,6 @@
 /*
  * Print TwiML documents built with our builder, for the cross-check
- * against Twilio's Python library (tests/py/test_twiml_compat.py):
+ * against Twilio's Python library (tests/py/twilio/test_twiml_compat.py):
  *
  *	=== <case-name>
  *	<?xml ...?><Response>...</Response>

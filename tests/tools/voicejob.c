@@ -1,7 +1,7 @@
 /*
  * voicejob — run the recording.archive job handler of
  * src/voice_recording.c through the real job runner, for
- * tests/py/test_voice_recording.py.
+ * tests/py/calls/test_voice_recording.py.
  *
  *	voicejob <dsn> <seconds>
  *	    work until no recording.archive job is queued or running (or

@@ -17,7 +17,7 @@
  * The JWT pieces are rebuilt here with OpenSSL's own base64 and HMAC, not
  * token.c's, so a test can sign any header and payload it likes (alg
  * "none", duplicate keys ...) and checks our signature independently.
- * tests/py/test_token_compat.py compares with Twilio's Python library.
+ * tests/py/twilio/test_token_compat.py compares with Twilio's Python library.
  */
 #define AC "AC0123456789abcdef0123456789abcdef"
 #define SK "SKfedcba9876543210fedcba9876543210"

@@ -1,0 +1,22 @@
+"""ramal's black-box test helpers, shared by the tests under tests/py
+(whose fixtures, in tests/py/conftest.py, are made of them) and by
+scripts/bench.py.
+
+harness      processes: `ramal serve` (Ramal), one-shot commands (run_cli),
+             logfmt, raw HTTP/1.1, Prometheus metrics, random SIDs
+database     the throwaway PostgreSQL cluster (Postgres) and a server's
+             database read and written behind its back (Db, db)
+server       RamalFactory (servers on fresh databases, checked when
+             stopped), the default environment, requests sessions
+fake_twilio  the loopback fake Twilio REST API, checked against the
+             OpenAPI extract in oai/; also runs on its own:
+             /usr/bin/python3 tests/py/ramaltest/fake_twilio.py [PORT]
+signing      X-Twilio-Signature and signed webhooks (Signer, Webhook)
+voice        voice webhook parameters and reading TwiML answers
+agents       users made with the CLI, sign-in, signed-in agents
+sse          a Server-Sent Events client for GET /api/events
+
+Test files import them as `from ramaltest import harness` or
+`from ramaltest.voice import ...`; tests/py/pytest.ini puts tests/py on
+sys.path.
+"""

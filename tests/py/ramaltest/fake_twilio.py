@@ -1,0 +1,557 @@
+"""A fake Twilio REST API on loopback that checks requests against the spec.
+
+Serves every path of the OpenAPI extract in tests/py/ramaltest/oai/ (the 2010 API
+under /2010-04-01/..., TaskRouter, Messaging v1 and Trust Hub under /v1/...)
+from one ThreadingHTTPServer on 127.0.0.1:0.  Point TWILIO_API_BASE and
+TWILIO_TASKROUTER_BASE at `fake.url`.
+
+For each request it checks HTTP Basic auth (account SID + auth token, or
+API key SID + secret), that the method exists for the path, that path
+parameters match their patterns, and that the form (POST) and query
+parameters are known, of the right type (booleans `true`/`false`,
+integers), within `enum`, matching `pattern`, repeated only when the spec
+says `type: array`, and that required ones are present.  Every request is
+recorded in `fake.requests`; problems also go to `fake.violations`.
+
+Answers: a programmed response when one matches (`fake.respond(...)`),
+otherwise Twilio's error JSON (401/404/405/400) or a JSON body built from
+the response schema with the spec's success status code.
+"""
+
+import base64
+import datetime
+import email.utils
+import hashlib
+import json
+import os
+import re
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+OAI_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "oai")
+PRODUCT_FILES = ("api_v2010.json", "taskrouter_v1.json", "messaging_v1.json", "trusthub_v1.json")
+
+SID_RE = re.compile(r"^\^([A-Z]{2})\[0-9a-fA-F\]\{32\}\$$")
+
+
+def _load_specs():
+    specs = {}
+    for fn in PRODUCT_FILES:
+        with open(os.path.join(OAI_DIR, fn)) as f:
+            specs[fn.split(".")[0]] = json.load(f)
+    return specs
+
+
+class Route:
+    def __init__(self, product, template, entry):
+        self.product = product
+        self.template = template
+        self.entry = entry
+        self.methods = entry["methods"]
+        self.names = re.findall(r"\{([^}]+)\}", template)
+        rx = ""
+        for part in re.split(r"(\{[^}]+\})", template):
+            if part.startswith("{") and part.endswith("}"):
+                rx += "([^/]+?)"
+            else:
+                rx += re.escape(part)
+        self.regex = re.compile("^" + rx + "$")
+        # more literal text first, so /Calls/{CallSid}/Recordings.json wins
+        # over anything looser
+        self.weight = len(re.sub(r"\{[^}]+\}", "", template))
+
+    def match(self, path):
+        m = self.regex.match(path)
+        if not m:
+            return None
+        return dict(zip(self.names, m.groups()))
+
+
+class Recorded:
+    """One request as the fake saw it."""
+
+    def __init__(self, method, path, query, form, body, headers, auth_user):
+        self.method = method
+        self.path = path
+        self.query = query  # list of (name, value)
+        self.form = form  # list of (name, value)
+        self.body = body  # raw bytes
+        self.headers = headers  # dict, lower-case names
+        self.auth_user = auth_user
+        self.violations = []
+        self.status = None
+        self.operation = None
+        self.product = None
+        self.path_params = {}
+
+    def form_dict(self):
+        """name -> list of values."""
+        d = {}
+        for k, v in self.form:
+            d.setdefault(k, []).append(v)
+        return d
+
+    def __repr__(self):
+        return "<%s %s %s -> %s%s>" % (self.method, self.path, self.form, self.status,
+                                       (" violations=%r" % self.violations) if self.violations else "")
+
+
+def twilio_error(status, code, message):
+    return {
+        "code": code,
+        "message": message,
+        "more_info": "https://www.twilio.com/docs/errors/%d" % code,
+        "status": status,
+    }
+
+
+def _snake(name):
+    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
+    return s.lower()
+
+
+def check_params(spec_params, pairs, where):
+    """Violations of a list of (name, value) pairs against a param table."""
+    errors = []
+    seen = {}
+    for k, v in pairs:
+        seen.setdefault(k, []).append(v)
+    for k, vals in seen.items():
+        p = spec_params.get(k)
+        if p is None:
+            errors.append("%s: unknown parameter %s" % (where, k))
+            continue
+        ptype = p.get("type")
+        if ptype != "array" and len(vals) > 1:
+            errors.append("%s: %s repeated %d times but is not an array" % (where, k, len(vals)))
+        item = p.get("items", {}) if ptype == "array" else p
+        itype = item.get("type", ptype if ptype != "array" else "string")
+        allowed = item.get("enum") or p.get("enum")
+        pattern = item.get("pattern") or p.get("pattern")
+        for v in vals:
+            if allowed is not None and v not in allowed:
+                errors.append("%s: %s=%r not one of %s" % (where, k, v, allowed))
+            if itype == "boolean" and v not in ("true", "false"):
+                errors.append("%s: %s=%r is not a boolean (true/false)" % (where, k, v))
+            if itype == "integer":
+                if not re.fullmatch(r"-?[0-9]+", v):
+                    errors.append("%s: %s=%r is not an integer" % (where, k, v))
+                else:
+                    n = int(v)
+                    if "minimum" in p and n < p["minimum"]:
+                        errors.append("%s: %s=%d below minimum %s" % (where, k, n, p["minimum"]))
+                    if "maximum" in p and n > p["maximum"]:
+                        errors.append("%s: %s=%d above maximum %s" % (where, k, n, p["maximum"]))
+            if itype == "number":
+                try:
+                    float(v)
+                except ValueError:
+                    errors.append("%s: %s=%r is not a number" % (where, k, v))
+            if pattern and not re.search(pattern, v):
+                errors.append("%s: %s=%r does not match %s" % (where, k, v, pattern))
+    for k, p in spec_params.items():
+        if p.get("required") and k not in seen:
+            errors.append("%s: missing required parameter %s" % (where, k))
+    return errors
+
+
+class FakeTwilio:
+    def __init__(self, host="127.0.0.1", port=0):
+        self.specs = _load_specs()
+        self.routes = []
+        for product, spec in self.specs.items():
+            for template, entry in spec["paths"].items():
+                self.routes.append(Route(product, template, entry))
+        self.routes.sort(key=lambda r: -r.weight)
+        self.schemas = {}
+        for spec in self.specs.values():
+            self.schemas.update(spec.get("schemas", {}))
+        self.lock = threading.Lock()
+        self.credentials = {}  # user -> (secret, account_sid)
+        self.parents = {}  # subaccount sid -> parent sid
+        self.requests = []
+        self.programmed = []
+        # every violation ever seen, kept across reset() until taken: the
+        # test fixtures fail a test whose server sent a request off the spec
+        self.unexpected = []
+        self._seq = 0
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = "http://%s:%d" % (host, self.port)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name="fake-twilio", daemon=True)
+
+    # -- set-up ----------------------------------------------------------
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def add_account(self, account_sid, auth_token, parent=None):
+        """Accept Basic auth account_sid:auth_token (parent: owning account)."""
+        with self.lock:
+            self.credentials[account_sid] = (auth_token, account_sid)
+            if parent:
+                self.parents[account_sid] = parent
+
+    def add_api_key(self, key_sid, secret, account_sid):
+        """Accept Basic auth key_sid:secret acting for account_sid."""
+        with self.lock:
+            self.credentials[key_sid] = (secret, account_sid)
+
+    def respond(self, method, path_regex, status, body=None, times=None, headers=None):
+        """Answer requests matching method and path_regex (re.search) with
+        status and body (dict/list → JSON, bytes/str as is).  times: how
+        many requests to answer (None: all).  The newest rule wins."""
+        rule = {
+            "method": method.upper() if method else None,
+            "rx": re.compile(path_regex),
+            "status": status,
+            "body": body,
+            "times": times,
+            "headers": headers or {},
+        }
+        with self.lock:
+            self.programmed.insert(0, rule)
+        return rule
+
+    def reset(self):
+        """Forget recorded requests and programmed responses."""
+        with self.lock:
+            self.requests.clear()
+            self.programmed.clear()
+
+    def take_unexpected(self):
+        """Return and forget the violations seen since the last call (a test
+        that provokes violations on purpose calls this before it ends)."""
+        with self.lock:
+            out, self.unexpected = self.unexpected, []
+        return out
+
+    @property
+    def violations(self):
+        with self.lock:
+            return [(r.method, r.path, v) for r in self.requests for v in r.violations]
+
+    def requests_to(self, method=None, path_regex=None):
+        with self.lock:
+            out = list(self.requests)
+        return [r for r in out
+                if (method is None or r.method == method.upper())
+                and (path_regex is None or re.search(path_regex, r.path))]
+
+    # -- request handling ------------------------------------------------
+
+    def find_route(self, path):
+        for r in self.routes:
+            params = r.match(path)
+            if params is not None:
+                return r, params
+        return None, None
+
+    def _take_programmed(self, method, path):
+        with self.lock:
+            for rule in self.programmed:
+                if rule["method"] not in (None, method):
+                    continue
+                if not rule["rx"].search(path):
+                    continue
+                if rule["times"] is not None:
+                    if rule["times"] <= 0:
+                        continue
+                    rule["times"] -= 1
+                return rule
+        return None
+
+    def _authenticate(self, rec):
+        """None when fine, else (status, error json)."""
+        hdr = rec.headers.get("authorization", "")
+        if not hdr.lower().startswith("basic "):
+            rec.violations.append("auth: no HTTP Basic credentials")
+            return 401, twilio_error(401, 20003, "Authenticate")
+        try:
+            user, _, secret = base64.b64decode(hdr[6:].strip(), validate=True).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            rec.violations.append("auth: malformed Basic credentials")
+            return 401, twilio_error(401, 20003, "Authenticate")
+        rec.auth_user = user
+        with self.lock:
+            cred = self.credentials.get(user)
+        if cred is None or cred[0] != secret:
+            rec.violations.append("auth: wrong credentials for %s" % user)
+            return 401, twilio_error(401, 20003, "Authenticate")
+        rec.auth_account = cred[1]
+        return None
+
+    def _account_allowed(self, auth_account, path_account):
+        a = path_account
+        while a:
+            if a == auth_account:
+                return True
+            a = self.parents.get(a)
+        return False
+
+    def handle(self, method, raw_path, headers, body):
+        """(status, headers, body bytes) for one request; records it."""
+        parsed = urllib.parse.urlsplit(raw_path)
+        path = parsed.path
+        query = urllib.parse.parse_qsl(parsed.query, keep_blank_values=True)
+        form = []
+        ctype = headers.get("content-type", "")
+        if body and method in ("POST", "PUT", "PATCH"):
+            if ctype.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+                try:
+                    form = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True,
+                                                  strict_parsing=True, errors="strict")
+                except (UnicodeDecodeError, ValueError) as e:
+                    form = []
+                    bad_form = str(e)
+                else:
+                    bad_form = None
+            else:
+                bad_form = "body is not application/x-www-form-urlencoded (Content-Type %r)" % ctype
+        else:
+            bad_form = None
+        rec = Recorded(method, path, query, form, body, headers, None)
+        with self.lock:
+            self._seq += 1
+            rec.seq = self._seq
+            self.requests.append(rec)
+
+        status, payload, extra = self._respond(rec, bad_form)
+        rec.status = status
+        if rec.violations:
+            with self.lock:
+                self.unexpected.extend((rec.method, rec.path, v) for v in rec.violations)
+        if isinstance(payload, (dict, list)):
+            data = json.dumps(payload).encode("utf-8")
+            hdrs = {"Content-Type": "application/json; charset=utf-8"}
+        elif payload is None:
+            data = b""
+            hdrs = {}
+        else:
+            data = payload.encode("utf-8") if isinstance(payload, str) else payload
+            hdrs = {"Content-Type": "application/octet-stream"}
+        hdrs.update(extra)
+        hdrs["Twilio-Request-Id"] = "RQ" + hashlib.md5(str(rec.seq).encode()).hexdigest()
+        return status, hdrs, data
+
+    def _respond(self, rec, bad_form):
+        denied = self._authenticate(rec)
+        route, pparams = self.find_route(rec.path)
+        op = route.methods.get(rec.method) if route else None
+        if route:
+            rec.product = route.product
+            rec.path_params = pparams or {}
+        if op:
+            rec.operation = op.get("operationId")
+        if denied is None and route and "AccountSid" in (pparams or {}):
+            if not self._account_allowed(rec.auth_account, pparams["AccountSid"]):
+                rec.violations.append("auth: %s may not act on account %s" % (rec.auth_user, pparams["AccountSid"]))
+                denied = (401, twilio_error(401, 20003, "Authenticate"))
+        if op is not None:
+            self._validate(rec, op, bad_form)
+        rule = self._take_programmed(rec.method, rec.path)
+        if denied is not None:
+            return denied[0], denied[1], {}
+        if rule is not None:
+            body = rule["body"]
+            return rule["status"], body, rule["headers"]
+        if route is None:
+            rec.violations.append("path: %s is not in the Twilio spec extract" % rec.path)
+            return 404, twilio_error(404, 20404, "The requested resource %s was not found" % rec.path), {}
+        if op is None:
+            rec.violations.append("method: %s not allowed on %s" % (rec.method, route.template))
+            return 405, twilio_error(405, 20004, "Method not allowed"), {}
+        bad_path = [v for v in rec.violations if v.startswith("path param")]
+        if bad_path:
+            return 404, twilio_error(404, 20404, "The requested resource %s was not found" % rec.path), {}
+        if rec.violations:
+            return 400, twilio_error(400, 20001, "; ".join(rec.violations)), {}
+        return self._success(rec, route, op)
+
+    def _validate(self, rec, op, bad_form):
+        for name, p in op.get("path_params", {}).items():
+            v = rec.path_params.get(name, "")
+            if "pattern" in p and not re.search(p["pattern"], urllib.parse.unquote(v)):
+                rec.violations.append("path param %s=%r does not match %s" % (name, v, p["pattern"]))
+        if bad_form:
+            rec.violations.append("form: " + bad_form)
+        if rec.method in ("POST",) and "form_params" in op:
+            rec.violations += check_params(op.get("form_params", {}), rec.form, "form")
+        elif rec.form:
+            rec.violations.append("form: %s takes no form body" % rec.method)
+        rec.violations += check_params(op.get("query_params", {}), rec.query, "query")
+
+    # -- building answers ------------------------------------------------
+
+    def _success(self, rec, route, op):
+        codes = sorted(c for c in op.get("responses", {}) if c.startswith("2"))
+        status = int(codes[0]) if codes else 200
+        if status == 204:
+            return 204, None, {}
+        resp = op["responses"][codes[0]] if codes else {}
+        schema = (resp or {}).get("schema") or {}
+        return status, self.build(schema, rec, route), {}
+
+    def _resolve(self, schema):
+        if "ref" in schema and "properties" not in schema and schema["ref"] in self.schemas:
+            return self.schemas[schema["ref"]]
+        return schema
+
+    def build(self, schema, rec, route, depth=0, field=None):
+        """A JSON value shaped like `schema`, filled from the request."""
+        schema = self._resolve(schema)
+        if depth > 6:
+            return None
+        if "oneOf" in schema:
+            return self.build(schema["oneOf"][0], rec, route, depth + 1, field)
+        t = schema.get("type")
+        if t == "object" or "properties" in schema:
+            form = {}
+            for k, v in rec.form:
+                form.setdefault(_snake(k), v)
+            out = {}
+            props = schema.get("properties", {})
+            for name, p in props.items():
+                if p.get("type") == "array" and depth == 0:
+                    out[name] = []  # list envelopes: empty page
+                    continue
+                out[name] = self.build(p, rec, route, depth + 1, name)
+                if name in form and isinstance(out[name], str) and not p.get("enum") and not p.get("pattern"):
+                    out[name] = form[name]
+                elif name in form and p.get("pattern") and re.search(p["pattern"], form[name]):
+                    out[name] = form[name]
+                elif name in form and p.get("enum") and form[name] in p["enum"]:
+                    out[name] = form[name]
+            return out
+        if t == "array":
+            return []
+        if "enum" in schema:
+            return schema["enum"][0]
+        if t == "boolean":
+            return False
+        if t == "integer":
+            return 50 if field == "page_size" else 0
+        if t == "number":
+            return 0.0
+        pattern = schema.get("pattern")
+        if pattern:
+            m = SID_RE.match(pattern)
+            if m:
+                return self._sid_for(m.group(1), rec, route, field, schema.get("nullable"))
+            return ""
+        fmt = schema.get("format")
+        if schema.get("nullable") and field and (field.startswith("next_page") or field.startswith("previous_page")):
+            return None  # a single page: clients must stop paginating
+        now = datetime.datetime.now(datetime.timezone.utc)
+        if fmt == "date-time-rfc-2822":
+            return email.utils.format_datetime(now)
+        if fmt == "date-time":
+            return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if fmt == "uri":
+            return "https://example.invalid" + rec.path
+        if fmt == "uri-map":
+            return {}
+        if t == "object":
+            return {}
+        return ""
+
+    def _sid_for(self, prefix, rec, route, field, nullable=False):
+        pp = rec.path_params
+        # the instance's own sid comes from the path when it is there
+        if field == "sid" and route.entry.get("path_type") == "instance":
+            last = route.names[-1] if route.names else None
+            if last and pp.get(last, "").startswith(prefix):
+                return pp[last]
+        for v in pp.values():
+            if v.startswith(prefix) and len(v) == 34:
+                if field != "sid" or route.entry.get("path_type") == "instance":
+                    return v
+        for k, v in rec.form:
+            if v.startswith(prefix) and len(v) == 34 and _snake(k) == field:
+                return v
+        if prefix == "AC" and getattr(rec, "auth_account", None):
+            return rec.auth_account
+        if nullable and field != "sid":
+            return None  # e.g. parent_call_sid of a new call
+        h = hashlib.sha256(("%s:%s:%s:%d" % (prefix, rec.path, field, rec.seq)).encode()).hexdigest()
+        return prefix + h[:32]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake = None
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeTwilio/1.0"
+
+    def log_message(self, fmt, *args):  # keep pytest output clean
+        pass
+
+    def _do(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, hdrs, data = self.fake.handle(self.command, self.path, headers, body)
+        self.send_response(status)
+        for k, v in hdrs.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = _do
+
+
+def _local_env(name):
+    """NAME from the environment, else from var/local.env (`make run`)."""
+    if os.environ.get(name):
+        return os.environ[name]
+    try:
+        with open("var/local.env") as f:
+            vals = [ln.split("=", 1)[1].strip() for ln in f if ln.startswith(name + "=")]
+        return vals[-1] if vals else None
+    except OSError:
+        return None
+
+
+def main():
+    """Serve the fake on loopback for a local server's jobs (README:
+    `ramal simulate hold`): python3 tests/py/ramaltest/fake_twilio.py [PORT]."""
+    import sys
+    import time
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8099
+    account, token = _local_env("TWILIO_ACCOUNT_SID"), _local_env("TWILIO_AUTH_TOKEN")
+    if not account or not token:
+        sys.exit("fake_twilio: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or run from the "
+                 "directory of `make run`)")
+    fake = FakeTwilio(port=port)
+    fake.add_account(account, token)
+    fake.start()
+    print("fake Twilio API on %s for %s (Ctrl-C stops it)" % (fake.url, account), flush=True)
+    seen = 0
+    try:
+        while True:
+            time.sleep(0.2)
+            for q in list(fake.requests)[seen:]:
+                print("%s %s -> %s %s" % (q.method, q.path, q.status, "; ".join(q.violations)), flush=True)
+            seen = len(fake.requests)
+    except KeyboardInterrupt:
+        fake.close()
+
+
+if __name__ == "__main__":
+    main()

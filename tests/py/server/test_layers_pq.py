@@ -1,0 +1,97 @@
+"""scripts/layers.py's libpq rule (--pq-layers): only the layers it names
+(core and store by default) and the wiring objects directly under --root
+may refer to libpq; an object of any other layer that calls a PQ* function
+fails the check, naming the object and the symbols."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+SCRIPT = REPO / "scripts" / "layers.py"
+USES = "core=core store=core,store calls=core,store,calls"
+
+# A caller of libpq, as a layer above the store would be: the functions
+# are only declared, so the object refers to them (nm: U).
+PQ_CALLER = (
+    "typedef struct pg_result PGresult;\n"
+    "char *PQgetvalue(const PGresult *, int, int);\n"
+    "void PQclear(PGresult *);\n"
+    "int %s(PGresult *r) { int c = PQgetvalue(r, 0, 0)[0]; PQclear(r);"
+    " return c; }\n"
+)
+
+
+def build(root, sources):
+    """Compile {"layer/name": C source} into root/layer/name.o."""
+    cc = os.environ.get("CC") or shutil.which("cc")
+    objs = []
+    for name, text in sources.items():
+        src = root / (name + ".c")
+        src.parent.mkdir(parents=True, exist_ok=True)
+        src.write_text(text)
+        obj = root / (name + ".o")
+        subprocess.run([cc, "-c", "-o", str(obj), str(src)], check=True)
+        objs.append(str(obj))
+    return objs
+
+
+def check(root, objs, *extra):
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "--root", str(root), "--uses", USES]
+        + list(extra) + objs,
+        capture_output=True, text=True,
+    )
+
+
+@pytest.fixture
+def root(tmp_path):
+    if shutil.which("nm") is None:
+        pytest.fail("nm (binutils) is needed by make layers")
+    return tmp_path / "obj"
+
+
+def test_libpq_in_core_store_and_the_wiring_passes(root):
+    objs = build(root, {
+        "core/db": PQ_CALLER % "db_first",
+        "store/store_hold": PQ_CALLER % "store_hold_leg",
+        "main": PQ_CALLER % "main_first",
+        "calls/hold": "int store_hold_leg(void *);\n"
+                      "int hold_resolve(void *r) { return store_hold_leg(r); }\n",
+    })
+    r = check(root, objs)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "libpq only in core, store" in r.stdout
+
+
+def test_libpq_in_a_layer_above_the_store_fails(root):
+    objs = build(root, {
+        "store/store_hold": PQ_CALLER % "store_hold_leg",
+        "calls/hold": PQ_CALLER % "hold_resolve",
+    })
+    r = check(root, objs)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert ("calls/hold.o (calls) uses libpq, which only core, store may: "
+            "PQclear, PQgetvalue") in r.stdout
+    assert "store/store_hold.o" not in r.stdout
+    assert "1 problem(s)" in r.stdout
+
+
+def test_pq_layers_names_the_layers_that_may(root):
+    objs = build(root, {"calls/hold": PQ_CALLER % "hold_resolve"})
+    r = check(root, objs, "--pq-layers", "core,store,calls")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = check(root, objs, "--pq-layers", "core")
+    assert r.returncode == 1
+    assert "calls/hold.o (calls) uses libpq, which only core may" in r.stdout
+
+
+def test_a_bad_pq_layers_item_is_a_usage_error(root):
+    objs = build(root, {"core/db": "int db_size(void) { return 1; }\n"})
+    r = check(root, objs, "--pq-layers", "core,st ore")
+    assert r.returncode == 2
+    assert "bad --pq-layers item" in r.stderr
