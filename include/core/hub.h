@@ -6,7 +6,8 @@
 /*
  * The notification hub: one thread per `serve` process with its own
  * connection (not the pool) that LISTENs on the channels subscribers
- * asked for and hands each notification to its channel's subscriber.
+ * asked for and hands each notification to every subscriber of its
+ * channel, in the order they subscribed.
  * The hub reconnects with a backoff (250 ms doubling to 5 s) while the
  * database is away, and tells subscribers when it listens again (so they
  * can catch up on what they missed) and when it lost the connection.  It

@@ -55,6 +55,7 @@ struct auth_user {
 	char *status; /* available, busy, wrapup, offline */
 	char *tenant_name; /* the tenant's friendly name ("" when none) */
 	long long session_id; /* sessions.id */
+	char session_hash[AUTH_HASH_HEX_LEN + 1]; /* its token's SHA-256 */
 	char expires_at[32]; /* the session's end, RFC 3339 UTC */
 	int via_cookie; /* 1: cookie (CSRF applies), 0: Bearer */
 };
@@ -119,6 +120,18 @@ enum db_result store_auth_attempt_begin(struct db_conn *c, const char *email,
 /* The attempt succeeded: its rows are no failure.  A db_result. */
 enum db_result store_auth_attempt_forget(struct db_conn *c,
     const struct store_auth_attempt *a);
+
+/*
+ * Where a set of sessions stand, for the live streams that hold them
+ * (on the hub's own connection): for each hash of hashes (a "{h1,h2}"
+ * array), fn gets the hash, "ok" or why it is over ("disabled" user,
+ * "suspended" tenant, "password-changed", "signed-out" for another
+ * revocation — sign-out, too many sessions —, "expired") and the user's
+ * role now.  0 / -1.
+ */
+int store_auth_sessions_check(PGconn *pg, const char *hashes,
+    void (*fn)(void *arg, const char *hash, const char *state, int role),
+    void *arg);
 
 /* Forget the failures of email (after a sign-in).  A db_result. */
 enum db_result store_auth_reset(struct db_conn *c, const char *email);

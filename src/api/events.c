@@ -23,6 +23,8 @@
 #include "db.h"
 #include "events.h"
 #include "hub.h"
+#include "session_cache.h"
+#include "store_auth.h"
 #include "log.h"
 #include "store_events.h"
 #include "util.h"
@@ -45,6 +47,8 @@ struct client {
 	long long tenant_id, user_id;
 	int supervisor;
 	time_t expires; /* the session's end */
+	char session_hash[AUTH_HASH_HEX_LEN + 1]; /* the session streaming */
+	int recheck; /* its session changed: look it up again */
 	struct msg *q[EVENTS_QUEUE_MAX];
 	size_t head, count, off; /* off: bytes of q[head] already sent */
 	int end; /* end the stream once the queue is sent */
@@ -71,6 +75,7 @@ static struct {
 	struct buf ids; /* "{id,id,..." collected in a round */
 	int k; /* ids collected */
 	uint64_t next_prune;
+	int recheck; /* some client has recheck set */
 } hubside;
 
 /* ---- pure helpers ---- */
@@ -327,6 +332,8 @@ fan_out(long long id, long long tenant, long long user, const char *audience,
 
 /* ---- the hub's subscriber (core/hub.h) ---- */
 
+static void mark_recheck(long long user);
+
 static void
 deliver(void *arg, const struct store_events_live *ev)
 {
@@ -443,6 +450,8 @@ on_connected(void *arg, PGconn *pg, int first)
 		if (store_events_since(pg, hubside.seen, CATCHUP_PAGE, deliver,
 			&last) != 0)
 			return -1;
+		/* Session changes may have been missed while away. */
+		mark_recheck(0);
 		if (last > hubside.seen)
 			hubside.seen = last;
 	}
@@ -473,6 +482,115 @@ on_tick(void *arg, PGconn *pg)
 		prune(pg);
 }
 
+/* ---- sessions that change under a stream ---- */
+
+/*
+ * End c after a last event that says why: its session is over (or its
+ * role changed, so what it may see changed).  streams.lock held.
+ */
+static void
+end_session(struct client *c, const char *reason)
+{
+	char text[128];
+	struct msg *m;
+	int n;
+
+	n = snprintf(text, sizeof(text),
+	    "event: session.ended\ndata: {\"reason\":\"%s\"}\n\n", reason);
+	m = msg_new(0, text, (size_t)n);
+	pthread_mutex_lock(&c->lock);
+	client_push(c, m);
+	c->end = 1;
+	pthread_mutex_unlock(&c->lock);
+	msg_unref(m);
+	http_stream_wake(c->stream);
+	log_kv(LOG_INFO, "events: stream ended with its session", "reason",
+	    reason, NULL);
+}
+
+/* Mark the streams of user (0: all) to be looked up again. */
+static void
+mark_recheck(long long user)
+{
+	pthread_mutex_lock(&streams.lock);
+	for (struct client *c = streams.clients; c != NULL; c = c->next)
+		if (user == 0 || c->user_id == user) {
+			c->recheck = 1;
+			hubside.recheck = 1;
+		}
+	pthread_mutex_unlock(&streams.lock);
+}
+
+/*
+ * A ramal_sessions notification (sql/010): a user id whose sessions or
+ * rights changed, or "*" for a tenant.
+ */
+static int
+on_session_notify(void *arg, PGconn *pg, const char *payload)
+{
+	char *end;
+	long long id;
+
+	(void)arg;
+	(void)pg;
+	if (payload != NULL && *payload >= '0' && *payload <= '9') {
+		id = strtoll(payload, &end, 10);
+		if (*end == '\0' && id > 0)
+			mark_recheck(id);
+	} else
+		mark_recheck(0);
+	return 0;
+}
+
+static void
+session_verdict(void *arg, const char *hash, const char *state, int role)
+{
+	(void)arg;
+	pthread_mutex_lock(&streams.lock);
+	for (struct client *c = streams.clients; c != NULL; c = c->next) {
+		if (!c->recheck || strcmp(c->session_hash, hash) != 0)
+			continue;
+		c->recheck = 0;
+		if (strcmp(state, "ok") != 0)
+			end_session(c, state);
+		else if ((role >= AUTH_ROLE_SUPERVISOR) != c->supervisor)
+			end_session(c, "role-changed");
+	}
+	pthread_mutex_unlock(&streams.lock);
+}
+
+/* Look the marked streams' sessions up, in one statement. */
+static int
+on_session_drained(void *arg, PGconn *pg)
+{
+	struct buf hashes;
+	int n = 0, rc;
+
+	(void)arg;
+	if (!hubside.recheck)
+		return 0;
+	pthread_mutex_lock(&streams.lock);
+	hubside.recheck = 0;
+	buf_init(&hashes, (size_t)streams.nclients * 66 + 16);
+	buf_addc(&hashes, '{');
+	for (struct client *c = streams.clients; c != NULL; c = c->next)
+		if (c->recheck)
+			buf_printf(&hashes, "%s%s", n++ ? "," : "",
+			    c->session_hash);
+	buf_addc(&hashes, '}');
+	pthread_mutex_unlock(&streams.lock);
+	rc = 0;
+	if (n > 0) {
+		/* Outside the lock: streams open and close meanwhile. */
+		rc = store_auth_sessions_check(pg, buf_cstr(&hashes),
+		    session_verdict, NULL);
+		if (rc != 0)
+			hubside.recheck = 1; /* again after the reconnect */
+	}
+	buf_cleanup(&hashes);
+	return rc;
+}
+
 int
 events_start(const struct config *cfg)
 {
@@ -489,7 +607,13 @@ events_start(const struct config *cfg)
 	streams.hb = msg_new(0, hb, sizeof(hb) - 1);
 	hubside.seen = -1;
 	buf_init(&hubside.ids, FETCH_BATCH * 24 + 8);
-	if (hub_subscribe(&sub) != 0)
+	const struct hub_sub sessions = {
+		.channel = SESSION_CACHE_CHANNEL,
+		.notify = on_session_notify,
+		.drained = on_session_drained,
+	};
+
+	if (hub_subscribe(&sub) != 0 || hub_subscribe(&sessions) != 0)
 		return -1;
 	streams.running = 1;
 	return 0;
@@ -639,6 +763,8 @@ events_handler(struct http_req *r)
 	c->user_id = u->id;
 	c->supervisor = u->role >= AUTH_ROLE_SUPERVISOR;
 	c->expires = parse_expiry(u->expires_at);
+	snprintf(c->session_hash, sizeof(c->session_hash), "%s",
+	    u->session_hash);
 	n = snprintf(retry, sizeof(retry), "retry: %d\n\n", EVENTS_RETRY_MS);
 	hello = msg_new(0, retry, (size_t)n);
 	client_push(c, hello);

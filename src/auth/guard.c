@@ -125,6 +125,7 @@ verify(struct http_req *r, enum auth_role need)
 		role_refused(r, need);
 		goto out;
 	}
+	snprintf(u->session_hash, sizeof(u->session_hash), "%s", hash);
 	http_req_set_ctx(r, u, user_free);
 	u = NULL;
 	result = HTTP_GO_ON;

@@ -72,7 +72,7 @@ hub_connect(void)
 	buf_addstr(&sql,
 	    "SET statement_timeout = 10000; SET client_min_messages = warning;");
 	for (int i = 0; i < hub.nsubs; i++)
-		buf_printf(&sql, " LISTEN %s;", hub.subs[i].channel);
+		buf_printf(&sql, " LISTEN %s;", hub.subs[i].channel); /* twice: harmless */
 	r = PQexec(pg, buf_cstr(&sql));
 	buf_cleanup(&sql);
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -123,12 +123,10 @@ drain(PGconn *pg)
 	if (PQconsumeInput(pg) == 0)
 		return -1;
 	while (rc == 0 && (n = PQnotifies(pg)) != NULL) {
-		for (int i = 0; i < hub.nsubs; i++)
-			if (strcmp(n->relname, hub.subs[i].channel) == 0) {
+		for (int i = 0; rc == 0 && i < hub.nsubs; i++)
+			if (strcmp(n->relname, hub.subs[i].channel) == 0)
 				rc = hub.subs[i].notify(hub.subs[i].arg, pg,
 				    n->extra);
-				break;
-			}
 		PQfreemem(n);
 		total++;
 	}

@@ -291,3 +291,39 @@ auth_role_parse(const char *s)
 			return i;
 	return -1;
 }
+
+int
+store_auth_sessions_check(PGconn *pg, const char *hashes,
+    void (*fn)(void *arg, const char *hash, const char *state, int role),
+    void *arg)
+{
+	const char *params[1] = { hashes };
+	PGresult *r = PQexecParams(pg,
+	    "SELECT h.hash, CASE"
+	    " WHEN s.id IS NULL THEN 'signed-out'"
+	    " WHEN u.disabled THEN 'disabled'"
+	    " WHEN t.status <> 'active' THEN 'suspended'"
+	    " WHEN s.revoked_at = u.password_changed_at THEN"
+	    "  'password-changed'"
+	    " WHEN s.revoked_at IS NOT NULL THEN 'signed-out'"
+	    " WHEN s.expires_at <= now() THEN 'expired'"
+	    " ELSE 'ok' END, coalesce(u.role, 'agent')"
+	    " FROM unnest($1::text[]) AS h(hash)"
+	    " LEFT JOIN sessions s ON s.token_hash = h.hash"
+	    " LEFT JOIN users u ON u.id = s.user_id"
+	    " LEFT JOIN tenants t ON t.id = u.tenant_id",
+	    1, NULL, params, NULL, NULL, 0);
+	int rc = -1;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		for (int i = 0; i < PQntuples(r); i++) {
+			int role = auth_role_parse(PQgetvalue(r, i, 2));
+
+			fn(arg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+			    role < 0 ? AUTH_ROLE_AGENT : role);
+		}
+		rc = 0;
+	}
+	PQclear(r);
+	return rc;
+}

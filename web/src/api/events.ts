@@ -34,7 +34,17 @@ export interface EventView {
   };
   queue: Pick<ServerEvents['queue'], 'size'>;
   agent: Pick<ServerEvents['agent'], 'id' | 'status' | 'since'>;
+  'session.ended': Pick<ServerEvents['session.ended'], 'reason'>;
 }
+
+const SESSION_END = [
+  'signed-out',
+  'password-changed',
+  'disabled',
+  'suspended',
+  'expired',
+  'role-changed',
+] as const satisfies readonly ServerEvents['session.ended']['reason'][];
 
 const optString = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
@@ -47,5 +57,9 @@ export const readEvent: { [K in keyof EventView]: (d: unknown) => EventView[K] |
   agent: (d) =>
     isObject(d) && typeof d.id === 'number' && isAgentStatus(d.status) && typeof d.since === 'string'
       ? { id: d.id, status: d.status, since: d.since }
+      : null,
+  'session.ended': (d) =>
+    isObject(d) && typeof d.reason === 'string' && (SESSION_END as readonly string[]).includes(d.reason)
+      ? { reason: d.reason as ServerEvents['session.ended']['reason'] }
       : null,
 };

@@ -867,6 +867,11 @@ export interface components {
             /** Format: date-time */
             since: string;
         };
+        /** @description Event `session.ended`, the last of a stream: the session it follows is over (or the user's role changed), and the stream ends after it. Sign in again (or, for role-changed, reconnect). */
+        SessionEndedEvent: {
+            /** @enum {string} */
+            reason: "signed-out" | "password-changed" | "disabled" | "suspended" | "expired" | "role-changed";
+        };
     };
     responses: {
         /** @description Accepted; the work happens in jobs. */

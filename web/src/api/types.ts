@@ -58,5 +58,6 @@ export interface ServerEvents {
   'call.ended': Schemas['CallEndedEvent'];
   queue: Schemas['QueueEvent'];
   agent: Schemas['AgentEvent'];
+  'session.ended': Schemas['SessionEndedEvent'];
 }
 export type ServerEventType = keyof ServerEvents;

@@ -363,7 +363,8 @@ describe('what the client sends and reads', () => {
     expect(es).toBeDefined();
     for (const type of es.listeners.keys())
       if (!(type in xEvents)) problems.push(`the client listens to /api/events type ${type}, which x-events does not have`);
-    for (const type of Object.keys(xEvents)) es.deliver(type);
+    // session.ended ends the session: it comes last, below.
+    for (const type of Object.keys(xEvents)) if (type !== 'session.ended') es.deliver(type);
     render(ctl);
 
     // A call: answered, held, resumed, refused hold, hung up.
@@ -391,6 +392,13 @@ describe('what the client sends and reads', () => {
     const user = await tracked.me();
     again.dispatch({ type: 'session.restored', user, csrf: 'c' });
     await until(() => again.state.device === 'ready', 'the restored phone');
+    render(again);
+
+    // The server ends the session: back to sign-in, saying why.
+    const last = streams[streams.length - 1];
+    last.deliver('session.ended');
+    await until(() => again.state.screen === 'login', 'the ended session');
+    expect(again.state.loginError).toBe('session.ended');
     render(again);
 
     expect(problems).toEqual([]);

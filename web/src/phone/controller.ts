@@ -277,5 +277,6 @@ export class Controller {
     );
     on('queue', (d) => this.dispatch({ type: 'queue.size', size: d.size }));
     on('agent', (d) => this.dispatch({ type: 'agent.update', id: d.id, status: d.status, since: d.since }));
+    on('session.ended', (d) => this.dispatch({ type: 'session.ended', reason: d.reason }));
   }
 }

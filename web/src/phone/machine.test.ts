@@ -116,6 +116,13 @@ describe('sign-in and device', () => {
     expect(run(s, { type: 'events.down' }).s.events).toBe('down');
   });
 
+  it('a session ended by the server hangs up and returns to sign-in with the reason, without signing out again', () => {
+    const step = reduce(inCall(), { type: 'session.ended', reason: 'password-changed' });
+    expect(step.state.screen).toBe('login');
+    expect(step.state.loginError).toBe('session.ended');
+    expect(step.effects.map((f) => f.type)).toEqual(['call.disconnect', 'ring.stop', 'events.stop', 'device.destroy']);
+  });
+
   it('logout hangs up, stops everything and returns to login', () => {
     const r = run(inCall(), { type: 'logout' });
     expect(r.s.screen).toBe('login');

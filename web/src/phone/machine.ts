@@ -97,6 +97,7 @@ export type Event =
   | { type: 'login.fail'; message: string }
   | { type: 'session.restored'; user: User; csrf: string }
   | { type: 'logout' }
+  | { type: 'session.ended'; reason: string }
   | { type: 'mic.granted' }
   | { type: 'mic.denied' }
   | { type: 'device.retry' }
@@ -212,6 +213,14 @@ export function reduce(s: State, e: Event): Step {
       return signedIn(s, e.user, e.csrf);
     case 'login.fail':
       return none({ ...s, loginPending: false, loginError: e.message });
+    case 'session.ended': {
+      // The server ended the session (sign-out elsewhere, password change,
+      // disabled, role changed): back to sign-in, saying why.
+      const effects: Effect[] = [];
+      if (s.current) effects.push({ type: 'call.disconnect' });
+      effects.push({ type: 'ring.stop' }, { type: 'events.stop' }, { type: 'device.destroy' });
+      return { state: { ...initialState(), online: s.online, loginError: 'session.ended' }, effects };
+    }
     case 'logout': {
       const effects: Effect[] = [];
       if (s.current) effects.push({ type: 'call.disconnect' });
