@@ -61,6 +61,11 @@ cluster, HTTP_THREADS/DB_POOL_SIZE as above):
     VmRSS, sampled every 50 ms while the clients are connected, <= 50 MB
     (VmHWM is not used: it counts the 32 MiB scrypt of the sign-in).
 
+  - sign-in storm: LOGIN_LOOPERS (8) clients loop on successful sign-ins
+    (each runs two scrypt hashes on the HTTP_CPU_WORKERS queue) while wrk
+    measures GET /healthz at 4 connections: target p99 <= 5 ms; the
+    sign-ins per second and their 429s are printed.
+
 --only webhooks runs only the webhook runs above; --only agents only these.
 
 Exit 0 all targets met, 1 a target missed, 2 the bench itself could not run.
@@ -81,6 +86,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -146,6 +152,8 @@ SSE_EVENTS = 20  # events published, each to every client
 SSE_GAP_S = 0.1  # between two published events
 SSE_P99_MS = 200.0  # insert → received, over every (event, client)
 SSE_RSS_LIMIT_KB = 50 * 1024
+LOGIN_LOOPERS = 8  # clients looping on sign-ins during the storm
+LOGIN_HEALTHZ_P99_MS = 5.0  # /healthz p99 while they do
 SSE_CLIENT = os.path.join(HERE, "sse-clients.py")
 
 
@@ -983,6 +991,45 @@ def webhooks_main(args):
     return 1 if verdicts.failed else 0
 
 
+def sign_in_storm(url, email, password, seconds):
+    """LOGIN_LOOPERS threads signing in again and again for seconds, while
+    wrk measures /healthz at 4 connections."""
+    stop = threading.Event()
+    counts = {"ok": 0, "busy": 0, "other": 0}
+    lock = threading.Lock()
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    body = json.dumps({"email": email, "password": password}).encode()
+
+    def loop():
+        while not stop.is_set():
+            req = urllib.request.Request(url + "/api/login", method="POST", data=body,
+                                         headers={"Content-Type": "application/json"})
+            try:
+                code = opener.open(req, timeout=30).status
+            except urllib.error.HTTPError as e:
+                code = e.code
+            except OSError:
+                code = 0
+            key = "ok" if code == 200 else "busy" if code == 429 else "other"
+            with lock:
+                counts[key] += 1
+            if code == 429:
+                time.sleep(0.2)
+
+    threads = [threading.Thread(target=loop, daemon=True) for _ in range(LOGIN_LOOPERS)]
+    t0 = time.monotonic()
+    for th in threads:
+        th.start()
+    time.sleep(1.0)  # the loopers are all hashing
+    h = run_wrk(url + "/healthz", 4, seconds, threads=1)
+    stop.set()
+    for th in threads:
+        th.join()
+    counts["seconds"] = time.monotonic() - t0
+    counts["healthz"] = h
+    return counts
+
+
 def agents_main(args):
     """/token vs /healthz, and SSE_CLIENTS live-event clients on one server."""
     t_start = time.monotonic()
@@ -996,7 +1043,10 @@ def agents_main(args):
         pg = Postgres(prefix="ramal-bench-pg-")
         pg.start()
         dbname = pg.create_database("bench_agents")
+        # Every SSE client comes from 127.0.0.1 here, where 500 agents would
+        # come from 500 addresses: no per-address limit for this run.
         env = server_env(args, pg, dbname, account, secrets.token_hex(16), os.path.join(work, "spool"),
+                         HTTP_MAX_PER_ADDRESS="0",
                          TWILIO_API_KEY_SID="SK" + secrets.token_hex(16),
                          TWILIO_API_KEY_SECRET=secrets.token_hex(16),
                          TWILIO_TWIML_APP_SID="AP" + secrets.token_hex(16))
@@ -1063,6 +1113,9 @@ def agents_main(args):
         run_wrk(srv.url + "/healthz", 16, 1)
         h = run_wrk(srv.url + "/healthz", 64, args.duration, threads=args.wrk_threads)
         t = run_wrk(srv.url + "/token", 64, args.duration, threads=args.wrk_threads, args=auth)
+
+        # --- sign-in storm: /healthz while LOGIN_LOOPERS loop on sign-ins
+        storm = sign_in_storm(srv.url, "sup@example.com", password, args.duration)
         rc = srv.stop(timeout=15)
         if rc != 0:
             raise RuntimeError("ramal exited with %s" % rc)
@@ -1093,6 +1146,11 @@ def agents_main(args):
               delays[-1] if delays else float("inf")))
     print("  server RSS with the clients connected %.1f MB, at most %.1f MB while the events went out" % (
         rss_connected_kb / 1024, rss_max_kb / 1024))
+    sh = storm["healthz"]
+    print("  sign-in storm: %d clients, %d sign-ins in %.0f s (%.1f/s), %d answered 429, %d other;"
+          " GET /healthz meanwhile %.0f req/s, p99 %.3f ms" % (
+              LOGIN_LOOPERS, storm["ok"], storm["seconds"], storm["ok"] / storm["seconds"], storm["busy"],
+              storm["other"], sh["rps"], sh["p99"]))
     print()
     verdicts = Verdicts()
     verdict = verdicts.check
@@ -1106,6 +1164,10 @@ def agents_main(args):
                 connected, args.sse_clients, len(delays), expected))
     verdict(pct(99) <= SSE_P99_MS, "SSE: insert-to-receipt p99 %.1f ms over %d deliveries (target <= %.0f ms)" % (
         pct(99), len(delays), SSE_P99_MS))
+    verdict(sh["p99"] <= LOGIN_HEALTHZ_P99_MS and storm["ok"] > 0 and storm["other"] == 0 and sh["errors"] == 0,
+            "sign-in storm: /healthz p99 %.3f ms with %d clients looping on sign-ins (target <= %.0f ms),"
+            " %d sign-ins, %d unexpected answers" % (
+                sh["p99"], LOGIN_LOOPERS, LOGIN_HEALTHZ_P99_MS, storm["ok"], storm["other"]))
     verdict(rss_max_kb <= SSE_RSS_LIMIT_KB, "SSE: server RSS at most %.1f MB with %d clients (target <= %d MB)" % (
         rss_max_kb / 1024, connected, SSE_RSS_LIMIT_KB // 1024))
     print("bench (agents) wall time %.0f s" % (time.monotonic() - t_start))

@@ -10,7 +10,7 @@ struct http_req;
  */
 
 /*
- * POST /api/login (HTTP_AUTH_NONE), body {"email", "password"[,
+ * POST /api/login (open), body {"email", "password"[,
  * "account"]}: 200 with {token, csrf_token, expires_at, user} and the
  * ramal_session and ramal_csrf cookies; 401 for a wrong email or password
  * (one answer for every cause); 429 with Retry-After past the failure
@@ -20,12 +20,12 @@ struct http_req;
 int api_auth_login(struct http_req *r);
 
 /*
- * POST /api/logout (HTTP_AUTH_SESSION): revoke the session, clear the
+ * POST /api/logout (auth_guard_agent): revoke the session, clear the
  * cookies, 200 {"ok": true}.
  */
 int api_auth_logout(struct http_req *r);
 
-/* GET /api/me (HTTP_AUTH_SESSION): the signed-in user and tenant. */
+/* GET /api/me (auth_guard_agent): the signed-in user and tenant. */
 int api_auth_me(struct http_req *r);
 
 #endif

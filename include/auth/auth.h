@@ -31,8 +31,8 @@ struct db_conn;
  * adds that header on its own).
  *
  * Sessions and the rate-limit counters live in PostgreSQL, so any number
- * of instances share them; auth_verify() keeps recent session look-ups in
- * the session cache (include/session_cache.h), which NOTIFY keeps exact
+ * of instances share them; the guards keep recent session look-ups in
+ * the session cache (include/auth/session_cache.h), which NOTIFY keeps exact
  * across instances.  Every function is thread-safe.
  */
 

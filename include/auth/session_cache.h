@@ -16,7 +16,7 @@
  * An entry is served only while all hold:
  *  - the session has not expired (its expires_at);
  *  - it was read from the database less than SESSION_CACHE_S seconds ago;
- *  - the invalidation channel is healthy: the events hub (src/events.c)
+ *  - the invalidation channel is healthy: the events hub (src/api/events.c)
  *    holds a connection LISTENing on SESSION_CACHE_CHANNEL and has said
  *    so with session_cache_set_healthy(1).
  * Triggers (sql/010_session_notify.sql) NOTIFY that channel with a user id

@@ -94,15 +94,14 @@ enum db_result hold_request(struct db_conn *c, const struct hold_call *hc,
  * SequenceNumber-ordered); when the held party joins, or its hold differs
  * from what the agent wants, queues the hold job.  200 when the signature
  * was good; while the database is unavailable the event is spooled
- * (include/spool.h) and stored later by hold_replay (503 only when the
+ * (include/core/spool.h) and stored later by hold_replay (503 only when the
  * spool cannot be written either).
  */
 int hold_conference_callback(struct http_req *r);
 
 /*
- * The spool's replay of a PATH_CONFERENCE event (a spool_replay_fn,
- * dispatched by status_replay): 0 stored, 1 database still down, -1
- * never storable.
+ * The spool's replay of a PATH_CONFERENCE event (the route's
+ * http_replay).
  */
 enum outcome hold_replay(const char *route, const char *received_at, const char *body,
     size_t len);

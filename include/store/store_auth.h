@@ -40,7 +40,7 @@ enum auth_role {
 };
 
 /*
- * The signed-in user of a request (http_req_user()).  Every API query a
+ * The signed-in user of a request (auth_user_of()).  Every API query a
  * handler runs must be scoped to tenant_id (or account_sid); rows of
  * another agent only when auth_may_act_for() says so.
  */

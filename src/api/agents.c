@@ -1,5 +1,5 @@
 /*
- * Agent status and the agent list.  See include/agents.h.
+ * Agent status and the agent list.  See include/api/agents.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * /api/login, /api/logout, /api/me.  See include/api_auth.h; the rules
+ * /api/login, /api/logout, /api/me.  See include/api/api_auth.h; the rules
  * themselves (rate limit, sessions, CSRF) are in auth.c.
  */
 #include <stdio.h>

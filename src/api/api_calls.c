@@ -1,6 +1,6 @@
 /*
  * GET /api/calls/{sid}, POST /api/calls/{sid}/hold and /unhold.  See
- * include/api_calls.h.
+ * include/api/api_calls.h.
  */
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /*
- * GET /token.  See include/api_token.h.
+ * GET /token.  See include/api/api_token.h.
  */
 #include <stdlib.h>
 #include <string.h>

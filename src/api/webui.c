@@ -1,6 +1,6 @@
 /*
  * The softphone's static files, read into memory at start-up and served by
- * path.  See include/webui.h.
+ * path.  See include/api/webui.h.
  *
  * The table is the one mutable global here; it is written by webui_init()
  * before the HTTP threads start and only read afterwards (like the

@@ -1,5 +1,5 @@
 /*
- * Session cache with NOTIFY invalidation.  See include/session_cache.h.
+ * Session cache with NOTIFY invalidation.  See include/auth/session_cache.h.
  */
 #include <pthread.h>
 #include <stdatomic.h>

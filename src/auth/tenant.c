@@ -1,6 +1,6 @@
 /*
  * Signature keys per Twilio account, with a per-thread cache.
- * See include/tenant.h.
+ * See include/auth/tenant.h.
  */
 #include <pthread.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * Twilio webhook authentication.  See include/webhook.h.
+ * Twilio webhook authentication.  See include/auth/webhook.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /*
  * Hold by conference escalation: the shared conference TwiML, the call
  * resolution of the hold API, the /twilio/conference callback, the hold
- * music and the job that does the REST work.  See include/hold.h and
+ * music and the job that does the REST work.  See include/calls/hold.h and
  * docs/call-flows.md ("Hold").
  */
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
  * Outbound calls from the softphone: /twilio/voice/outbound and the
- * callee's disclaimer.  See include/outbound.h and docs/call-flows.md.
+ * callee's disclaimer.  See include/calls/outbound.h and docs/call-flows.md.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * Call status callbacks.  See include/status.h.
+ * Call status callbacks.  See include/calls/status.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * TaskRouter assignment and event callbacks.  See include/taskrouter.h.
+ * TaskRouter assignment and event callbacks.  See include/calls/taskrouter.h.
  */
 #include <ctype.h>
 #include <stdio.h>

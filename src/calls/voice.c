@@ -1,6 +1,6 @@
 /*
  * Twilio voice webhooks: the inbound call, end to end.  See
- * include/voice.h and docs/call-flows.md.
+ * include/calls/voice.h and docs/call-flows.md.
  *
  * Each handler that stores something does it through an apply_*()
  * function that takes the Twilio parameters (f) and the route's query
@@ -349,8 +349,9 @@ query_form(struct http_req *r, struct form *q, ...)
 }
 
 /*
- * Keep what this request would have stored, to be stored by
- * voice_replay() once the database answers.  0 / -1 (logged).
+ * Keep what this request would have stored, to be stored by the
+ * route's replay (voice_*_replay) once the database answers.  0 / -1
+ * (logged).
  */
 static int
 spool(struct http_req *r, const char *route, const char *received_at,

@@ -1,6 +1,6 @@
 /*
  * Recording status callbacks and the recording.archive job.  See
- * include/voice.h.
+ * include/calls/voice.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

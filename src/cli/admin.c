@@ -1,5 +1,5 @@
 /*
- * Operator commands: agents and numbers.  See include/admin.h.
+ * Operator commands: agents and numbers.  See include/cli/admin.h.
  */
 #include <ctype.h>
 #include <stdio.h>

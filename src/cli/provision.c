@@ -1,6 +1,6 @@
 /*
  * `ramal provision`: TaskRouter set-up on the primary account.  See
- * include/provision.h.
+ * include/cli/provision.h.
  */
 #include <stddef.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
  * `ramal simulate`: play a call against a running server as Twilio would.
- * See include/simulate.h.
+ * See include/cli/simulate.h.
  */
 #include <stddef.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * PostgreSQL connection pool.  See include/db.h.
+ * PostgreSQL connection pool.  See include/core/db.h.
  */
 #include <errno.h>
 #include <poll.h>

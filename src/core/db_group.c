@@ -1,6 +1,6 @@
 /*
  * Group commit: the callers' own threads take turns running the queue as
- * batches.  See include/db_group.h.
+ * batches.  See include/core/db_group.h.
  *
  * Every caller waits on its own condition variable (on its stack), so a
  * finished batch wakes exactly the threads whose statements it carried,

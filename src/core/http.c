@@ -1,5 +1,5 @@
 /*
- * HTTP core over libmicrohttpd.  See include/http.h.
+ * HTTP core over libmicrohttpd.  See include/core/http.h.
  *
  * Per-request state (struct http_req) is made in the URI log callback,
  * which is the first thing MHD calls for a request and the only place the
@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -47,7 +48,6 @@
 #define DRAIN_FACTOR 4
 #define XFF_MAX_ENTRIES 32
 #define HTTP_PER_ADDRESS_DEFAULT 64
-#define CPU_WORKER_NICE 10
 
 struct http_req;
 
@@ -61,7 +61,7 @@ struct work_queue {
 	pthread_t *threads;
 	int waiting; /* requests in the queue, not yet taken */
 	int max_waiting; /* 0: no bound; else beyond it, 429 */
-	int nice; /* the threads' niceness (0: as the process) */
+	int idle; /* the threads run at the lowest priority */
 };
 
 struct http_server {
@@ -920,10 +920,21 @@ worker_main(void *arg)
 	struct work_queue *q = arg;
 	struct http_req *r;
 
-	/* Below the HTTP threads, so that probes never wait on a hash. */
-	if (q->nice != 0 &&
-	    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), q->nice) != 0)
-		log_warn("HTTP workers: setpriority");
+	/*
+	 * Below every other thread, so that probes and webhooks never wait
+	 * on a hash: SCHED_IDLE runs only on a core nothing else wants, and
+	 * yields it at once (Linux); elsewhere a high niceness.
+	 */
+	if (q->idle) {
+#ifdef SCHED_IDLE
+		struct sched_param sp = { .sched_priority = 0 };
+
+		if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
+#endif
+			if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+				19) != 0)
+				log_warn("HTTP workers: setpriority");
+	}
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
 		while (q->head == NULL && !q->stopping)
@@ -975,10 +986,10 @@ work_push(struct work_queue *q, struct http_req *r)
 }
 
 static int
-work_start(struct work_queue *q, int n, int max_waiting, int nice)
+work_start(struct work_queue *q, int n, int max_waiting, int idle)
 {
 	q->max_waiting = max_waiting;
-	q->nice = nice;
+	q->idle = idle;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	q->threads = xcalloc((size_t)n, sizeof(*q->threads));
@@ -1145,7 +1156,7 @@ http_start(const struct config *cfg, const struct http_route *routes, size_t n)
 	if (work_start(&s->wq, cfg->http_workers, 0, 0) != 0 ||
 	    work_start(&s->cq, cfg->http_commit_workers, 0, 0) != 0 ||
 	    work_start(&s->kq, cfg->http_cpu_workers, cfg->http_cpu_queue,
-		CPU_WORKER_NICE) != 0)
+		1) != 0)
 		goto fail;
 	s->watch = connwatch_start(cfg->http_head_timeout_s,
 	    cfg->http_body_min_rate, cfg->http_max_connections);

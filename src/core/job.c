@@ -1,5 +1,5 @@
 /*
- * The job queue and its worker threads.  See include/job.h for the
+ * The job queue and its worker threads.  See include/core/job.h for the
  * protocol and sql/002_jobs.sql for the table.
  */
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * Prometheus counters for the HTTP core.  See include/metrics.h.
+ * Prometheus counters for the HTTP core.  See include/core/metrics.h.
  *
  * These are the only process-wide mutable values besides the database
  * pool: plain atomics, no locks, so counting costs a request a few

@@ -1,5 +1,5 @@
 /*
- * Apply compiled-in SQL migrations.  See include/migrate.h.
+ * Apply compiled-in SQL migrations.  See include/core/migrate.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
  * Durable spool of callbacks received during a database outage.
- * See include/spool.h.
+ * See include/core/spool.h.
  *
  * File format (one event per file, name "<microseconds>-<random>.ev" so
  * that names sort in arrival order):

@@ -1,5 +1,5 @@
 /*
- * Bounded, growable byte buffer.  See include/buf.h for the contract; the
+ * Bounded, growable byte buffer.  See include/lib/buf.h for the contract; the
  * one rule everything here keeps is that a failed append leaves ptr, len
  * and the trailing NUL exactly as they were.
  */

@@ -1,5 +1,5 @@
 /*
- * logfmt logging to stderr.  See include/log.h.
+ * logfmt logging to stderr.  See include/lib/log.h.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * A small XML reader for TwiML.  See include/xmlmini.h.
+ * A small XML reader for TwiML.  See include/lib/xmlmini.h.
  */
 #include <ctype.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * The statement table of every store module.  See include/store.h.
+ * The statement table of every store module.  See include/store/store.h.
  */
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /*
- * Store helpers of sign-in.  See include/store_auth.h.
+ * Store helpers of sign-in.  See include/store/store_auth.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

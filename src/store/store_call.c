@@ -1,6 +1,6 @@
 /*
  * Store helpers of the voice call flows (numbers, agents, calls,
- * recordings, voicemails).  See include/store_call.h.
+ * recordings, voicemails).  See include/store/store_call.h.
  *
  * Every write to calls is an upsert on call_sid, so the rows the TwiML
  * webhooks write and those of /twilio/status (call_status_upsert below)

@@ -1,6 +1,6 @@
 /*
  * Store helpers of agent status and live events.  See
- * include/store_events.h.
+ * include/store/store_events.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
  * Store helpers of hold and conferences: named statements, the hold
- * job's queries and the typed rows of both.  See include/store_hold.h
+ * job's queries and the typed rows of both.  See include/store/store_hold.h
  * and docs/call-flows.md.
  */
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
  * Phone numbers: statements and the row's cleanup.  See
- * include/store_number.h.
+ * include/store/store_number.h.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * Store helpers of outbound calls.  See include/store_outbound.h and
+ * Store helpers of outbound calls.  See include/store/store_outbound.h and
  * docs/call-flows.md.
  */
 #include <stdio.h>

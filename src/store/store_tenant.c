@@ -1,5 +1,5 @@
 /*
- * Store helpers of tenants.  See include/store_tenant.h.
+ * Store helpers of tenants.  See include/store/store_tenant.h.
  */
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 /*
  * Store helpers of TaskRouter state (workspace SIDs, tasks, reservations,
- * worker activity).  See include/store_tr.h.
+ * worker activity).  See include/store/store_tr.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

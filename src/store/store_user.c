@@ -1,5 +1,5 @@
 /*
- * Statements of users.  See include/store_user.h.
+ * Statements of users.  See include/store/store_user.h.
  */
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
 /*
  * The REST client of the primary account or a subaccount, for jobs.  See
- * include/twapi_account.h.
+ * include/store/twapi_account.h.
  */
 #include <stdio.h>
 #include <string.h>

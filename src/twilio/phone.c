@@ -1,5 +1,5 @@
 /*
- * Dialled strings to E.164 for Brazil.  See include/phone.h.
+ * Dialled strings to E.164 for Brazil.  See include/twilio/phone.h.
  *
  * Brazilian numbering (Anatel): DDD (two digits, 11-99, not all in use)
  * then 8 digits for a landline (first digit 2-5) or 9 digits for a mobile

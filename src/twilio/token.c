@@ -1,5 +1,5 @@
 /*
- * Twilio Access Tokens (JWT, HS256).  See include/token.h.
+ * Twilio Access Tokens (JWT, HS256).  See include/twilio/token.h.
  *
  * Built by hand with jansson and OpenSSL rather than libjwt: libjwt 1.10
  * compares HMAC signatures with strcmp() (not constant-time), takes the

@@ -1,5 +1,5 @@
 /*
- * Twilio REST client over libcurl.  See include/twapi.h.
+ * Twilio REST client over libcurl.  See include/twilio/twapi.h.
  */
 #include <stdarg.h>
 #include <stdio.h>

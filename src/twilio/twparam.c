@@ -1,5 +1,5 @@
 /*
- * Twilio parameter checks and conversions.  See include/twparam.h.
+ * Twilio parameter checks and conversions.  See include/twilio/twparam.h.
  */
 #include <string.h>
 #include <time.h>

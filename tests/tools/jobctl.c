@@ -1,5 +1,5 @@
 /*
- * jobctl — drive src/job.c from tests/py/server/test_jobs.py.
+ * jobctl — drive src/core/job.c from tests/py/server/test_jobs.py.
  *
  *	jobctl migrate <dsn>
  *	    apply the migrations and create the test tables

@@ -1,6 +1,6 @@
 /*
  * voicejob — run the recording.archive job handler of
- * src/voice_recording.c through the real job runner, for
+ * src/calls/voice_recording.c through the real job runner, for
  * tests/py/calls/test_voice_recording.py.
  *
  *	voicejob <dsn> <seconds>

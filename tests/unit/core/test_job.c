@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/job.c that need no database: backoff bounds, the
+ * Unit tests for src/core/job.c that need no database: backoff bounds, the
  * argument checks of job_enqueue_pg (made before any SQL is sent), the
  * handler table checks, and a runner that cannot reach its database:
  * it must neither spin nor delay stopping.
