@@ -16,6 +16,7 @@
 
 #include "admin.h"
 #include "agents.h"
+#include "auth.h"
 #include "config.h"
 #include "db.h"
 #include "db_group.h"
@@ -215,6 +216,12 @@ cmd_serve(void)
 	    dsn_shown, "base_url", cfg.base_url, NULL);
 	free(dsn_shown);
 	config_log(&cfg);
+	/* Twilio's signatures do not stop a replay: only TLS does. */
+	if (strncmp(cfg.base_url, "http://", 7) == 0 &&
+	    auth_cookie_secure(cfg.base_url))
+		log_warnx("BASE_URL is plain http on a public host: webhooks, "
+			  "sign-ins and tokens would travel in clear (see "
+			  "docs/security.md)");
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	switch (open_database(&cfg, &set)) {
