@@ -61,6 +61,12 @@ void session_cache_flush(void);
 void session_cache_notify(const char *payload);
 
 /*
+ * The user id a SESSION_CACHE_CHANNEL payload names, or 0 when it names
+ * every user ("*", or anything not a user id).
+ */
+long long session_cache_payload_user(const char *payload);
+
+/*
  * Subscribe to the notification hub (core/hub.h), before hub_start:
  * healthy while the hub listens, invalidated by SESSION_CACHE_CHANNEL.
  * 0 / -1.

@@ -528,17 +528,9 @@ mark_recheck(long long user)
 static int
 on_session_notify(void *arg, PGconn *pg, const char *payload)
 {
-	char *end;
-	long long id;
-
 	(void)arg;
 	(void)pg;
-	if (payload != NULL && *payload >= '0' && *payload <= '9') {
-		id = strtoll(payload, &end, 10);
-		if (*end == '\0' && id > 0)
-			mark_recheck(id);
-	} else
-		mark_recheck(0);
+	mark_recheck(session_cache_payload_user(payload));
 	return 0;
 }
 

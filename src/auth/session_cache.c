@@ -132,20 +132,27 @@ session_cache_invalidate(long long user_id)
 	atomic_fetch_add(&sc.invalidations, 1);
 }
 
-void
-session_cache_notify(const char *payload)
+long long
+session_cache_payload_user(const char *payload)
 {
 	char *end;
 	long long id;
 
-	if (payload != NULL && *payload >= '0' && *payload <= '9') {
-		id = strtoll(payload, &end, 10);
-		if (*end == '\0' && id > 0) {
-			session_cache_invalidate(id);
-			return;
-		}
-	}
-	session_cache_flush();
+	if (payload == NULL || *payload < '0' || *payload > '9')
+		return 0;
+	id = strtoll(payload, &end, 10);
+	return *end == '\0' && id > 0 ? id : 0;
+}
+
+void
+session_cache_notify(const char *payload)
+{
+	long long id = session_cache_payload_user(payload);
+
+	if (id > 0)
+		session_cache_invalidate(id);
+	else
+		session_cache_flush();
 }
 
 uint64_t

@@ -1,6 +1,8 @@
 """scripts/layers.py, the check behind `make layers`: it must pass a tree
 whose layers hold and fail, naming the files and symbols, on a call cycle
-between files or a call into a layer above."""
+between files, a call into a layer above, or libpq used outside the layers
+--pq-layers names (core and store by default; the wiring objects directly
+under --root may use it too)."""
 
 import os
 import shutil
@@ -13,6 +15,18 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 SCRIPT = REPO / "scripts" / "layers.py"
 USES = "lib=lib core=lib,core"
+USES_PQ = "core=core store=core,store calls=core,store,calls"
+
+# A caller of libpq, as a layer above the store would be: the functions
+# are only declared, so the object refers to them (nm: U).
+PQ_CALLER = (
+    "typedef struct pg_result PGresult;\n"
+    "char *PQgetvalue(const PGresult *, int, int);\n"
+    "void PQclear(PGresult *);\n"
+    "int %s(PGresult *r) { int c = PQgetvalue(r, 0, 0)[0]; PQclear(r);"
+    " return c; }\n"
+)
+
 
 
 def build(root, sources):
@@ -29,9 +43,10 @@ def build(root, sources):
     return objs
 
 
-def check(root, objs):
+def check(root, objs, *extra, uses=USES):
     return subprocess.run(
-        [sys.executable, str(SCRIPT), "--root", str(root), "--uses", USES] + objs,
+        [sys.executable, str(SCRIPT), "--root", str(root), "--uses", uses]
+        + list(extra) + objs,
         capture_output=True, text=True,
     )
 
@@ -82,3 +97,45 @@ def test_a_bad_rule_is_a_usage_error(root):
     )
     assert r.returncode == 2
     assert "bad --uses item" in r.stderr
+
+
+def test_libpq_in_core_store_and_the_wiring_passes(root):
+    objs = build(root, {
+        "core/db": PQ_CALLER % "db_first",
+        "store/store_hold": PQ_CALLER % "store_hold_leg",
+        "main": PQ_CALLER % "main_first",
+        "calls/hold": "int store_hold_leg(void *);\n"
+                      "int hold_resolve(void *r) { return store_hold_leg(r); }\n",
+    })
+    r = check(root, objs, uses=USES_PQ)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "libpq only in core, store" in r.stdout
+
+
+def test_libpq_in_a_layer_above_the_store_fails(root):
+    objs = build(root, {
+        "store/store_hold": PQ_CALLER % "store_hold_leg",
+        "calls/hold": PQ_CALLER % "hold_resolve",
+    })
+    r = check(root, objs, uses=USES_PQ)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert ("calls/hold.o (calls) uses libpq, which only core, store may: "
+            "PQclear, PQgetvalue") in r.stdout
+    assert "store/store_hold.o" not in r.stdout
+    assert "1 problem(s)" in r.stdout
+
+
+def test_pq_layers_names_the_layers_that_may(root):
+    objs = build(root, {"calls/hold": PQ_CALLER % "hold_resolve"})
+    r = check(root, objs, "--pq-layers", "core,store,calls", uses=USES_PQ)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = check(root, objs, "--pq-layers", "core", uses=USES_PQ)
+    assert r.returncode == 1
+    assert "calls/hold.o (calls) uses libpq, which only core may" in r.stdout
+
+
+def test_a_bad_pq_layers_item_is_a_usage_error(root):
+    objs = build(root, {"core/db": "int db_size(void) { return 1; }\n"})
+    r = check(root, objs, "--pq-layers", "core,st ore", uses=USES_PQ)
+    assert r.returncode == 2
+    assert "bad --pq-layers item" in r.stderr
