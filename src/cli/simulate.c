@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "prompt.h"
 #include "buf.h"
+#include "cmdline.h"
 #include "form.h"
 #include "simulate.h"
 #include "twsig.h"
@@ -26,8 +27,17 @@
 
 enum mode { AGENT_ANSWERS, NO_ANSWER, ABANDON };
 
+/* What the command line asked for (strings borrowed from argv). */
+struct sim_args {
+	const char *to, *from, *agent, *call, *email, *account, *url;
+	enum mode mode;
+	int leave_up;
+	int password_stdin;
+};
+
 struct sim {
 	const struct config *cfg;
+	struct sim_args a;
 	const char *server; /* where requests go */
 	struct twsig_key *key;
 	CURL *curl;
@@ -633,32 +643,15 @@ sim_abort(struct sim *s)
 }
 
 static int
-sim_inbound(struct sim *s, int argc, char **argv)
+sim_inbound(struct sim *s)
 {
 	struct form f;
 	struct buf resp;
 	long st;
 	int rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
-			s->to = argv[++i];
-		else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
-			s->from = argv[++i];
-		else if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
-			s->server = argv[++i];
-		else if (strcmp(argv[i], "--agent-answers") == 0)
-			s->mode = AGENT_ANSWERS;
-		else if (strcmp(argv[i], "--no-answer") == 0)
-			s->mode = NO_ANSWER;
-		else if (strcmp(argv[i], "--abandon") == 0)
-			s->mode = ABANDON;
-		else
-			return -1;
-	}
-	if (s->to == NULL || s->from == NULL || s->to[0] != '+' ||
-	    s->from[0] != '+')
-		return -1;
+	s->to = s->a.to;
+	s->from = s->a.from;
 	if ((rc = sim_open(s, s->cfg)) != 0)
 		return sim_abort(s) + (rc == -2);
 	new_sid(s->caller, "CA");
@@ -686,32 +679,16 @@ sim_inbound(struct sim *s, int argc, char **argv)
  * <Dial> action).
  */
 static int
-sim_outbound(struct sim *s, int argc, char **argv)
+sim_outbound(struct sim *s)
 {
-	const char *agent = NULL;
+	const char *agent = s->a.agent;
 	char from[160], app[35];
 	struct form f;
 	struct buf resp;
 	long st;
 	int rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--agent") == 0 && i + 1 < argc)
-			agent = argv[++i];
-		else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
-			s->to = argv[++i];
-		else if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
-			s->server = argv[++i];
-		else if (strcmp(argv[i], "--no-answer") == 0)
-			s->mode = NO_ANSWER;
-		else if (strcmp(argv[i], "--leave-up") == 0)
-			s->leave_up = 1;
-		else
-			return -1;
-	}
-	if (agent == NULL || s->to == NULL || agent[0] == '\0' ||
-	    s->to[0] == '\0' || strlen(agent) > 120)
-		return -1;
+	s->to = s->a.to;
 	if ((rc = sim_open(s, s->cfg)) != 0)
 		return sim_abort(s) + (rc == -2);
 	snprintf(from, sizeof(from), "client:%s", agent);
@@ -920,9 +897,10 @@ conf_event(struct sim *s, const char *url, const char *name, const char *conf,
  * (the first bridge's action, the conference events).
  */
 static int
-sim_hold(struct sim *s, int argc, char **argv)
+sim_hold(struct sim *s)
 {
-	const char *sid = NULL, *email = NULL, *account = NULL, *action;
+	const char *sid = s->a.call, *email = s->a.email;
+	const char *account = s->a.account, *action;
 	const char *moved, *url, *name;
 	char path[96], conf[35], *pw = NULL, *doc = NULL, *token = NULL;
 	struct xmlmini_el *root = NULL;
@@ -932,28 +910,11 @@ sim_hold(struct sim *s, int argc, char **argv)
 	struct form f;
 	json_t *j;
 	long st;
-	int from_stdin = 0;
 	int rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--call") == 0 && i + 1 < argc)
-			sid = argv[++i];
-		else if (strcmp(argv[i], "--email") == 0 && i + 1 < argc)
-			email = argv[++i];
-		else if (strcmp(argv[i], "--account") == 0 && i + 1 < argc)
-			account = argv[++i];
-		else if (strcmp(argv[i], "--password-stdin") == 0)
-			from_stdin = 1;
-		else if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
-			s->server = argv[++i];
-		else
-			return -1;
-	}
-	if (sid == NULL || email == NULL || strlen(sid) != 34)
-		return -1;
 	if ((rc = sim_open(s, s->cfg)) != 0)
 		return sim_abort(s) + (rc == -2);
-	if ((pw = prompt_password(from_stdin, 0)) == NULL)
+	if ((pw = prompt_password(s->a.password_stdin, 0)) == NULL)
 		return sim_abort(s);
 	printf("Simulating hold and unhold of call %s on %s, signed in as %s\n",
 	    sid, s->server, email);
@@ -1081,35 +1042,126 @@ out:
 	return sim_close(s);
 }
 
-int
-simulate_main(const struct config *cfg, int argc, char **argv)
+/*
+ * The options of the subcommand argv[1] into a; 0, or -1 with the reason
+ * in err (an unknown option or a missing value; what is required is
+ * checked by args_check).
+ */
+static int
+args_parse(int argc, char **argv, struct sim_args *a, char *err, size_t errlen)
 {
+	const char *sub = argv[1];
+	int in = strcmp(sub, "inbound") == 0,
+	    out = strcmp(sub, "outbound") == 0;
+	int hold = strcmp(sub, "hold") == 0;
+
+	for (int i = 2; i < argc; i++) {
+		const char *o = argv[i], **value = NULL;
+
+		if (strcmp(o, "--url") == 0)
+			value = &a->url;
+		else if ((in || out) && strcmp(o, "--to") == 0)
+			value = &a->to;
+		else if (in && strcmp(o, "--from") == 0)
+			value = &a->from;
+		else if (out && strcmp(o, "--agent") == 0)
+			value = &a->agent;
+		else if (hold && strcmp(o, "--call") == 0)
+			value = &a->call;
+		else if (hold && strcmp(o, "--email") == 0)
+			value = &a->email;
+		else if (hold && strcmp(o, "--account") == 0)
+			value = &a->account;
+		else if (in && strcmp(o, "--agent-answers") == 0)
+			a->mode = AGENT_ANSWERS;
+		else if ((in || out) && strcmp(o, "--no-answer") == 0)
+			a->mode = NO_ANSWER;
+		else if (in && strcmp(o, "--abandon") == 0)
+			a->mode = ABANDON;
+		else if (out && strcmp(o, "--leave-up") == 0)
+			a->leave_up = 1;
+		else if (hold && strcmp(o, "--password-stdin") == 0)
+			a->password_stdin = 1;
+		else {
+			snprintf(err, errlen, "%s %s",
+			    o[0] == '-' ? "unknown option"
+					: "unexpected argument",
+			    o);
+			return -1;
+		}
+		if (value != NULL) {
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "%s needs a value", o);
+				return -1;
+			}
+			*value = argv[++i];
+		}
+	}
+	return 0;
+}
+
+/* What the subcommand sub needs: 0, or -1 with the reason in err. */
+static int
+args_check(const char *sub, const struct sim_args *a, char *err, size_t errlen)
+{
+	if (strcmp(sub, "inbound") == 0 &&
+	    (a->to == NULL || a->from == NULL || a->to[0] != '+' ||
+		a->from[0] != '+'))
+		snprintf(err, errlen,
+		    "--to and --from (E.164, +...) are "
+		    "required");
+	else if (strcmp(sub, "outbound") == 0 &&
+	    (a->agent == NULL || a->to == NULL || a->agent[0] == '\0' ||
+		a->to[0] == '\0' || strlen(a->agent) > 120))
+		snprintf(err, errlen, "--agent and --to are required");
+	else if (strcmp(sub, "hold") == 0 &&
+	    (a->call == NULL || a->email == NULL || strlen(a->call) != 34))
+		snprintf(err, errlen,
+		    "--call (a CallSid, CA...) and --email "
+		    "are required");
+	else
+		return 0;
+	return -1;
+}
+
+int
+simulate_main(int argc, char **argv)
+{
+	const char *sub = argc >= 2 ? argv[1] : NULL;
+	struct config cfg;
 	struct sim s;
-	char server[128];
-	int rc = -1;
+	char server[128], err[256];
+	int rc;
 
 	memset(&s, 0, sizeof(s));
-	s.cfg = cfg;
-	s.mode = AGENT_ANSWERS;
+	s.a.mode = AGENT_ANSWERS;
+	if (sub == NULL)
+		return cmdline_usage_error("simulate", NULL,
+		    "simulate: missing subcommand");
+	if (strcmp(sub, "inbound") != 0 && strcmp(sub, "outbound") != 0 &&
+	    strcmp(sub, "hold") != 0)
+		return cmdline_usage_error("simulate", NULL,
+		    "simulate: unknown subcommand %s", sub);
+	if (args_parse(argc, argv, &s.a, err, sizeof(err)) != 0 ||
+	    args_check(sub, &s.a, err, sizeof(err)) != 0)
+		return cmdline_usage_error("simulate", sub, "simulate %s: %s",
+		    sub, err);
+
+	cmdline_config(&cfg, NULL);
+	s.cfg = &cfg;
+	s.mode = s.a.mode;
+	s.leave_up = s.a.leave_up;
 	snprintf(server, sizeof(server), "http://127.0.0.1:%d",
-	    cfg->port ? cfg->port : 8080);
-	s.server = server;
-	if (argc >= 2 && strcmp(argv[1], "inbound") == 0)
-		rc = sim_inbound(&s, argc, argv);
-	else if (argc >= 2 && strcmp(argv[1], "outbound") == 0)
-		rc = sim_outbound(&s, argc, argv);
-	else if (argc >= 2 && strcmp(argv[1], "hold") == 0)
-		rc = sim_hold(&s, argc, argv);
-	if (rc >= 0)
-		return rc;
-	fprintf(stderr,
-	    "usage: ramal simulate inbound --to +E164 --from +E164\n"
-	    "           [--agent-answers | --no-answer | --abandon] "
-	    "[--url http://127.0.0.1:PORT]\n"
-	    "       ramal simulate outbound --agent IDENTITY --to NUMBER\n"
-	    "           [--no-answer] [--leave-up] [--url URL]\n"
-	    "       ramal simulate hold --call CA... --email EMAIL "
-	    "[--password-stdin]\n"
-	    "           [--account AC...] [--url URL]\n");
-	return 2;
+	    cfg.port ? cfg.port : 8080);
+	s.server = s.a.url != NULL ? s.a.url : server;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (strcmp(sub, "inbound") == 0)
+		rc = sim_inbound(&s);
+	else if (strcmp(sub, "outbound") == 0)
+		rc = sim_outbound(&s);
+	else
+		rc = sim_hold(&s);
+	curl_global_cleanup();
+	config_cleanup(&cfg);
+	return rc;
 }

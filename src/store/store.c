@@ -9,6 +9,8 @@
 #include "log.h"
 #include "store.h"
 #include "store_hold.h"
+#include "store_number.h"
+#include "store_user.h"
 #include "util.h"
 
 static const struct db_stmt statements[] = {
@@ -28,61 +30,6 @@ static const struct db_stmt statements[] = {
 	{ "tenant_token",
 	    "SELECT auth_token_enc FROM tenants"
 	    " WHERE account_sid = $1 AND status = 'active'",
-	    1 },
-	{ "user_create",
-	    "INSERT INTO users (tenant_id, email, name, role, identity)"
-	    " SELECT t.id, lower($2), $3, $4, $5 FROM tenants t"
-	    " WHERE t.account_sid = $1 RETURNING id",
-	    5 },
-	{ "user_list",
-	    "SELECT u.identity, u.email, u.name, u.role, u.status,"
-	    " coalesce(u.worker_sid, ''),"
-	    " CASE WHEN u.disabled THEN 'yes' ELSE 'no' END"
-	    " FROM users u JOIN tenants t ON t.id = u.tenant_id"
-	    " WHERE t.account_sid = $1 ORDER BY u.identity",
-	    1 },
-	{ "user_set_status",
-	    "UPDATE users u SET status = $3,"
-	    " status_since = CASE WHEN u.status = $3 THEN u.status_since"
-	    "  ELSE now() END, updated_at = now()"
-	    " FROM tenants t WHERE t.account_sid = $1 AND u.tenant_id = t.id"
-	    " AND u.identity = $2 RETURNING u.id",
-	    3 },
-	{ "number_put",
-	    "INSERT INTO phone_numbers AS p (tenant_id, e164, sid, label,"
-	    " ring_timeout_s, disclaimer_text, disclaimer_language,"
-	    " disclaimer_voice, disclaimer_audio_url, voicemail_enabled)"
-	    " SELECT t.id, $2, $3, coalesce($4, ''), coalesce($5::integer, 20),"
-	    " $6, coalesce($7, 'pt-BR'), coalesce($8, 'Polly.Camila'), $9,"
-	    " coalesce($10::boolean, true)"
-	    " FROM tenants t WHERE t.account_sid = $1"
-	    " ON CONFLICT (e164) DO UPDATE SET"
-	    " sid = coalesce($3, p.sid), label = coalesce($4, p.label),"
-	    " ring_timeout_s = coalesce($5::integer, p.ring_timeout_s),"
-	    " disclaimer_text = coalesce($6, p.disclaimer_text),"
-	    " disclaimer_language = coalesce($7, p.disclaimer_language),"
-	    " disclaimer_voice = coalesce($8, p.disclaimer_voice),"
-	    " disclaimer_audio_url = coalesce($9, p.disclaimer_audio_url),"
-	    " voicemail_enabled = coalesce($10::boolean, p.voicemail_enabled),"
-	    " updated_at = now()"
-	    " WHERE p.tenant_id = excluded.tenant_id RETURNING p.id",
-	    10 },
-	{ "number_assign",
-	    "UPDATE phone_numbers p SET owner_user_id = u.id, updated_at = now()"
-	    " FROM tenants t LEFT JOIN users u ON u.tenant_id = t.id"
-	    "  AND u.identity = $3"
-	    " WHERE t.account_sid = $1 AND p.tenant_id = t.id AND p.e164 = $2"
-	    "  AND ($3 IS NULL OR u.id IS NOT NULL)"
-	    " RETURNING p.id",
-	    3 },
-	{ "number_list",
-	    "SELECT p.e164, p.label, coalesce(u.identity, ''),"
-	    " p.ring_timeout_s,"
-	    " CASE WHEN p.voicemail_enabled THEN 'on' ELSE 'off' END,"
-	    " coalesce(p.sid, '')"
-	    " FROM phone_numbers p JOIN tenants t ON t.id = p.tenant_id"
-	    " LEFT JOIN users u ON u.id = p.owner_user_id"
-	    " WHERE t.account_sid = $1 ORDER BY p.e164",
 	    1 },
 	{ "call_event_insert",
 	    "INSERT INTO call_events (tenant_id, call_sid, route, received_at,"
@@ -145,7 +92,8 @@ static const struct db_stmt statements[] = {
 /* Every module's table, merged once into one NULL-ended array. */
 static const struct db_stmt *const tables[] = { statements,
 	store_call_statements, store_tr_statements, store_auth_statements,
-	store_hold_statements, store_events_statements };
+	store_hold_statements, store_events_statements, store_user_statements,
+	store_number_statements };
 
 const struct db_stmt *
 store_statements(void)
