@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <pthread.h>
 
 #include "admin.h"
@@ -23,6 +22,7 @@
 #include "http.h"
 #include "job.h"
 #include "hold.h"
+#include "httpc.h"
 #include "jobkinds.h"
 #include "log.h"
 #include "metrics.h"
@@ -141,7 +141,7 @@ cmd_serve(void)
 	free(dsn_shown);
 	config_log(&cfg);
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	httpc_global_init();
 	switch (open_database(&cfg, &set)) {
 	case 1:
 		status = 0;
@@ -210,7 +210,7 @@ out_tenant:
 out_db:
 	db_shutdown();
 out_config:
-	curl_global_cleanup();
+	httpc_global_cleanup();
 	config_cleanup(&cfg);
 	return status;
 }
@@ -230,7 +230,7 @@ cmd_worker(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	cmdline_config(&cfg, cmdline_need_db);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	httpc_global_init();
 	switch (open_database(&cfg, &set)) {
 	case 1:
 		status = 0;
@@ -255,7 +255,7 @@ cmd_worker(void)
 out_db:
 	db_shutdown();
 out:
-	curl_global_cleanup();
+	httpc_global_cleanup();
 	config_cleanup(&cfg);
 	return status;
 }

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "paths.h"
@@ -17,6 +16,7 @@
 #include "buf.h"
 #include "cmdline.h"
 #include "form.h"
+#include "httpc.h"
 #include "simulate.h"
 #include "twsig.h"
 #include "util.h"
@@ -40,7 +40,6 @@ struct sim {
 	struct sim_args a;
 	const char *server; /* where requests go */
 	struct twsig_key *key;
-	CURL *curl;
 	enum mode mode;
 	const char *from, *to;
 	int leave_up; /* outbound: stop once the callee answered */
@@ -70,31 +69,23 @@ rfc2822_now(char *out, size_t len)
 	strftime(out, len, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 }
 
-static void
-urlencode(struct buf *b, const char *s)
+/*
+ * Send req; its answer's body into resp (which keeps its cap), and its
+ * status, or 0 when no answer came (the reason printed).
+ */
+static long
+answer(const struct httpc_req *req, struct httpc_resp *hr, struct buf *resp)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	long status = 0;
 
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-_.~", *p) != NULL)
-			buf_addc(b, (char)*p);
-		else if (*p == ' ')
-			buf_addc(b, '+');
-		else {
-			buf_addc(b, '%');
-			buf_addc(b, hex[*p >> 4]);
-			buf_addc(b, hex[*p & 15]);
-		}
-	}
-}
-
-static size_t
-on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-
-	return buf_add(b, data, size * n) == 0 ? size * n : 0;
+	if (httpc_request(req, hr) == HTTPC_OK)
+		status = hr->status;
+	else
+		printf("   (%s)\n", hr->error);
+	buf_reset(resp);
+	buf_add(resp, hr->body.ptr ? hr->body.ptr : "", hr->body.len);
+	httpc_resp_cleanup(hr);
+	return status;
 }
 
 /*
@@ -106,8 +97,9 @@ post(struct sim *s, const char *url, const struct form *params,
     struct buf *resp)
 {
 	const char *base = s->cfg->base_url;
-	struct buf sign_url, target, body;
-	struct curl_slist *h = NULL;
+	struct httpc_req req = { 0 };
+	struct httpc_resp hr = { 0 };
+	struct buf sign_url, target;
 	char sig[29], hdr[64];
 	long status = 0;
 	const char *path;
@@ -123,34 +115,18 @@ post(struct sim *s, const char *url, const struct form *params,
 	}
 	buf_init(&sign_url, 8192);
 	buf_init(&target, 8192);
-	buf_init(&body, 64 * 1024);
 	buf_addstr(&sign_url, base);
 	buf_addstr(&sign_url, path);
 	buf_addstr(&target, s->server);
 	buf_addstr(&target, path);
-	for (size_t i = 0; i < params->n; i++) {
-		if (i > 0)
-			buf_addc(&body, '&');
-		urlencode(&body, params->v[i].name);
-		buf_addc(&body, '=');
-		urlencode(&body, params->v[i].value);
-	}
 	twsig_sign(s->key, buf_cstr(&sign_url), params, sig);
 	snprintf(hdr, sizeof(hdr), "X-Twilio-Signature: %s", sig);
-	h = curl_slist_append(h, hdr);
-	h = curl_slist_append(h,
-	    "Content-Type: application/x-www-form-urlencoded");
-	h = curl_slist_append(h,
-	    "User-Agent: TwilioProxy/1.1 (ramal simulate)");
-	curl_easy_reset(s->curl);
-	curl_easy_setopt(s->curl, CURLOPT_URL, buf_cstr(&target));
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, buf_cstr(&body));
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE, (long)body.len);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, resp);
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, 15L);
-	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
+	req.method = "POST";
+	req.url = buf_cstr(&target);
+	req.headers[0] = hdr;
+	req.form = params;
+	req.user_agent = "TwilioProxy/1.1 (ramal simulate)";
+	req.body_max = resp->max;
 
 	s->step++;
 	printf("\n%2d → POST %s", s->step, path);
@@ -164,15 +140,12 @@ post(struct sim *s, const char *url, const struct form *params,
 			printf("  %s=%s", n, params->v[i].value);
 	}
 	printf("\n");
-	if (curl_easy_perform(s->curl) == CURLE_OK)
-		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+	status = answer(&req, &hr, resp);
 	printf("   ← %ld %s\n", status, buf_cstr(resp));
 	if (status < 200 || status > 299)
 		s->failures++;
-	curl_slist_free_all(h);
 	buf_cleanup(&sign_url);
 	buf_cleanup(&target);
-	buf_cleanup(&body);
 	return status;
 }
 
@@ -617,8 +590,7 @@ sim_open(struct sim *s, const struct config *cfg)
 		return -2;
 	}
 	s->key = twsig_key_new(cfg->twilio_auth_token);
-	s->curl = curl_easy_init();
-	return s->key != NULL && s->curl != NULL ? 0 : -1;
+	return s->key != NULL ? 0 : -1;
 }
 
 static int
@@ -626,8 +598,6 @@ sim_close(struct sim *s)
 {
 	printf("\n%s: %d step(s), %d failed.\n",
 	    s->failures ? "FAILED" : "done", s->step, s->failures);
-	if (s->curl)
-		curl_easy_cleanup(s->curl);
 	twsig_key_free(s->key);
 	return s->failures ? 1 : 0;
 }
@@ -636,8 +606,6 @@ sim_close(struct sim *s)
 static int
 sim_abort(struct sim *s)
 {
-	if (s->curl)
-		curl_easy_cleanup(s->curl);
 	twsig_key_free(s->key);
 	return 1;
 }
@@ -728,38 +696,31 @@ static long
 api(struct sim *s, const char *method, const char *path, const char *body,
     const char *bearer, struct buf *resp, long want)
 {
-	struct curl_slist *h = NULL;
+	struct httpc_req req = { 0 };
+	struct httpc_resp hr = { 0 };
 	struct buf url, hdr;
-	long status = 0;
+	long status;
 
 	buf_reset(resp);
 	buf_init(&url, 1024);
 	buf_init(&hdr, 1024);
 	buf_addstr(&url, s->server);
 	buf_addstr(&url, path);
+	req.method = method;
+	req.url = buf_cstr(&url);
 	if (bearer != NULL) {
 		buf_printf(&hdr, "Authorization: Bearer %s", bearer);
-		h = curl_slist_append(h, buf_cstr(&hdr));
+		req.headers[0] = buf_cstr(&hdr);
 	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	curl_easy_reset(s->curl);
-	curl_easy_setopt(s->curl, CURLOPT_URL, buf_cstr(&url));
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, method);
 	if (strcmp(method, "POST") == 0)
-		curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS,
-		    body != NULL ? body : "");
-	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, resp);
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, 15L);
-	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
+		req.json = body != NULL ? body : "";
+	req.body_max = resp->max;
 	if (want != 0) {
 		s->step++;
 		printf("\n%2d → %s %s (the softphone)\n", s->step, method,
 		    path);
 	}
-	if (curl_easy_perform(s->curl) == CURLE_OK)
-		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+	status = answer(&req, &hr, resp);
 	if (want != 0) {
 		/* never print the session token */
 		printf("   ← %ld %s\n", status,
@@ -767,9 +728,8 @@ api(struct sim *s, const char *method, const char *path, const char *body,
 		if (status != want)
 			s->failures++;
 	}
-	curl_slist_free_all(h);
 	buf_cleanup(&url);
-	buf_cleanup(&hdr);
+	util_free_secret(buf_take(&hdr, NULL));
 	return status;
 }
 
@@ -1154,14 +1114,14 @@ simulate_main(int argc, char **argv)
 	snprintf(server, sizeof(server), "http://127.0.0.1:%d",
 	    cfg.port ? cfg.port : 8080);
 	s.server = s.a.url != NULL ? s.a.url : server;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	httpc_global_init();
 	if (strcmp(sub, "inbound") == 0)
 		rc = sim_inbound(&s);
 	else if (strcmp(sub, "outbound") == 0)
 		rc = sim_outbound(&s);
 	else
 		rc = sim_hold(&s);
-	curl_global_cleanup();
+	httpc_global_cleanup();
 	config_cleanup(&cfg);
 	return rc;
 }
