@@ -7,7 +7,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential pkg-config \
       libmicrohttpd-dev libpq-dev libcurl4-openssl-dev libjansson-dev \
-      libjwt-dev libssl-dev nodejs npm \
+      libjwt-dev libssl-dev libxml2-dev nodejs npm \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -24,7 +24,7 @@ RUN cd web && npm ci --no-audit --no-fund && npm run build
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libmicrohttpd12 libpq5 libcurl4 libjansson4 libjwt0 libssl3 \
+      libmicrohttpd12 libpq5 libcurl4 libjansson4 libjwt0 libssl3 libxml2 \
       ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin ramal \

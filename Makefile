@@ -1,6 +1,6 @@
 # ramal — plain Makefile.  `make` builds ./ramal; see README.md for the rest.
 
-PKGS     := libmicrohttpd libpq libcurl jansson libjwt openssl
+PKGS     := libmicrohttpd libpq libcurl jansson libjwt openssl libxml-2.0
 CC       ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

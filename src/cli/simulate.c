@@ -2,6 +2,7 @@
  * `ramal simulate`: play a call against a running server as Twilio would.
  * See include/simulate.h.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include "paths.h"
 #include "auth.h"
@@ -20,10 +23,10 @@
 #include "simulate.h"
 #include "twsig.h"
 #include "util.h"
-#include "xmlmini.h"
 
 #define MAX_DOCS 24 /* TwiML documents followed for one call */
 #define RESP_MAX (256 * 1024)
+#define TWIML_MAX RESP_MAX /* the longest TwiML document read */
 
 enum mode { AGENT_ANSWERS, NO_ANSWER, ABANDON };
 
@@ -234,6 +237,140 @@ recording_done(struct sim *s, const char *url, const char *call_sid,
 	form_cleanup(&f);
 }
 
+/* ---- reading TwiML (libxml2) ---- */
+
+/*
+ * The strings el_attr and el_text hand out, kept until their document is
+ * freed (on the document's _private pointer, which is the application's).
+ */
+struct doc_strings {
+	char **v;
+	size_t n, cap;
+};
+
+/*
+ * Parse an answer as XML, securely: no network (XML_PARSE_NONET), no
+ * entity substitution (no XML_PARSE_NOENT), no DTD loaded, and a document
+ * with a DOCTYPE (the only place entities are declared) refused, as is
+ * one longer than TWIML_MAX.  The document (twiml_free), or NULL when it
+ * is none of that or not well-formed.
+ */
+static xmlDoc *
+twiml_parse(const char *text, size_t len)
+{
+	xmlDoc *doc;
+
+	if (len > TWIML_MAX || len > INT_MAX ||
+	    memmem(text, len, "<!DOCTYPE", 9) != NULL)
+		return NULL;
+	doc = xmlReadMemory(text, (int)len, NULL, NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc == NULL)
+		return NULL;
+	if (doc->intSubset != NULL || doc->extSubset != NULL ||
+	    xmlDocGetRootElement(doc) == NULL) {
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	doc->_private = xcalloc(1, sizeof(struct doc_strings));
+	return doc;
+}
+
+static void
+twiml_free(xmlDoc *doc)
+{
+	struct doc_strings *ds;
+
+	if (doc == NULL)
+		return;
+	ds = doc->_private;
+	for (size_t i = 0; i < ds->n; i++)
+		free(ds->v[i]);
+	free(ds->v);
+	free(ds);
+	xmlFreeDoc(doc);
+}
+
+/* Keep s (taken) until el's document is freed; returns s. */
+static const char *
+doc_keep(const xmlNode *el, char *s)
+{
+	struct doc_strings *ds = el->doc->_private;
+
+	if (ds->n == ds->cap) {
+		ds->cap = ds->cap ? ds->cap * 2 : 16;
+		ds->v = xrealloc(ds->v, ds->cap * sizeof(ds->v[0]));
+	}
+	ds->v[ds->n++] = s;
+	return s;
+}
+
+/* The element itself or its next element sibling, or NULL. */
+static xmlNode *
+el_from(xmlNode *n)
+{
+	while (n != NULL && n->type != XML_ELEMENT_NODE)
+		n = n->next;
+	return n;
+}
+
+static xmlNode *
+el_first(const xmlNode *el)
+{
+	return el != NULL ? el_from(el->children) : NULL;
+}
+
+static xmlNode *
+el_next(const xmlNode *el)
+{
+	return el_from(el->next);
+}
+
+static const char *
+el_name(const xmlNode *el)
+{
+	return (const char *)el->name;
+}
+
+/* The first child element named name (el may be NULL), or NULL. */
+static xmlNode *
+el_child(const xmlNode *el, const char *name)
+{
+	for (xmlNode *c = el_first(el); c != NULL; c = el_next(c))
+		if (strcmp(el_name(c), name) == 0)
+			return c;
+	return NULL;
+}
+
+/* An attribute's value (kept with the document), or NULL. */
+static const char *
+el_attr(const xmlNode *el, const char *name)
+{
+	xmlChar *v = xmlGetProp(el, (const xmlChar *)name);
+	char *s;
+
+	if (v == NULL)
+		return NULL;
+	s = xstrdup((const char *)v);
+	xmlFree(v);
+	return doc_keep(el, s);
+}
+
+/* The character data directly inside el (kept with the document). */
+static const char *
+el_text(const xmlNode *el)
+{
+	struct buf b;
+
+	buf_init(&b, TWIML_MAX);
+	for (const xmlNode *c = el->children; c != NULL; c = c->next)
+		if ((c->type == XML_TEXT_NODE ||
+			c->type == XML_CDATA_SECTION_NODE) &&
+		    c->content != NULL)
+			buf_addstr(&b, (const char *)c->content);
+	return doc_keep(el, buf_take(&b, NULL));
+}
+
 /* Take over resp's bytes as the next document (NULL when empty). */
 static char *
 next_doc(struct buf *resp, long status)
@@ -244,17 +381,17 @@ next_doc(struct buf *resp, long status)
 }
 
 static char *
-follow_dial(struct sim *s, const struct xmlmini_el *dial)
+follow_dial(struct sim *s, xmlNode *dial)
 {
-	const struct xmlmini_el *client = xmlmini_child(dial, "Client");
-	const struct xmlmini_el *number = xmlmini_child(dial, "Number");
-	const struct xmlmini_el *queue = xmlmini_child(dial, "Queue");
-	const struct xmlmini_el *noun = client ? client : number;
-	const char *action = xmlmini_attr(dial, "action");
-	const char *cb = noun ? xmlmini_attr(noun, "statusCallback") : NULL;
+	xmlNode *client = el_child(dial, "Client");
+	xmlNode *number = el_child(dial, "Number");
+	xmlNode *queue = el_child(dial, "Queue");
+	xmlNode *noun = client ? client : number;
+	const char *action = el_attr(dial, "action");
+	const char *cb = noun ? el_attr(noun, "statusCallback") : NULL;
 	char child[35], target[160], num[16];
 	const char *dial_status = "completed";
-	const char *from = xmlmini_attr(dial, "callerId");
+	const char *from = el_attr(dial, "callerId");
 	struct form f;
 	struct buf resp;
 	long st;
@@ -271,12 +408,12 @@ follow_dial(struct sim *s, const struct xmlmini_el *dial)
 		return NULL;
 	}
 	if (client != NULL) {
-		const struct xmlmini_el *id = xmlmini_child(client, "Identity");
+		xmlNode *id = el_child(client, "Identity");
 
 		snprintf(target, sizeof(target), "client:%s",
-		    id ? id->text : client->text);
+		    el_text(id ? id : client));
 	} else
-		snprintf(target, sizeof(target), "%s", number->text);
+		snprintf(target, sizeof(target), "%s", el_text(number));
 	/* the child leg shows the <Dial callerId> (outbound) or the caller */
 	if (from == NULL)
 		from = s->from;
@@ -288,7 +425,7 @@ follow_dial(struct sim *s, const struct xmlmini_el *dial)
 	    "ringing", 1, -1);
 	if (s->mode == AGENT_ANSWERS) {
 		/* the whisper, or the callee's disclaimer (outbound) */
-		const char *whisper = xmlmini_attr(noun, "url");
+		const char *whisper = el_attr(noun, "url");
 
 		if (whisper != NULL) {
 			leg_params(s, &f, child, s->caller, from, target,
@@ -306,7 +443,7 @@ follow_dial(struct sim *s, const struct xmlmini_el *dial)
 			return NULL;
 		}
 		printf("   (caller and %s talk for %d s)\n", target, talk);
-		recording_done(s, xmlmini_attr(dial, "recordingStatusCallback"),
+		recording_done(s, el_attr(dial, "recordingStatusCallback"),
 		    s->caller, "DialVerb", 2, talk);
 		leg_status(s, cb, child, s->caller, from, target,
 		    "outbound-dial", "completed", 3, talk);
@@ -344,7 +481,7 @@ assign_agent(struct sim *s, const char *task_json)
 	const char *instr, *url, *identity = "agente";
 	long st;
 	char *doc = NULL;
-	struct xmlmini_el *root = NULL;
+	xmlDoc *xd = NULL;
 
 	new_sid(task, "WT");
 	new_sid(res, "WR");
@@ -386,19 +523,19 @@ assign_agent(struct sim *s, const char *task_json)
 	st = post(s, url, &f, &resp);
 	form_cleanup(&f);
 	if ((doc = next_doc(&resp, st)) != NULL &&
-	    (root = xmlmini_parse(doc, strlen(doc))) != NULL) {
-		const struct xmlmini_el *dial = xmlmini_child(root, "Dial");
+	    (xd = twiml_parse(doc, strlen(doc))) != NULL) {
+		xmlNode *dial = el_child(xmlDocGetRootElement(xd), "Dial");
 
 		printf("   (caller and %s talk for 42 s)\n", to);
 		if (dial != NULL)
 			recording_done(s,
-			    xmlmini_attr(dial, "recordingStatusCallback"),
-			    agent_leg, "DialVerb", 2, 42);
+			    el_attr(dial, "recordingStatusCallback"), agent_leg,
+			    "DialVerb", 2, 42);
 	}
 	leg_status(s, NULL, agent_leg, NULL, s->from, to, "outbound-api",
 	    "completed", 0, 42);
 out:
-	xmlmini_free(root);
+	twiml_free(xd);
 	free(doc);
 	json_decref(j);
 	json_decref(t);
@@ -406,11 +543,11 @@ out:
 }
 
 static char *
-follow_enqueue(struct sim *s, const struct xmlmini_el *enq)
+follow_enqueue(struct sim *s, xmlNode *enq)
 {
-	const char *wait = xmlmini_attr(enq, "waitUrl");
-	const char *action = xmlmini_attr(enq, "action");
-	const struct xmlmini_el *task = xmlmini_child(enq, "Task");
+	const char *wait = el_attr(enq, "waitUrl");
+	const char *action = el_attr(enq, "action");
+	xmlNode *task = el_child(enq, "Task");
 	const char *result = "bridged", *qtime = "12";
 	struct form f;
 	struct buf resp;
@@ -431,7 +568,7 @@ follow_enqueue(struct sim *s, const struct xmlmini_el *enq)
 	}
 	switch (s->mode) {
 	case AGENT_ANSWERS:
-		assign_agent(s, task ? task->text : NULL);
+		assign_agent(s, task ? el_text(task) : NULL);
 		break;
 	case ABANDON:
 		printf("   (the caller gives up and hangs up)\n");
@@ -471,9 +608,9 @@ follow_enqueue(struct sim *s, const struct xmlmini_el *enq)
 }
 
 static char *
-follow_record(struct sim *s, const struct xmlmini_el *rec)
+follow_record(struct sim *s, xmlNode *rec)
 {
-	const char *action = xmlmini_attr(rec, "action");
+	const char *action = el_attr(rec, "action");
 	struct form f;
 	struct buf resp, url;
 	char re[35];
@@ -498,7 +635,7 @@ follow_record(struct sim *s, const struct xmlmini_el *rec)
 		form_cleanup(&f);
 		doc = next_doc(&resp, st);
 	}
-	if (xmlmini_attr(rec, "recordingStatusCallback") != NULL) {
+	if (el_attr(rec, "recordingStatusCallback") != NULL) {
 		form_init(&f);
 		form_add(&f, "AccountSid", s->cfg->twilio_account_sid);
 		form_add(&f, "CallSid", s->caller);
@@ -508,8 +645,7 @@ follow_record(struct sim *s, const struct xmlmini_el *rec)
 		form_add(&f, "RecordingDuration", "15");
 		form_add(&f, "RecordingChannels", "1");
 		form_add(&f, "RecordingSource", "RecordVerb");
-		post(s, xmlmini_attr(rec, "recordingStatusCallback"), &f,
-		    &resp);
+		post(s, el_attr(rec, "recordingStatusCallback"), &f, &resp);
 		form_cleanup(&f);
 	}
 	buf_cleanup(&resp);
@@ -524,44 +660,45 @@ follow_record(struct sim *s, const struct xmlmini_el *rec)
 static char *
 run_doc(struct sim *s, const char *doc)
 {
-	struct xmlmini_el *root = xmlmini_parse(doc, strlen(doc));
+	xmlDoc *xd = twiml_parse(doc, strlen(doc));
+	xmlNode *root = xd ? xmlDocGetRootElement(xd) : NULL;
 	struct form f;
 	struct buf resp;
 	char *next = NULL;
 
-	if (root == NULL || strcmp(root->name, "Response") != 0) {
+	if (root == NULL || strcmp(el_name(root), "Response") != 0) {
 		printf("   (not TwiML: the call ends)\n");
 		s->failures++;
-		xmlmini_free(root);
+		twiml_free(xd);
 		return NULL;
 	}
-	for (const struct xmlmini_el *v = root->child; v; v = v->next) {
-		if (strcmp(v->name, "Dial") == 0)
+	for (xmlNode *v = el_first(root); v; v = el_next(v)) {
+		const char *verb = el_name(v);
+
+		if (strcmp(verb, "Dial") == 0)
 			next = follow_dial(s, v);
-		else if (strcmp(v->name, "Enqueue") == 0)
+		else if (strcmp(verb, "Enqueue") == 0)
 			next = follow_enqueue(s, v);
-		else if (strcmp(v->name, "Record") == 0)
+		else if (strcmp(verb, "Record") == 0)
 			next = follow_record(s, v);
-		else if (strcmp(v->name, "Redirect") == 0) {
+		else if (strcmp(verb, "Redirect") == 0) {
 			leg_params(s, &f, s->caller, NULL, s->from, s->to,
 			    "inbound", "in-progress");
 			buf_init(&resp, RESP_MAX);
-			next = next_doc(&resp, post(s, v->text, &f, &resp));
+			next = next_doc(&resp, post(s, el_text(v), &f, &resp));
 			buf_cleanup(&resp);
 			form_cleanup(&f);
-		} else if (strcmp(v->name, "Hangup") == 0 ||
-		    strcmp(v->name, "Reject") == 0 ||
-		    strcmp(v->name, "Leave") == 0)
+		} else if (strcmp(verb, "Hangup") == 0 ||
+		    strcmp(verb, "Reject") == 0 || strcmp(verb, "Leave") == 0)
 			break;
 		else
 			continue; /* Say, Play, Pause: heard, nothing to do */
 		/* Twilio goes on with a new document when there is one. */
 		if (next != NULL ||
-		    (strcmp(v->name, "Dial") != 0 &&
-			strcmp(v->name, "Record") != 0))
+		    (strcmp(verb, "Dial") != 0 && strcmp(verb, "Record") != 0))
 			break;
 	}
-	xmlmini_free(root);
+	twiml_free(xd);
 	return next;
 }
 
@@ -863,8 +1000,8 @@ sim_hold(struct sim *s)
 	const char *account = s->a.account, *action;
 	const char *moved, *url, *name;
 	char path[96], conf[35], *pw = NULL, *doc = NULL, *token = NULL;
-	struct xmlmini_el *root = NULL;
-	const struct xmlmini_el *c = NULL;
+	xmlDoc *xd = NULL;
+	xmlNode *c = NULL;
 	struct call_view v;
 	struct buf resp;
 	struct form f;
@@ -944,16 +1081,16 @@ sim_hold(struct sim *s)
 		form_cleanup(&f);
 		doc = next_doc(&resp, st);
 		if (doc == NULL ||
-		    (root = xmlmini_parse(doc, strlen(doc))) == NULL ||
-		    (c = xmlmini_child(xmlmini_child(root, "Dial"),
+		    (xd = twiml_parse(doc, strlen(doc))) == NULL ||
+		    (c = el_child(el_child(xmlDocGetRootElement(xd), "Dial"),
 			 "Conference")) == NULL ||
-		    (url = xmlmini_attr(c, "statusCallback")) == NULL) {
+		    (url = el_attr(c, "statusCallback")) == NULL) {
 			printf("   (the action did not answer the "
 			       "conference)\n");
 			s->failures++;
 			goto out;
 		}
-		name = c->text;
+		name = el_text(c);
 		/* 5. both parties are in the conference */
 		new_sid(conf, "CF");
 		conf_event(s, url, name, conf, "conference-start", NULL, 0);
@@ -994,7 +1131,7 @@ sim_hold(struct sim *s)
 	printf("\nThe call stays up in its conference; hold again with the "
 	       "same command.");
 out:
-	xmlmini_free(root);
+	twiml_free(xd);
 	free(doc);
 	if (token != NULL)
 		util_free_secret(token);
@@ -1115,12 +1252,14 @@ simulate_main(int argc, char **argv)
 	    cfg.port ? cfg.port : 8080);
 	s.server = s.a.url != NULL ? s.a.url : server;
 	httpc_global_init();
+	xmlInitParser();
 	if (strcmp(sub, "inbound") == 0)
 		rc = sim_inbound(&s);
 	else if (strcmp(sub, "outbound") == 0)
 		rc = sim_outbound(&s);
 	else
 		rc = sim_hold(&s);
+	xmlCleanupParser();
 	httpc_global_cleanup();
 	config_cleanup(&cfg);
 	return rc;
