@@ -347,9 +347,12 @@ run_help(int argc, char **argv)
 		cmdline_usage(stdout, "help", NULL);
 		return 0;
 	}
-	if (argc > 3 || (argc > 1 && !cmdline_known(argv[1])))
+	if (argc > 1 && !cmdline_known(argv[1]))
 		return cmdline_usage_error("help", NULL,
-		    "help: unknown command %s", argc > 1 ? argv[1] : "");
+		    "help: unknown command %s", argv[1]);
+	if (argc > 3)
+		return cmdline_usage_error("help", NULL,
+		    "help: unexpected argument %s", argv[3]);
 	cmdline_usage(stdout, argc > 1 ? argv[1] : NULL,
 	    argc > 2 ? argv[2] : NULL);
 	return 0;

@@ -94,7 +94,7 @@ tenant_of(const struct config *cfg, const char *account)
 
 /* Migrate and open a one-connection pool.  NULL (printed) on failure. */
 static struct db_conn *
-db_open(const struct config *cfg)
+admin_connect(const struct config *cfg)
 {
 	struct db_conn *c;
 
@@ -119,11 +119,11 @@ admin_close(struct db_conn *c)
 	db_shutdown();
 }
 
-/* db_open, and the main account exists before `serve` ever ran. */
+/* admin_connect, and the main account exists before `serve` ever ran. */
 static struct db_conn *
 admin_open(const struct config *cfg)
 {
-	struct db_conn *c = db_open(cfg);
+	struct db_conn *c = admin_connect(cfg);
 
 	if (c != NULL && cfg->twilio_account_sid != NULL &&
 	    store_tenant_put(c, cfg->secret_key, cfg->twilio_account_sid, NULL,
@@ -210,7 +210,7 @@ tenant_add(const struct config *cfg, const char *sid, const char *name)
 		fprintf(stderr, "ramal: tenant add: no auth token on stdin\n");
 		return 1;
 	}
-	if ((c = db_open(cfg)) == NULL) {
+	if ((c = admin_connect(cfg)) == NULL) {
 		util_free_secret(token);
 		return 1;
 	}
