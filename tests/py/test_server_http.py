@@ -12,11 +12,23 @@ import urllib.parse
 import pytest
 
 import harness
-from conftest import FALLBACK, new_session, voice_params
+from conftest import FALLBACK, RamalFactory, new_session, voice_params
 
 RID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 CAP_TWILIO = 64 * 1024
+
+
+@pytest.fixture(scope="module")
+def ramal(pg, fake_twilio_server):
+    """The default server, without the softphone the binary carries (WEB_DIR
+    names no directory), so that every unknown path reaches the router's
+    JSON 404; with the softphone a GET of a page path is the app
+    (test_webui.py, test_webui_embed.py)."""
+    f = RamalFactory(pg, fake_twilio_server)
+    srv = f.start(WEB_DIR="/nonexistent/ramal-no-softphone")
+    yield srv
+    f.close()
 
 
 def assert_json_error(r, status, request_id=None):
