@@ -236,7 +236,7 @@ cmd_serve(void)
 	routes = routes_table(&nroutes);
 	spool_set_verifier(webhook_verify_spooled);
 	if (spool_init(cfg.spool_dir,
-		&(struct spool_quota) {
+		&(struct spool_quota){
 		    .unverified_max_files = cfg.spool_unverified_max_files,
 		    .unverified_max_bytes = cfg.spool_unverified_max_bytes,
 		}) != 0 ||

@@ -31,7 +31,7 @@ enum http_guard_result webhook_guard(struct http_req *r);
  * could be checked (spool_verify_fn): SPOOL_FORGED also for an unknown
  * account, SPOOL_UNKNOWN while the database is still unreachable.
  */
-enum spool_check webhook_verify_spooled(const char *url, const char *sig, const char *body,
-    size_t len);
+enum spool_check webhook_verify_spooled(const char *url, const char *sig,
+    const char *body, size_t len);
 
 #endif

@@ -89,38 +89,40 @@ webhook_verify_spooled(const char *url, const char *sig, const char *body,
     size_t len)
 {
 	const struct twsig_key *key;
+	const char *account;
 	struct form f;
 	enum spool_check rc = SPOOL_FORGED;
 
 	form_init(&f);
 	if (form_parse(&f, body, len, 512) != 0)
 		goto out;
-	/* Unbudgeted: the spool holds few of these, and each is read once. */
-	switch (tenant_sigkey(form_get(&f, "AccountSid"), 0, &key)) {
+	account = form_get(&f, "AccountSid");
+	/* Unbudgeted: the spool's quota bounds these, each is read once. */
+	switch (tenant_sigkey(account, 0, &key)) {
 	case TENANT_FOUND:
-		if (twsig_check_form(key, url, &f, sig))
-			rc = SPOOL_GENUINE;
-		else
-			switch (tenant_sigkey_reload(
-			    form_get(&f, "AccountSid"), &key)) {
-			case TENANT_FOUND:
-				if (twsig_check_form(key, url, &f, sig))
-					rc = SPOOL_GENUINE;
-				break;
-			case TENANT_UNAVAILABLE:
-				/* Maybe a rotated token: ask again later. */
-				rc = SPOOL_UNKNOWN;
-				break;
-			case TENANT_UNKNOWN:
-			case TENANT_REFUSED:
-				break;
-			}
 		break;
 	case TENANT_UNKNOWN:
-		break;
+		goto out;
 	case TENANT_UNAVAILABLE:
 	case TENANT_REFUSED:
 		rc = SPOOL_UNKNOWN;
+		goto out;
+	}
+	if (twsig_check_form(key, url, &f, sig)) {
+		rc = SPOOL_GENUINE;
+		goto out;
+	}
+	/* A rotated token?  When it cannot be read now, ask again later. */
+	switch (tenant_sigkey_reload(account, &key)) {
+	case TENANT_FOUND:
+		if (twsig_check_form(key, url, &f, sig))
+			rc = SPOOL_GENUINE;
+		break;
+	case TENANT_UNAVAILABLE:
+		rc = SPOOL_UNKNOWN;
+		break;
+	case TENANT_UNKNOWN:
+	case TENANT_REFUSED:
 		break;
 	}
 out:

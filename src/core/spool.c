@@ -557,8 +557,8 @@ spool_replay(const struct http_route *routes, size_t nroutes)
 		snprintf(path, sizeof(path), "%s/%s", spool_dir, names[i]);
 		uv_size = -1;
 		if (is_unverified_name(names[i]))
-			uv_size = stat(path, &st) == 0 ? (long long)st.st_size
-						       : 0;
+			uv_size =
+			    stat(path, &st) == 0 ? (long long)st.st_size : 0;
 		buf_init(&b, SPOOL_MAX_EVENT + 16 * 1024);
 		if (read_event(path, &b) != 0 || parse_event(&b, &ev) != 0) {
 			buf_cleanup(&b);

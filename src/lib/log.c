@@ -244,8 +244,8 @@ log_throttle_pass(struct log_throttle *t, unsigned long long *dropped)
 	unsigned long long now = util_now_ms() / 1000 + 1;
 	unsigned long long last = atomic_load(&t->last_s);
 
-	if (last == now || !atomic_compare_exchange_strong(&t->last_s, &last,
-			       now)) {
+	if (last == now ||
+	    !atomic_compare_exchange_strong(&t->last_s, &last, now)) {
 		atomic_fetch_add(&t->dropped, 1);
 		return 0;
 	}
