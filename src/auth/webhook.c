@@ -97,7 +97,7 @@ webhook_verify_spooled(const char *url, const char *sig, const char *body,
 	if (form_parse(&f, body, len, 512) != 0)
 		goto out;
 	account = form_get(&f, "AccountSid");
-	/* Unbudgeted: the spool's quota bounds these, each is read once. */
+	/* Unbudgeted: the spool's quota bounds how many there are. */
 	switch (tenant_sigkey(account, 0, &key)) {
 	case TENANT_FOUND:
 		break;

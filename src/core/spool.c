@@ -150,13 +150,9 @@ static void
 uv_release(long long size)
 {
 	pthread_mutex_lock(&uv_lock);
-	uv_files--;
-	uv_bytes -= size;
 	/* A file changed behind our back must not leave the quota short. */
-	if (uv_files <= 0 || uv_bytes < 0) {
-		uv_files = uv_files < 0 ? 0 : uv_files;
-		uv_bytes = uv_files == 0 || uv_bytes < 0 ? 0 : uv_bytes;
-	}
+	uv_files = uv_files > 0 ? uv_files - 1 : 0;
+	uv_bytes = uv_files == 0 || uv_bytes < size ? 0 : uv_bytes - size;
 	pthread_mutex_unlock(&uv_lock);
 }
 
