@@ -20,6 +20,7 @@
 #include "config.h"
 #include "db.h"
 #include "db_group.h"
+#include "doctor.h"
 #include "events.h"
 #include "hub.h"
 #include "http.h"
@@ -61,6 +62,8 @@ usage(FILE *fp)
 	    "  worker                     run background jobs only (no HTTP)\n"
 	    "  provision                  create or find the TaskRouter workspace,\n"
 	    "                             activities, queue, workflow and workers\n"
+	    "  doctor                     check this deployment against its\n"
+	    "                             Twilio account (read only)\n"
 	    "  tenant add <AccountSid> [--name NAME]\n"
 	    "                             add or update a Twilio (sub)account;\n"
 	    "                             its auth token is read from stdin\n"
@@ -453,6 +456,30 @@ out:
 	return status;
 }
 
+/* `ramal doctor [--help]`. */
+static int
+cmd_doctor(int argc, char **argv)
+{
+	struct config cfg;
+	int status;
+
+	if (argc == 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		doctor_usage(stdout);
+		return 0;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "ramal doctor: unexpected argument %s\n\n",
+		    argv[1]);
+		doctor_usage(stderr);
+		return EXIT_CONFIG;
+	}
+	load_config(&cfg, need_db);
+	status = doctor_run(&cfg);
+	config_cleanup(&cfg);
+	return status;
+}
+
 static int
 cmd_admin(const char *cmd, int argc, char **argv)
 {
@@ -505,6 +532,8 @@ main(int argc, char **argv)
 		config_cleanup(&cfg);
 		return status;
 	}
+	if (strcmp(cmd, "doctor") == 0)
+		return cmd_doctor(argc - 1, argv + 1);
 	if (strcmp(cmd, "tenant") == 0)
 		return cmd_tenant(argc - 1, argv + 1);
 	if (strcmp(cmd, "create-user") == 0 || strcmp(cmd, "user") == 0 ||

@@ -1,6 +1,8 @@
 #ifndef RAMAL_STORE_NUMBER_H
 #define RAMAL_STORE_NUMBER_H
 
+#include <stddef.h>
+
 #include "db.h"
 
 /*
@@ -27,5 +29,22 @@ struct store_number {
 
 /* Free the strings of n (NULL-safe); n may be filled again afterwards. */
 void store_number_cleanup(struct store_number *n);
+
+/* A number as `ramal number list` shows it, for store_number_list. */
+struct store_number_row {
+	char *e164;
+	char *label; /* "" when none */
+	char *sid; /* PN...; NULL when not stored */
+};
+
+/*
+ * The numbers of account_sid, by E.164 (the number_list statement): a new
+ * array of *n entries in *out (free with store_number_list_free), NULL and
+ * 0 when none.  A db_result.
+ */
+enum db_result store_number_list(struct db_conn *c, const char *account_sid,
+    struct store_number_row **out, size_t *n);
+
+void store_number_list_free(struct store_number_row *v, size_t n);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store_number.h"
+#include "util.h"
 
 const struct db_stmt store_number_statements[] = {
 	{ "number_put",
@@ -59,4 +60,49 @@ store_number_cleanup(struct store_number *n)
 	free(n->disclaimer_audio_url);
 	free(n->owner_identity);
 	memset(n, 0, sizeof(*n));
+}
+
+enum db_result
+store_number_list(struct db_conn *c, const char *account_sid,
+    struct store_number_row **out, size_t *n)
+{
+	const char *params[1] = { account_sid };
+	enum db_result res;
+	PGresult *r;
+	int rows;
+
+	*out = NULL;
+	*n = 0;
+	r = db_exec(c, "number_list", 1, params, &res);
+	if (res == DB_NOTFOUND) {
+		PQclear(r);
+		return DB_OK;
+	}
+	if (res != DB_OK)
+		goto out;
+	rows = PQntuples(r);
+	*out = xcalloc((size_t)rows, sizeof(**out));
+	for (int i = 0; i < rows; i++) {
+		struct store_number_row *row = &(*out)[i];
+		const char *sid = PQgetvalue(r, i, 5);
+
+		row->e164 = xstrdup(PQgetvalue(r, i, 0));
+		row->label = xstrdup(PQgetvalue(r, i, 1));
+		row->sid = sid[0] != '\0' ? xstrdup(sid) : NULL;
+	}
+	*n = (size_t)rows;
+out:
+	PQclear(r);
+	return res;
+}
+
+void
+store_number_list_free(struct store_number_row *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].e164);
+		free(v[i].label);
+		free(v[i].sid);
+	}
+	free(v);
 }
