@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "auth.h"
 #include "db.h"
 #include "doctor.h"
 #include "form.h"
@@ -349,15 +350,9 @@ check_main_account(struct doctor *d)
 	const struct config *cfg = d->cfg;
 	char what[WHAT_LEN], fix[WHAT_LEN];
 
+	/* config_load makes TWILIO_AUTH_TOKEN go with TWILIO_ACCOUNT_SID. */
 	snprintf(what, sizeof(what), "main account %s auth token (%s)",
 	    cfg->twilio_account_sid, "TWILIO_AUTH_TOKEN");
-	if (cfg->twilio_auth_token == NULL) {
-		fail(d, what,
-		    "TWILIO_AUTH_TOKEN is not set: set it to the account's "
-		    "Auth Token (Console, Account Info); ramal checks "
-		    "Twilio's webhook signatures with it");
-		return 0;
-	}
 	snprintf(fix, sizeof(fix),
 	    "copy the Auth Token of %s from the Console (Account Info) into "
 	    "TWILIO_AUTH_TOKEN; until then ramal refuses every webhook "
@@ -990,10 +985,13 @@ check_settings(struct doctor *d)
 		    "Console, Account Info)");
 		rc = -1;
 	}
-	if (cfg->base_url == NULL) {
+	/* Unset, it defaults to http://localhost:PORT (config.c). */
+	if (!auth_cookie_secure(cfg->base_url)) {
 		fail(d, "BASE_URL",
-		    "not set: set it to the public https address Twilio calls "
-		    "(no trailing slash)");
+		    "it is %s, which Twilio cannot reach (the default when "
+		    "unset): set it to the public https address Twilio calls "
+		    "(no trailing slash)",
+		    cfg->base_url);
 		rc = -1;
 	}
 	return rc;
@@ -1030,8 +1028,6 @@ closing(const struct doctor *d)
 	const char *b = d->cfg->base_url;
 
 	printf("ramal doctor: %d ok, %d failed\n", d->nok, d->nfail);
-	if (b == NULL)
-		return;
 	printf("not checked: that BASE_URL %s is reachable from the internet "
 	       "and serves a valid TLS certificate%s; check it from outside, "
 	       "e.g. curl -sf %s%s\n",
@@ -1053,7 +1049,7 @@ doctor_run(const struct config *cfg)
 	d.cfg = cfg;
 	printf("ramal doctor: account %s, BASE_URL %s\n",
 	    cfg->twilio_account_sid ? cfg->twilio_account_sid : "(unset)",
-	    cfg->base_url ? cfg->base_url : "(unset)");
+	    cfg->base_url);
 	if (check_settings(&d) != 0)
 		goto out;
 	urls_init(&d);
