@@ -10,7 +10,7 @@
  * (docs/doctor.md).
  *
  * Reads the configuration, the tenants, phone_numbers, users and
- * taskrouter_config tables (on a read-only session) and GETs Twilio's
+ * taskrouter_config tables (in one read-only transaction) and GETs Twilio's
  * resources: each account with its credentials, the API key, the TwiML
  * App, the numbers, the TaskRouter workspace, activities, queue, workflow
  * and workers.  Nothing is created or changed, at Twilio or in the

@@ -291,10 +291,10 @@ check_database(struct doctor *d)
 		    "(or one start of `ramal serve`)");
 		return;
 	}
-	/* A guard, not a formality: nothing below may write. */
-	if (db_simple(d->db, "SET default_transaction_read_only = on") !=
-	    DB_OK) {
-		fail(d, "database", "could not open a read-only session");
+	/* One snapshot of every table, and a guard: nothing below may write. */
+	if (db_simple(d->db,
+		"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != DB_OK) {
+		fail(d, "database", "could not open a read-only transaction");
 		db_release(d->db);
 		d->db = NULL;
 		return;
@@ -1077,6 +1077,8 @@ doctor_run(const struct config *cfg)
 		util_free_secret(d.tenants[i].token);
 	free(d.tenants);
 	store_tenant_list_free(d.rows, d.nrows);
+	if (d.db != NULL && db_in_transaction(d.db))
+		db_simple(d.db, "ROLLBACK");
 	db_release(d.db);
 	db_shutdown();
 	curl_global_cleanup();
