@@ -14,6 +14,7 @@ Each test drives the owner's rows through its own signed webhooks, then
 sends the foreign one, and compares the owner's rows before and after."""
 
 import json
+import os
 import secrets
 
 import pytest
@@ -582,3 +583,55 @@ def test_hold_api_of_another_tenant_sees_no_call(a_b, webhook):
     finally:
         s.close()
     assert hold_state(db, anchor, cf) == before
+
+
+# --------------------------------------------------------------------------
+# the spool: a refused callback is set aside, never retried
+
+
+@pytest.fixture
+def private_pg():
+    cluster = harness.Postgres(prefix="ramal-pgt-")
+    cluster.start()
+    yield cluster
+    cluster.cleanup()
+
+
+def test_spooled_callback_of_another_tenant_is_set_aside(private_pg, tmp_path, fake_twilio_server, webhook):
+    """The primary account's callbacks are spooled while the database is
+    down (their signature needs no database).  One naming a subaccount's
+    call is refused when it is replayed: moved to SPOOL_DIR/failed/, the
+    owner's row unchanged, and the spool goes on with the next one."""
+    from voice_helpers import spool_files, wait_for
+    spool = str(tmp_path)
+    factory = RamalFactory(private_pg, fake_twilio_server)
+    try:
+        srv = factory.start(SPOOL_DIR=spool, DB_ACQUIRE_TIMEOUT_MS="500", **SERVER_ENV)
+        sub, sub_token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
+        r = harness.run_cli(["tenant", "add", sub], srv.env, input=sub_token + "\n")
+        assert r.returncode == 0, r.stderr
+        owner, intruder = Account(srv, sub, sub_token), Account(srv, srv.account_sid, srv.auth_token)
+        call, mine = sid("CA"), sid("CA")
+        post(webhook, owner, STATUS, status_params(owner, call, "ringing", 1))
+        db = Db(private_pg, srv)
+        before = call_row(db, call)
+        db.close()
+
+        private_pg.stop()
+        post(webhook, intruder, STATUS, status_params(intruder, call, "completed", 9))
+        post(webhook, intruder, STATUS, status_params(intruder, mine, "completed", 9))
+        assert len(spool_files(spool)) == 2
+
+        private_pg.start()
+        assert wait_for(lambda: spool_files(spool) == [], 20), srv.log()[-3000:]
+        assert len(spool_files(os.path.join(spool, "failed"))) == 1
+        db = Db(private_pg, srv)
+        try:
+            assert call_row(db, call) == before
+            assert events_of(db, call) == [(tenant(db, owner), STATUS)]
+            assert call_row(db, mine)["status"] == "completed"  # the next one was stored
+        finally:
+            db.close()
+        assert_refused_logged(srv, intruder, owner, call)
+    finally:
+        factory.close()
