@@ -19,10 +19,13 @@ import secrets
 
 import pytest
 
-import harness
-from conftest import RamalFactory
-from voice_helpers import (INBOUND, OVERFLOW, QUEUE_EXIT, RECORDING, SERVER_ENV, STATUS, VOICEMAIL, WHISPER,
-                           WORKFLOW_SID, Db, call_params, post, recording_params, sid, tags, twiml, with_params)
+from ramaltest import harness
+from ramaltest.database import Db
+from ramaltest.harness import sid
+from ramaltest.server import RamalFactory, new_session
+from ramaltest.voice import (INBOUND, OVERFLOW, QUEUE_EXIT, RECORDING, SERVER_ENV, STATUS, VOICEMAIL, WHISPER,
+                             WORKFLOW_SID, call_params, post, recording_params, spool_files, tags, twiml, wait_for,
+                             with_params)
 
 OUTBOUND = "/twilio/voice/outbound"
 CONFERENCE = "/twilio/conference"
@@ -45,35 +48,34 @@ class Account:
         return getattr(self._srv, name)
 
 
+# the module's server (conftest's env fixture)
+RAMAL_ENV = dict(SERVER_ENV, TWILIO_WORKFLOW_SID=WORKFLOW_SID)
+
+
 @pytest.fixture(scope="module")
-def env(pg, fake_twilio_server):
-    """One server (the primary account) with one subaccount tenant."""
-    factory = RamalFactory(pg, fake_twilio_server)
-    srv = factory.start(TWILIO_WORKFLOW_SID=WORKFLOW_SID, **SERVER_ENV)
+def tenants(env):
+    """The module's server (the primary account) with one subaccount
+    tenant: (srv, db, primary, subaccount)."""
+    srv, db = env
     sub, sub_token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
     r = harness.run_cli(["tenant", "add", sub, "--name", "Filial"], srv.env, input=sub_token + "\n")
     assert r.returncode == 0, r.stderr
-    db = Db(pg, srv)
-    primary = Account(srv, srv.account_sid, srv.auth_token)
-    subaccount = Account(srv, sub, sub_token)
-    yield srv, db, primary, subaccount
-    db.close()
-    factory.close()
+    return srv, db, Account(srv, srv.account_sid, srv.auth_token), Account(srv, sub, sub_token)
 
 
 @pytest.fixture(params=["sub-attacks-primary", "primary-attacks-sub"])
-def both_ways(request, env):
+def both_ways(request, tenants):
     """(srv, db, owner, intruder) for both directions."""
-    srv, db, primary, sub = env
+    srv, db, primary, sub = tenants
     if request.param == "sub-attacks-primary":
         return srv, db, primary, sub
     return srv, db, sub, primary
 
 
 @pytest.fixture
-def a_b(env):
+def a_b(tenants):
     """(srv, db, owner A = the primary, intruder B = the subaccount)."""
-    srv, db, primary, sub = env
+    srv, db, primary, sub = tenants
     return srv, db, primary, sub
 
 
@@ -570,7 +572,7 @@ def test_hold_api_of_another_tenant_sees_no_call(a_b, webhook):
                          "--identity", ident, "--account", b.account_sid, "--password-stdin"], srv.env,
                         input="correct horse battery staple\n")
     assert r.returncode == 0, r.stderr
-    s = __import__("conftest").new_session()
+    s = new_session()
     try:
         lr = s.post(srv.url + "/api/login", json={"email": ident + "@example.com",
                                                   "password": "correct horse battery staple",
@@ -589,20 +591,12 @@ def test_hold_api_of_another_tenant_sees_no_call(a_b, webhook):
 # the spool: a refused callback is set aside, never retried
 
 
-@pytest.fixture
-def private_pg():
-    cluster = harness.Postgres(prefix="ramal-pgt-")
-    cluster.start()
-    yield cluster
-    cluster.cleanup()
-
-
+@pytest.mark.outage
 def test_spooled_callback_of_another_tenant_is_set_aside(private_pg, tmp_path, fake_twilio_server, webhook):
     """The primary account's callbacks are spooled while the database is
     down (their signature needs no database).  One naming a subaccount's
     call is refused when it is replayed: moved to SPOOL_DIR/failed/, the
     owner's row unchanged, and the spool goes on with the next one."""
-    from voice_helpers import spool_files, wait_for
     spool = str(tmp_path)
     factory = RamalFactory(private_pg, fake_twilio_server)
     try:
