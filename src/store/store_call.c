@@ -4,7 +4,9 @@
  *
  * Every write to calls is an upsert on call_sid, so the rows the TwiML
  * webhooks write and those of /twilio/status (call_status_upsert below)
- * complete each other in whatever order they arrive.
+ * complete each other in whatever order they arrive; and every one is
+ * tenant-scoped (include/store/store_scope.h): another tenant's row is
+ * never updated, nor a row inserted that names another tenant's call.
  */
 #include <stdio.h>
 #include <stdlib.h>

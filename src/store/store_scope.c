@@ -1,6 +1,6 @@
 /*
  * Tenant scoping: who owns the SIDs a request names.  See
- * include/store_scope.h.
+ * include/store/store_scope.h.
  */
 #include <stddef.h>
 
