@@ -18,6 +18,13 @@ struct http_req;
 #define TASKROUTER_CALL_TIMEOUT_S 20
 
 /*
+ * The database time the assignment callback may spend on its bookkeeping
+ * before it answers, in milliseconds (TaskRouter waits 5 s and retries a
+ * slow callback); what does not fit is spooled and recorded afterwards.
+ */
+#define TASKROUTER_ASSIGNMENT_DB_MS 1000
+
+/*
  * The workspace's EventsFilter: the event types the events handler uses
  * (others are still stored when TaskRouter sends them).
  */
@@ -35,9 +42,15 @@ struct http_req;
  * calls Twilio, and the instruction is built from the callback's own
  * parameters, so the answer is the same with the database down.  A voice
  * task (TaskAttributes with call_sid and from) gets a `call` instruction
- * that rings the worker's contact_uri (or client:<identity>) with the
- * whisper URL; anything else gets `reject` and a log line.  The
- * reservation, task and call link are recorded when the database is up.
+ * without `accept` (the whisper's <Dial><Queue reservationSid> accepts the
+ * reservation) that rings the worker's contact_uri (or client:<identity>)
+ * with the whisper URL, from the caller's number for a client and from a
+ * number of the account (the DID called, else TWILIO_CALLER_ID) for a
+ * phone; anything else gets `reject` and a log line.  The reservation,
+ * task, call link and the agent's call.incoming event are recorded within
+ * TASKROUTER_ASSIGNMENT_DB_MS; past it the callback is spooled
+ * (PATH_TR_ASSIGNMENT, taskrouter_assignment_replay) and recorded
+ * afterwards, without the event; with the database down it is not.
  */
 int taskrouter_assignment(struct http_req *r);
 
@@ -59,6 +72,13 @@ int taskrouter_events(struct http_req *r);
  */
 enum outcome taskrouter_event_apply(const struct form *f, const char *received_at,
     int replayed);
+
+/*
+ * A spool replay callback for PATH_TR_ASSIGNMENT: records a spooled
+ * assignment callback.  OUTCOME_* as taskrouter_replay.
+ */
+enum outcome taskrouter_assignment_replay(const char *route,
+    const char *received_at, const char *body, size_t len);
 
 /*
  * A spool replay callback for PATH_TR_EVENTS (see spool.h): 0

@@ -205,9 +205,9 @@ valid_caller(const char *s)
  * the reservation and the call's task), best effort: the event callbacks
  * carry the same facts, so nothing is lost when the database is down.
  */
-static void
+static enum outcome
 assignment_record(const struct form *f, const json_t *task,
-    const char *received_at)
+    const char *received_at, int replayed)
 {
 	const char *account = form_get(f, "AccountSid");
 	const char *wr = form_get(f, "ReservationSid");
@@ -220,7 +220,9 @@ assignment_record(const struct form *f, const json_t *task,
 	struct store_tr_task t;
 	struct store_tr_reservation rv;
 	struct db_conn *c = NULL;
-	enum db_result res;
+	enum db_result res = DB_UNAVAILABLE;
+	enum outcome result = OUTCOME_LATER;
+	char limit[64];
 
 	if (!twparam_sid(call, "CA"))
 		call = NULL;
@@ -231,10 +233,22 @@ assignment_record(const struct form *f, const json_t *task,
 		snprintf(when, sizeof(when), "%s", received_at);
 	json = twparam_json(f);
 	attrs = task ? json_dumps(task, JSON_COMPACT) : NULL;
-	if (json == NULL || (c = db_acquire()) == NULL)
+	if (json == NULL) {
+		result = OUTCOME_NEVER;
 		goto out;
-	if (db_simple(c, "BEGIN") != DB_OK ||
-	    db_simple(c, "SET LOCAL statement_timeout = 1500") != DB_OK)
+	}
+	if ((c = db_acquire()) == NULL) {
+		result = replayed ? OUTCOME_LATER : OUTCOME_NEVER;
+		goto out;
+	}
+	/*
+	 * In the callback each of the five statements may take a fifth of
+	 * TASKROUTER_ASSIGNMENT_DB_MS; a replay from the spool has 10 s.
+	 */
+	snprintf(limit, sizeof(limit), "SET LOCAL statement_timeout = %d",
+	    replayed ? 10000 : TASKROUTER_ASSIGNMENT_DB_MS / 5);
+	if ((res = db_simple(c, "BEGIN")) != DB_OK ||
+	    (res = db_simple(c, limit)) != DB_OK)
 		goto fail;
 
 	memset(&ev, 0, sizeof(ev));
@@ -283,39 +297,62 @@ assignment_record(const struct form *f, const json_t *task,
 		if (res != DB_OK && res != DB_NOTFOUND)
 			goto fail;
 	}
-	if (db_simple(c, "COMMIT") == DB_OK)
+	/* The softphone's popup: only while the call still rings. */
+	if (!replayed && call != NULL && wk != NULL) {
+		const char *from = json_str(task, "from");
+		const char *to = json_str(task, "to");
+
+		res = store_events_call_incoming(c, account, wk, call,
+		    valid_caller(from) ? from : "", to ? to : "");
+		if (res != DB_OK && res != DB_NOTFOUND)
+			goto fail;
+	}
+	if ((res = db_simple(c, "COMMIT")) == DB_OK) {
+		result = OUTCOME_DONE;
 		goto out;
+	}
 fail:
-	db_simple(c, "ROLLBACK");
-	log_kv(LOG_WARN, "assignment not recorded (answered anyway)",
-	    "reservation", wr, NULL);
+	if (res != DB_UNAVAILABLE)
+		db_simple(c, "ROLLBACK");
+	/*
+	 * The callback spools what ran out of its budget (DB_ERR: the
+	 * statement timeout) to record it afterwards; with the database
+	 * down the event callbacks (spooled) carry the same facts.  A replay
+	 * keeps it only while the database is down.
+	 */
+	if (replayed)
+		result = res == DB_UNAVAILABLE ? OUTCOME_LATER : OUTCOME_NEVER;
+	else
+		result = res == DB_ERR ? OUTCOME_LATER : OUTCOME_NEVER;
 out:
 	db_release(c);
 	free(json);
 	free(attrs);
+	return result;
 }
 
-/*
- * Live event call.incoming for the agent this reservation rings (see
- * sql/007_events.sql), best effort: the call rings all the same.
- */
-static void
-assignment_event(const struct form *f, const char *call, const char *from,
-    const json_t *task)
+enum outcome
+taskrouter_assignment_replay(const char *route, const char *received_at,
+    const char *body, size_t len)
 {
-	const char *wk = form_get(f, "WorkerSid");
-	const char *to = json_str(task, "to");
-	struct db_conn *c;
-	enum db_result res;
+	struct form f;
+	json_t *task;
+	enum outcome rc;
 
-	if (!twparam_sid(wk, "WK") || (c = db_acquire()) == NULL)
-		return;
-	res = store_events_call_incoming(c, form_get(f, "AccountSid"), wk, call,
-	    from, to ? to : "");
-	db_release(c);
-	if (res != DB_OK && res != DB_NOTFOUND)
-		log_kv(LOG_WARN, "call.incoming event not stored", "worker", wk,
-		    NULL);
+	(void)route;
+	form_init(&f);
+	if (form_parse(&f, body, len, MAX_SPOOLED_PAIRS) != 0) {
+		form_cleanup(&f);
+		return OUTCOME_NEVER;
+	}
+	task = json_param(&f, "TaskAttributes");
+	rc = assignment_record(&f, task, received_at, 1);
+	if (rc == OUTCOME_DONE)
+		log_kv(LOG_INFO, "spooled assignment callback recorded",
+		    "reservation", form_get(&f, "ReservationSid"), NULL);
+	json_decref(task);
+	form_cleanup(&f);
+	return rc;
 }
 
 static int
@@ -334,8 +371,9 @@ taskrouter_assignment(struct http_req *r)
 	const struct config *cfg = http_req_config(r);
 	const char *wr = form_get(f, "ReservationSid");
 	const char *wt = form_get(f, "TaskSid");
-	const char *call, *from;
+	const char *call, *from, *tdid, *caller_id, *body;
 	json_t *task = NULL, *worker = NULL, *instr;
+	size_t len;
 	char to[160], received_at[32];
 	struct buf url, status;
 	int rc;
@@ -346,10 +384,34 @@ taskrouter_assignment(struct http_req *r)
 	task = json_param(f, "TaskAttributes");
 	worker = json_param(f, "WorkerAttributes");
 	log_ctx_call(json_str(task, "call_sid"));
-	assignment_record(f, task, received_at);
+	/*
+	 * TaskRouter waits 5 s for the answer and retries a slow callback:
+	 * the bookkeeping gets a fixed budget, and what does not fit is
+	 * spooled and recorded after the answer.
+	 */
+	switch (assignment_record(f, task, received_at, 0)) {
+	case OUTCOME_DONE:
+		break;
+	case OUTCOME_LATER:
+		body = http_req_body(r, &len);
+		if (spool_put(PATH_TR_ASSIGNMENT, received_at, body, len) ==
+		    0) {
+			log_kv(LOG_WARN,
+			    "assignment recorded later: the database did not "
+			    "answer within the budget",
+			    "reservation", wr, NULL);
+			break;
+		}
+		/* FALLTHROUGH */
+	case OUTCOME_NEVER:
+		log_kv(LOG_WARN, "assignment not recorded (answered anyway)",
+		    "reservation", wr, NULL);
+		break;
+	}
 
 	call = json_str(task, "call_sid");
 	from = json_str(task, "from");
+	tdid = json_str(task, "to");
 	if (!twparam_sid(call, "CA")) {
 		rc = reject(r, "not a voice task (no call_sid)", wr, wt);
 		goto out;
@@ -363,6 +425,25 @@ taskrouter_assignment(struct http_req *r)
 		    wt);
 		goto out;
 	}
+	/*
+	 * Calling a phone, Twilio needs a number of the account as from
+	 * (40111): the DID the caller dialled, else the tenant's caller ID.
+	 * A client: leg shows the caller.
+	 */
+	caller_id = from;
+	if (to[0] == '+') {
+		if (tdid != NULL && tdid[0] == '+' && all_digits(tdid + 1, 15))
+			caller_id = tdid;
+		else if (cfg->twilio_caller_id != NULL)
+			caller_id = cfg->twilio_caller_id;
+		else {
+			rc = reject(r,
+			    "no number of the account to call the worker's "
+			    "phone from",
+			    wr, wt);
+			goto out;
+		}
+	}
 	buf_init(&url, 4096);
 	buf_init(&status, 4096);
 	if (buf_printf(&url,
@@ -375,15 +456,19 @@ taskrouter_assignment(struct http_req *r)
 		rc = reject(r, "URL too long", wr, wt);
 		goto out;
 	}
-	instr = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "instruction",
-	    "call", "to", to, "from", from, "url", buf_cstr(&url), "accept",
-	    "true", "timeout", TASKROUTER_CALL_TIMEOUT_S, "status_callback_url",
+	/*
+	 * No "accept": the whisper's <Dial><Queue reservationSid> accepts the
+	 * reservation when it bridges, and a reservation is accepted once
+	 * (14215 otherwise).
+	 */
+	instr = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "instruction",
+	    "call", "to", to, "from", caller_id, "url", buf_cstr(&url),
+	    "timeout", TASKROUTER_CALL_TIMEOUT_S, "status_callback_url",
 	    buf_cstr(&status));
 	buf_cleanup(&url);
 	buf_cleanup(&status);
 	log_kv(LOG_INFO, "TaskRouter reservation: calling the agent",
 	    "reservation", wr, "task", wt, "to", to, NULL);
-	assignment_event(f, call, from, task);
 	rc = http_reply_json(r, 200, instr);
 out:
 	json_decref(task);
