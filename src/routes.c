@@ -92,6 +92,8 @@ static const struct http_route routes[] = {
 	    auth_guard_agent),
 	API("PUT", PATH_API_AGENT_STATUS, agents_status_other,
 	    auth_guard_agent),
+	API("POST", PATH_API_AGENT_ME_WRAPUP_END, agents_wrapup_end,
+	    auth_guard_agent),
 	API("GET", PATH_API_AGENTS, agents_list, auth_guard_supervisor),
 	API("GET", PATH_API_EVENTS, events_handler, auth_guard_agent),
 

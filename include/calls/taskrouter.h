@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "form.h"
+#include "job.h"
 #include "outcome.h"
 
 struct http_req;
@@ -16,6 +17,14 @@ struct http_req;
 
 /* How long the agent's leg of a `call` instruction rings, in seconds. */
 #define TASKROUTER_CALL_TIMEOUT_S 20
+
+/*
+ * The job that completes the task of a queued call (payload task_sid,
+ * workspace_sid, user_id, call_ended): queued when the call's agent leg
+ * ends; with WRAPUP_S it first puts the agent in wrap-up and queues itself
+ * again WRAPUP_S later (or sooner: POST /api/agents/me/wrapup/end).
+ */
+#define TASKROUTER_JOB_COMPLETE "task.complete"
 
 /*
  * The database time the assignment callback may spend on its bookkeeping
@@ -72,6 +81,15 @@ int taskrouter_events(struct http_req *r);
  */
 enum outcome taskrouter_event_apply(const struct form *f, const char *received_at,
     int replayed);
+
+/*
+ * The TASKROUTER_JOB_COMPLETE handler (job.h): at the call's end with
+ * WRAPUP_S > 0, the agent to 'wrapup' and the job again after WRAPUP_S;
+ * otherwise POST AssignmentStatus=completed on the task (a task TaskRouter
+ * refuses to complete, already completed or canceled, is logged and done)
+ * and the agent from 'wrapup' to 'available'.  Thread-safe.
+ */
+int taskrouter_job_complete(const struct job *j, char *err, size_t errlen);
 
 /*
  * A spool replay callback for PATH_TR_ASSIGNMENT: records a spooled

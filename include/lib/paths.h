@@ -41,6 +41,7 @@
 #define PATH_API_CALL_HOLD "/api/calls/*/hold"
 #define PATH_API_CALL_UNHOLD "/api/calls/*/unhold"
 #define PATH_API_AGENT_ME_STATUS "/api/agents/me/status"
+#define PATH_API_AGENT_ME_WRAPUP_END "/api/agents/me/wrapup/end"
 #define PATH_API_AGENT_STATUS "/api/agents/*/status"
 #define PATH_API_AGENTS "/api/agents"
 #define PATH_API_EVENTS "/api/events"

@@ -14,11 +14,13 @@
 #include "buf.h"
 #include "db.h"
 #include "http.h"
+#include "job.h"
 #include "log.h"
 #include "spool.h"
 #include "store_events.h"
 #include "store_tr.h"
 #include "taskrouter.h"
+#include "twapi.h"
 #include "twparam.h"
 #include "util.h"
 
@@ -752,4 +754,86 @@ taskrouter_events(struct http_req *r)
 		break;
 	}
 	return http_reply(r, 200, "application/json", "{}", 2);
+}
+
+/* ---- the task.complete job ---- */
+
+int
+taskrouter_job_complete(const struct job *j, char *err, size_t errlen)
+{
+	const char *wt =
+	    json_string_value(json_object_get(j->payload, "task_sid"));
+	const char *ws =
+	    json_string_value(json_object_get(j->payload, "workspace_sid"));
+	json_int_t uid =
+	    json_integer_value(json_object_get(j->payload, "user_id"));
+	int ended = json_is_true(json_object_get(j->payload, "call_ended"));
+	struct twapi_client tw;
+	struct twapi_resp resp;
+	struct form f;
+	char path[160], why[400], dedupe[64];
+	enum twapi_result tr;
+	json_t *next;
+	enum db_result res;
+
+	if (!twparam_sid(wt, "WT") || !twparam_sid(ws, "WS")) {
+		snprintf(err, errlen, "payload has no task_sid/workspace_sid");
+		return JOB_FAIL;
+	}
+	if (ended && uid > 0 && j->cfg != NULL && j->cfg->wrapup_s > 0) {
+		/* Wrap-up: the task keeps the agent's capacity meanwhile. */
+		next = json_pack("{s:s, s:s, s:I, s:b}", "task_sid", wt,
+		    "workspace_sid", ws, "user_id", uid, "call_ended", 0);
+		snprintf(dedupe, sizeof(dedupe), "%s:wrapup:%s",
+		    TASKROUTER_JOB_COMPLETE, wt);
+		res = store_tr_wrapup_pg(j->pg, (long long)uid, 1);
+		if (res == DB_OK)
+			res =
+			    job_enqueue_pg(j->pg, TASKROUTER_JOB_COMPLETE, next,
+				dedupe, j->cfg->wrapup_s, j->account_sid, NULL);
+		json_decref(next);
+		if (res != DB_OK) {
+			snprintf(err, errlen, "cannot start the wrap-up");
+			return JOB_RETRY;
+		}
+		log_kv(LOG_INFO, "agent in wrap-up", "task", wt, NULL);
+		return JOB_DONE;
+	}
+	if (j->cfg == NULL || j->cfg->twilio_account_sid == NULL ||
+	    j->account_sid == NULL ||
+	    strcmp(j->account_sid, j->cfg->twilio_account_sid) != 0) {
+		snprintf(err, errlen,
+		    "TaskRouter of subaccounts is not supported yet");
+		return JOB_FAIL;
+	}
+	if (twapi_client_init(&tw, j->cfg) != 0) {
+		snprintf(err, errlen, "no Twilio credentials");
+		return JOB_FAIL;
+	}
+	snprintf(path, sizeof(path), "/v1/Workspaces/%s/Tasks/%s", ws, wt);
+	form_init(&f);
+	form_add(&f, "AssignmentStatus", "completed");
+	form_add(&f, "Reason", ended ? "call ended" : "wrap-up ended");
+	memset(&resp, 0, sizeof(resp));
+	tr = twapi_post(&tw, TWAPI_TASKROUTER, path, &f, &resp);
+	form_cleanup(&f);
+	twapi_describe(&resp, why, sizeof(why));
+	if (tr == TWAPI_OK)
+		log_kv(LOG_INFO, "TaskRouter task completed", "task", wt, NULL);
+	else if (tr == TWAPI_HTTP_ERROR && resp.status >= 400 &&
+	    resp.status < 500 && resp.status != 429)
+		/* Completed or canceled meanwhile: nothing left to free. */
+		log_kv(LOG_WARN, "TaskRouter refused to complete the task",
+		    "task", wt, "why", why, NULL);
+	else {
+		snprintf(err, errlen, "completing task %s: %s", wt, why);
+		twapi_resp_cleanup(&resp);
+		return JOB_RETRY;
+	}
+	twapi_resp_cleanup(&resp);
+	if (uid > 0 && store_tr_wrapup_pg(j->pg, (long long)uid, 0) != DB_OK) {
+		snprintf(err, errlen, "cannot end the wrap-up");
+		return JOB_RETRY;
+	}
+	return JOB_DONE;
 }

@@ -66,7 +66,6 @@ def test_the_agent_leg_of_a_queued_call_has_its_row(tr):
 # defect 2 ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="defect 2 (#11): tasks are never completed yet")
 def test_the_task_is_completed_when_the_call_ends_and_the_agent_gets_the_next(tr):
     q, offer, leg, (uid, ident, wk, did) = bridged_call(tr)
     # while the call lasts the task holds the worker's capacity
@@ -82,6 +81,43 @@ def test_the_task_is_completed_when_the_call_ends_and_the_agent_gets_the_next(tr
     assert offer2 is not None and offer2.worker == wk
     leg2 = tr.answer(offer2, q2)
     assert leg2.bridged and tr.ws.errors == []
+
+
+@pytest.fixture(scope="module")
+def wrapup_env(start_with_db):
+    return start_with_db(**dict(RAMAL_ENV, WRAPUP_S="60"))
+
+
+def test_wrap_up_holds_the_agent_until_it_ends(wrapup_env, webhook, fake_twilio):
+    srv, db = wrapup_env
+    tr = TaskRouterSide(srv, db, webhook, fake_twilio)
+    user, wk = tr.signed_in_agent()
+    nid, did = tr.number()
+    q = tr.inbound(did)
+    offer = tr.offer(q)
+    assert offer.worker == wk
+    leg = tr.answer(offer, q)
+    assert leg.bridged
+    tr.hangup(leg)
+    # in wrap-up: the task still holds the worker, no next call yet
+    deadline = time.monotonic() + 10 * slow_factor()
+    while db.one("SELECT status FROM users WHERE id = %s", (user.id,))[0] != "wrapup":
+        assert time.monotonic() < deadline, "the agent never went to wrap-up"
+        time.sleep(0.1)
+    assert tr.ws.task(q.wt)["status"] == "assigned"
+    q2 = tr.inbound(did)
+    assert tr.offer(q2) is None
+    # the agent ends it from the softphone
+    r = user.request("POST", "/api/agents/me/wrapup/end")
+    assert r.status_code == 200, r.text
+    assert r.json() == {"id": user.id, "status": "available"}
+    assert tr.wait_task(q.wt, "completed"), tr.ws.task(q.wt)
+    assert db.one("SELECT status FROM users WHERE id = %s", (user.id,))[0] == "available"
+    offer2 = tr.offer(q2)
+    assert offer2 is not None and offer2.worker == wk
+    # not in wrap-up any more
+    assert user.request("POST", "/api/agents/me/wrapup/end").status_code == 409
+    assert fake_twilio.take_unexpected() == []
 
 
 # defect 10 -----------------------------------------------------------------

@@ -84,6 +84,16 @@ class TaskRouterSide:
         self.ws.add_worker(attrs, "Available" if status == "available" else "Offline", sid=wk)
         return uid, ident, wk
 
+    def signed_in_agent(self):
+        """(User, worker sid): a signed-in available agent with a worker."""
+        from .agents import User
+
+        u = User(self.srv)
+        wk = sid("WK")
+        self.db.run("UPDATE users SET worker_sid = %s, status = 'available' WHERE id = %s", (wk, u.id))
+        self.ws.add_worker({"identity": u.identity, "contact_uri": "client:" + u.identity}, "Available", sid=wk)
+        return u, wk
+
     def number(self, **kw):
         nid, did = self.db.add_number(**kw)
         self.numbers.add(did)
