@@ -58,7 +58,7 @@ struct http_req;
  * phone; anything else gets `reject` and a log line.  The reservation,
  * task, call link and the agent's call.incoming event are recorded within
  * TASKROUTER_ASSIGNMENT_DB_MS; past it the callback is spooled
- * (PATH_TR_ASSIGNMENT, taskrouter_assignment_replay) and recorded
+ * (PATH_TR_ASSIGNMENT_RECORD, taskrouter_assignment_replay) and recorded
  * afterwards, without the event; with the database down it is not.
  */
 int taskrouter_assignment(struct http_req *r);
@@ -92,7 +92,7 @@ enum outcome taskrouter_event_apply(const struct form *f, const char *received_a
 int taskrouter_job_complete(const struct job *j, char *err, size_t errlen);
 
 /*
- * A spool replay callback for PATH_TR_ASSIGNMENT: records a spooled
+ * A spool replay callback for PATH_TR_ASSIGNMENT_RECORD: records a spooled
  * assignment callback.  OUTCOME_* as taskrouter_replay.
  */
 enum outcome taskrouter_assignment_replay(const char *route,

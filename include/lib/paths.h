@@ -30,6 +30,8 @@
 #define PATH_CONFERENCE "/twilio/conference"
 #define PATH_TR_ASSIGNMENT "/twilio/taskrouter/assignment"
 #define PATH_TR_EVENTS "/twilio/taskrouter/events"
+/* Not a URL: the spool route of an assignment recorded after its answer. */
+#define PATH_TR_ASSIGNMENT_RECORD "/twilio/taskrouter/assignment/record"
 
 /* The softphone's and the app's API (docs/api.md). */
 #define PATH_TOKEN "/token"

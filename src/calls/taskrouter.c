@@ -396,8 +396,8 @@ taskrouter_assignment(struct http_req *r)
 		break;
 	case OUTCOME_LATER:
 		body = http_req_body(r, &len);
-		if (spool_put(PATH_TR_ASSIGNMENT, received_at, body, len) ==
-		    0) {
+		if (spool_put(PATH_TR_ASSIGNMENT_RECORD, received_at, body,
+			len) == 0) {
 			log_kv(LOG_WARN,
 			    "assignment recorded later: the database did not "
 			    "answer within the budget",
