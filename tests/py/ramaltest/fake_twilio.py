@@ -338,13 +338,13 @@ class FakeTwilio:
         with self.lock:
             self._seq += 1
             rec.seq = self._seq
-            self.requests.append(rec)
 
         status, payload, extra = self._respond(rec, bad_form)
         rec.status = status
-        if rec.violations:
-            with self.lock:
-                self.unexpected.extend((rec.method, rec.path, v) for v in rec.violations)
+        # recorded once answered: a test never sees a request without status
+        with self.lock:
+            self.requests.append(rec)
+            self.unexpected.extend((rec.method, rec.path, v) for v in rec.violations)
         if isinstance(payload, (dict, list)):
             data = json.dumps(payload).encode("utf-8")
             hdrs = {"Content-Type": "application/json; charset=utf-8"}
