@@ -5,12 +5,14 @@
 #include "hold.h"
 #include "agents.h"
 #include "jobkinds.h"
+#include "taskrouter.h"
 #include "voice.h"
 
 static const struct job_handler handlers[] = {
 	{ "recording.archive", voice_job_recording_archive, 0 },
 	{ HOLD_JOB_KIND, hold_job, 0 },
 	{ AGENTS_JOB_ACTIVITY, agents_job_activity, 30 },
+	{ TASKROUTER_JOB_COMPLETE, taskrouter_job_complete, 30 },
 	{ NULL, NULL, 0 },
 };
 

@@ -57,6 +57,15 @@ static const struct http_route routes[] = {
 	TWILIO(PATH_VOICE_INBOUND, voice_inbound, HTTP_RUN_COMMIT, KEEP,
 	    voice_inbound_replay),
 	TWILIO(PATH_TR_ASSIGNMENT, taskrouter_assignment, WORKER, NULL, NULL),
+	/*
+	 * Spool-only: the bookkeeping of an assignment answered before it
+	 * was recorded (taskrouter.h), replayed under this name.  No client
+	 * sends method SPOOL; one that did would meet the signature guard
+	 * and the assignment handler, as on the real route.
+	 */
+	{ .method = "SPOOL", .path = PATH_TR_ASSIGNMENT_RECORD,
+	    .handler = taskrouter_assignment, .guard = webhook_guard,
+	    .run = WORKER, .replay = taskrouter_assignment_replay },
 	TWILIO(PATH_TR_EVENTS, taskrouter_events, WORKER, NULL,
 	    taskrouter_replay),
 	TWILIO(PATH_VOICE_WHISPER, voice_whisper, WORKER, KEEP,
@@ -90,6 +99,8 @@ static const struct http_route routes[] = {
 	API("PUT", PATH_API_AGENT_ME_STATUS, agents_status_me,
 	    auth_guard_agent),
 	API("PUT", PATH_API_AGENT_STATUS, agents_status_other,
+	    auth_guard_agent),
+	API("POST", PATH_API_AGENT_ME_WRAPUP_END, agents_wrapup_end,
 	    auth_guard_agent),
 	API("GET", PATH_API_AGENTS, agents_list, auth_guard_supervisor),
 	API("GET", PATH_API_EVENTS, events_handler, auth_guard_agent),

@@ -23,6 +23,14 @@ struct http_req;
 
 
 int agents_status_me(struct http_req *r);
+
+/*
+ * POST /api/agents/me/wrapup/end: the signed-in agent ends their wrap-up
+ * (WRAPUP_S) early: 'wrapup' -> 'available' at once and the job that
+ * completes the call's task runs now.  200 {id, status}; 409 when the
+ * agent is not in wrap-up.
+ */
+int agents_wrapup_end(struct http_req *r);
 int agents_status_other(struct http_req *r);
 int agents_list(struct http_req *r);
 

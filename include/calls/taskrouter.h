@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "form.h"
+#include "job.h"
 #include "outcome.h"
 
 struct http_req;
@@ -16,6 +17,21 @@ struct http_req;
 
 /* How long the agent's leg of a `call` instruction rings, in seconds. */
 #define TASKROUTER_CALL_TIMEOUT_S 20
+
+/*
+ * The job that completes the task of a queued call (payload task_sid,
+ * workspace_sid, user_id, call_ended): queued when the call's agent leg
+ * ends; with WRAPUP_S it first puts the agent in wrap-up and queues itself
+ * again WRAPUP_S later (or sooner: POST /api/agents/me/wrapup/end).
+ */
+#define TASKROUTER_JOB_COMPLETE "task.complete"
+
+/*
+ * The database time the assignment callback may spend on its bookkeeping
+ * before it answers, in milliseconds (TaskRouter waits 5 s and retries a
+ * slow callback); what does not fit is spooled and recorded afterwards.
+ */
+#define TASKROUTER_ASSIGNMENT_DB_MS 1000
 
 /*
  * The workspace's EventsFilter: the event types the events handler uses
@@ -35,11 +51,16 @@ struct http_req;
  * calls Twilio, and the instruction is built from the callback's own
  * parameters, so the answer is the same with the database down.  A voice
  * task (TaskAttributes with call_sid and from) gets a `call` instruction
- * that rings the worker's contact_uri (or client:<identity>) with the
- * whisper URL; anything else gets `reject` and a log line, and so does
- * a task, reservation, worker or call that is another tenant's
- * (store_scope.h).  The reservation, task and call link are recorded
- * when the database is up.
+ * without `accept` (the whisper's <Dial><Queue reservationSid> accepts the
+ * reservation) that rings the worker's contact_uri (or client:<identity>)
+ * with the whisper URL, from the caller's number for a client and from a
+ * number of the account (the DID called, else TWILIO_CALLER_ID) for a
+ * phone; anything else gets `reject` and a log line, and so does a task,
+ * reservation, worker or call that is another tenant's (store_scope.h).  The reservation,
+ * task, call link and the agent's call.incoming event are recorded within
+ * TASKROUTER_ASSIGNMENT_DB_MS; past it the callback is spooled
+ * (PATH_TR_ASSIGNMENT_RECORD, taskrouter_assignment_replay) and recorded
+ * afterwards, without the event; with the database down it is not.
  */
 int taskrouter_assignment(struct http_req *r);
 
@@ -63,6 +84,22 @@ int taskrouter_events(struct http_req *r);
  */
 enum outcome taskrouter_event_apply(const struct form *f, const char *received_at,
     int replayed);
+
+/*
+ * The TASKROUTER_JOB_COMPLETE handler (job.h): at the call's end with
+ * WRAPUP_S > 0, the agent to 'wrapup' and the job again after WRAPUP_S;
+ * otherwise POST AssignmentStatus=completed on the task (a task TaskRouter
+ * refuses to complete, already completed or canceled, is logged and done)
+ * and the agent from 'wrapup' to 'available'.  Thread-safe.
+ */
+int taskrouter_job_complete(const struct job *j, char *err, size_t errlen);
+
+/*
+ * A spool replay callback for PATH_TR_ASSIGNMENT_RECORD: records a spooled
+ * assignment callback.  OUTCOME_* as taskrouter_replay.
+ */
+enum outcome taskrouter_assignment_replay(const char *route,
+    const char *received_at, const char *body, size_t len);
 
 /*
  * A spool replay callback for PATH_TR_EVENTS (see spool.h): 0

@@ -132,6 +132,14 @@ enum db_result job_enqueue(struct db_conn *c, const char *kind,
     const char *account_sid);
 
 /*
+ * Make the queued jobs of kind whose payload's key is value due now (and
+ * wake the workers), in the caller's connection and transaction.
+ * DB_OK when at least one was, DB_NOTFOUND when none is queued.
+ */
+enum db_result job_run_now(struct db_conn *c, const char *kind, const char *key,
+    const char *value);
+
+/*
  * job_enqueue() on a plain libpq connection: a handler's j->pg (so that a
  * follow-up job is queued only if this attempt succeeds) or db_pg(c).
  * When id is not NULL, *id is the new job's id, or 0 when a job with the

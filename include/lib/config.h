@@ -64,6 +64,7 @@ struct config {
 	char *web_dir;
 	int queue_announce_s;
 	int queue_max_wait_s;
+	int wrapup_s; /* after a queued call, before the next one */
 	char *queue_music_url;
 	int job_workers;
 	int token_ttl_s;

@@ -30,6 +30,8 @@
 #define PATH_CONFERENCE "/twilio/conference"
 #define PATH_TR_ASSIGNMENT "/twilio/taskrouter/assignment"
 #define PATH_TR_EVENTS "/twilio/taskrouter/events"
+/* Not a URL: the spool route of an assignment recorded after its answer. */
+#define PATH_TR_ASSIGNMENT_RECORD "/twilio/taskrouter/assignment/record"
 
 /* The softphone's and the app's API (docs/api.md). */
 #define PATH_TOKEN "/token"
@@ -41,6 +43,7 @@
 #define PATH_API_CALL_HOLD "/api/calls/*/hold"
 #define PATH_API_CALL_UNHOLD "/api/calls/*/unhold"
 #define PATH_API_AGENT_ME_STATUS "/api/agents/me/status"
+#define PATH_API_AGENT_ME_WRAPUP_END "/api/agents/me/wrapup/end"
 #define PATH_API_AGENT_STATUS "/api/agents/*/status"
 #define PATH_API_AGENTS "/api/agents"
 #define PATH_API_EVENTS "/api/events"

@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include <libpq-fe.h>
+
 #include "db.h"
 
 /*
@@ -139,6 +141,31 @@ enum db_result store_tr_worker_activity(struct db_conn *c,
 enum db_result store_tr_call_link(struct db_conn *c, const char *account_sid,
     const char *call_sid, const char *task_sid, const char *reservation_sid,
     const char *worker_sid);
+
+/* The task of a queued call whose agent leg ended. */
+struct store_tr_ended {
+	char task_sid[STORE_TR_SID_LEN];
+	char workspace_sid[STORE_TR_SID_LEN];
+	long long user_id; /* the agent, 0 when unknown */
+};
+
+/*
+ * The agent leg leg_sid of a queued call ended: its caller's task (the
+ * caller row whose agent_call_sid is leg_sid) into out.  DB_NOTFOUND when
+ * leg_sid is no queued call's agent leg or no workspace is known.
+ */
+enum db_result store_tr_call_ended(struct db_conn *c, const char *account_sid,
+    const char *leg_sid, struct store_tr_ended *out);
+
+/* Agent user_id from 'wrapup' to 'available'; DB_NOTFOUND when not in it. */
+enum db_result store_tr_wrapup_end(struct db_conn *c, long long user_id);
+
+/*
+ * On a job's connection: start (agent available or busy -> 'wrapup') or
+ * end ('wrapup' -> 'available') user_id's wrap-up.  Nothing to change is
+ * DB_OK.
+ */
+enum db_result store_tr_wrapup_pg(PGconn *pg, long long user_id, int start);
 
 /*
  * Order of task assignment states: pending 0, reserved 1, assigned 2,

@@ -14,6 +14,8 @@
 #include "http.h"
 #include "log.h"
 #include "store_events.h"
+#include "store_tr.h"
+#include "taskrouter.h"
 #include "twapi.h"
 #include "util.h"
 
@@ -97,6 +99,46 @@ int
 agents_status_me(struct http_req *r)
 {
 	return set_status(r, auth_user_of(r)->id);
+}
+
+int
+agents_wrapup_end(struct http_req *r)
+{
+	const struct auth_user *u = auth_user_of(r);
+	struct db_conn *c;
+	enum db_result res;
+	char id[24];
+
+	if ((c = db_acquire()) == NULL)
+		return http_reply_error(r, 503, "temporarily unavailable");
+	if ((res = db_simple(c, "BEGIN")) != DB_OK)
+		goto fail;
+	res = store_tr_wrapup_end(c, u->id);
+	if (res == DB_NOTFOUND) {
+		db_simple(c, "ROLLBACK");
+		db_release(c);
+		return http_reply_error(r, 409, "the agent is not in wrap-up");
+	}
+	if (res != DB_OK)
+		goto fail;
+	snprintf(id, sizeof(id), "%lld", u->id);
+	res = job_run_now(c, TASKROUTER_JOB_COMPLETE, "user_id", id);
+	if (res != DB_OK && res != DB_NOTFOUND)
+		goto fail;
+	if ((res = db_simple(c, "COMMIT")) != DB_OK)
+		goto fail;
+	db_release(c);
+	log_kv(LOG_INFO, "wrap-up ended by the agent", NULL);
+	return http_reply_json(r, 200,
+	    json_pack("{s:I, s:s}", "id", (json_int_t)u->id, "status",
+		"available"));
+fail:
+	if (res != DB_UNAVAILABLE)
+		db_simple(c, "ROLLBACK");
+	db_release(c);
+	if (res == DB_UNAVAILABLE)
+		return http_reply_error(r, 503, "temporarily unavailable");
+	return -1;
 }
 
 int

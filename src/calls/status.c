@@ -12,10 +12,13 @@
 #include "callflow.h"
 #include "db.h"
 #include "http.h"
+#include "job.h"
 #include "log.h"
 #include "spool.h"
 #include "status.h"
 #include "store_call.h"
+#include "store_tr.h"
+#include "taskrouter.h"
 #include "twparam.h"
 #include "util.h"
 
@@ -41,6 +44,42 @@ status_rank(const char *s)
 		if (strcmp(s, finals[i]) == 0)
 			return 4;
 	return -1;
+}
+
+/*
+ * A queued call's agent leg ended: the job that completes its task (after
+ * the wrap-up), so the worker's capacity is free for the next call.
+ * Best effort: the call is stored already.
+ */
+static void
+task_call_ended(const struct store_call_status *st)
+{
+	struct store_tr_ended e;
+	struct db_conn *c;
+	enum db_result res;
+	char dedupe[64];
+	json_t *p;
+
+	if ((c = db_acquire()) == NULL) {
+		log_kv(LOG_WARN, "the ended call's task is not completed",
+		    "why", "database unavailable", NULL);
+		return;
+	}
+	res = store_tr_call_ended(c, st->account_sid, st->call_sid, &e);
+	if (res == DB_OK) {
+		p = json_pack("{s:s, s:s, s:I, s:b}", "task_sid", e.task_sid,
+		    "workspace_sid", e.workspace_sid, "user_id",
+		    (json_int_t)e.user_id, "call_ended", 1);
+		snprintf(dedupe, sizeof(dedupe), "%s:%s",
+		    TASKROUTER_JOB_COMPLETE, e.task_sid);
+		res = job_enqueue(c, TASKROUTER_JOB_COMPLETE, p, dedupe, 0,
+		    st->account_sid);
+		json_decref(p);
+	}
+	db_release(c);
+	if (res != DB_OK && res != DB_NOTFOUND)
+		log_kv(LOG_WARN, "the ended call's task is not completed",
+		    "why", "job not queued", NULL);
 }
 
 enum outcome
@@ -113,9 +152,11 @@ status_apply(const struct form *f, const char *received_at, int replayed)
 	 * Bad data can never be stored, nor another tenant's call (logged
 	 * by the store); anything else may work later.
 	 */
-	if (res == DB_OK)
+	if (res == DB_OK) {
 		result = OUTCOME_DONE;
-	else if (res == DB_FOREIGN)
+		if (st.rank == 4)
+			task_call_ended(&st);
+	} else if (res == DB_FOREIGN)
 		result = OUTCOME_REFUSED;
 	else
 		result = res == DB_INVALID ? OUTCOME_NEVER : OUTCOME_LATER;

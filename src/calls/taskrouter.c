@@ -14,12 +14,14 @@
 #include "buf.h"
 #include "db.h"
 #include "http.h"
+#include "job.h"
 #include "log.h"
 #include "spool.h"
 #include "store_events.h"
 #include "store_scope.h"
 #include "store_tr.h"
 #include "taskrouter.h"
+#include "twapi.h"
 #include "twparam.h"
 #include "util.h"
 
@@ -234,12 +236,13 @@ valid_caller(const char *s)
  * Record what an assignment callback tells (the raw callback, the task,
  * the reservation and the call's task), best effort: the event callbacks
  * carry the same facts, so nothing is lost when the database is down.
- * DB_FOREIGN (logged, nothing recorded) when a SID of it is another
- * tenant's; otherwise what happened does not matter to the caller.
+ * OUTCOME_REFUSED (logged, nothing recorded) when a SID of it is another
+ * tenant's; LATER when the callback should spool it (its budget ran out,
+ * or a replay while the database is down).
  */
-static enum db_result
+static enum outcome
 assignment_record(const struct form *f, const json_t *task,
-    const char *received_at)
+    const char *received_at, int replayed)
 {
 	const char *account = form_get(f, "AccountSid");
 	const char *wr = form_get(f, "ReservationSid");
@@ -253,6 +256,8 @@ assignment_record(const struct form *f, const json_t *task,
 	struct store_tr_reservation rv;
 	struct db_conn *c = NULL;
 	enum db_result res = DB_UNAVAILABLE;
+	enum outcome result = OUTCOME_LATER;
+	char limit[64];
 
 	if (!twparam_sid(call, "CA"))
 		call = NULL;
@@ -263,10 +268,22 @@ assignment_record(const struct form *f, const json_t *task,
 		snprintf(when, sizeof(when), "%s", received_at);
 	json = twparam_json(f);
 	attrs = task ? json_dumps(task, JSON_COMPACT) : NULL;
-	if (json == NULL || (c = db_acquire()) == NULL)
+	if (json == NULL) {
+		result = OUTCOME_NEVER;
 		goto out;
-	if (db_simple(c, "BEGIN") != DB_OK ||
-	    db_simple(c, "SET LOCAL statement_timeout = 1500") != DB_OK)
+	}
+	if ((c = db_acquire()) == NULL) {
+		result = replayed ? OUTCOME_LATER : OUTCOME_NEVER;
+		goto out;
+	}
+	/*
+	 * In the callback each of the five statements may take a fifth of
+	 * TASKROUTER_ASSIGNMENT_DB_MS; a replay from the spool has 10 s.
+	 */
+	snprintf(limit, sizeof(limit), "SET LOCAL statement_timeout = %d",
+	    replayed ? 10000 : TASKROUTER_ASSIGNMENT_DB_MS / 5);
+	if ((res = db_simple(c, "BEGIN")) != DB_OK ||
+	    (res = db_simple(c, limit)) != DB_OK)
 		goto fail;
 	if ((res = scope_check(c, f, task)) != DB_OK)
 		goto fail;
@@ -317,41 +334,65 @@ assignment_record(const struct form *f, const json_t *task,
 		if (res != DB_OK && res != DB_NOTFOUND)
 			goto fail;
 	}
-	if ((res = db_simple(c, "COMMIT")) == DB_OK)
+	/* The softphone's popup: only while the call still rings. */
+	if (!replayed && call != NULL && wk != NULL) {
+		const char *from = json_str(task, "from");
+		const char *to = json_str(task, "to");
+
+		res = store_events_call_incoming(c, account, wk, call,
+		    valid_caller(from) ? from : "", to ? to : "");
+		if (res != DB_OK && res != DB_NOTFOUND)
+			goto fail;
+	}
+	if ((res = db_simple(c, "COMMIT")) == DB_OK) {
+		result = OUTCOME_DONE;
 		goto out;
+	}
 fail:
-	db_simple(c, "ROLLBACK");
-	if (res != DB_FOREIGN)
-		log_kv(LOG_WARN, "assignment not recorded (answered anyway)",
-		    "reservation", wr, NULL);
+	if (res != DB_UNAVAILABLE)
+		db_simple(c, "ROLLBACK");
+	/*
+	 * Another tenant's SID: nothing recorded (logged by the scope
+	 * check).  Otherwise the callback spools what ran out of its budget
+	 * (DB_ERR: the statement timeout) to record it afterwards; with the
+	 * database down the event callbacks (spooled) carry the same facts.
+	 * A replay keeps it only while the database is down.
+	 */
+	if (res == DB_FOREIGN)
+		result = OUTCOME_REFUSED;
+	else if (replayed)
+		result = res == DB_UNAVAILABLE ? OUTCOME_LATER : OUTCOME_NEVER;
+	else
+		result = res == DB_ERR ? OUTCOME_LATER : OUTCOME_NEVER;
 out:
 	db_release(c);
 	free(json);
 	free(attrs);
-	return res;
+	return result;
 }
 
-/*
- * Live event call.incoming for the agent this reservation rings (see
- * sql/007_events.sql), best effort: the call rings all the same.
- */
-static void
-assignment_event(const struct form *f, const char *call, const char *from,
-    const json_t *task)
+enum outcome
+taskrouter_assignment_replay(const char *route, const char *received_at,
+    const char *body, size_t len)
 {
-	const char *wk = form_get(f, "WorkerSid");
-	const char *to = json_str(task, "to");
-	struct db_conn *c;
-	enum db_result res;
+	struct form f;
+	json_t *task;
+	enum outcome rc;
 
-	if (!twparam_sid(wk, "WK") || (c = db_acquire()) == NULL)
-		return;
-	res = store_events_call_incoming(c, form_get(f, "AccountSid"), wk, call,
-	    from, to ? to : "");
-	db_release(c);
-	if (res != DB_OK && res != DB_NOTFOUND)
-		log_kv(LOG_WARN, "call.incoming event not stored", "worker", wk,
-		    NULL);
+	(void)route;
+	form_init(&f);
+	if (form_parse(&f, body, len, MAX_SPOOLED_PAIRS) != 0) {
+		form_cleanup(&f);
+		return OUTCOME_NEVER;
+	}
+	task = json_param(&f, "TaskAttributes");
+	rc = assignment_record(&f, task, received_at, 1);
+	if (rc == OUTCOME_DONE)
+		log_kv(LOG_INFO, "spooled assignment callback recorded",
+		    "reservation", form_get(&f, "ReservationSid"), NULL);
+	json_decref(task);
+	form_cleanup(&f);
+	return rc;
 }
 
 static int
@@ -370,8 +411,9 @@ taskrouter_assignment(struct http_req *r)
 	const struct config *cfg = http_req_config(r);
 	const char *wr = form_get(f, "ReservationSid");
 	const char *wt = form_get(f, "TaskSid");
-	const char *call, *from;
+	const char *call, *from, *tdid, *caller_id, *body;
 	json_t *task = NULL, *worker = NULL, *instr;
+	size_t len;
 	char to[160], received_at[32];
 	struct buf url, status;
 	int rc;
@@ -382,14 +424,38 @@ taskrouter_assignment(struct http_req *r)
 	task = json_param(f, "TaskAttributes");
 	worker = json_param(f, "WorkerAttributes");
 	log_ctx_call(json_str(task, "call_sid"));
-	if (assignment_record(f, task, received_at) == DB_FOREIGN) {
+	/*
+	 * TaskRouter waits 5 s for the answer and retries a slow callback:
+	 * the bookkeeping gets a fixed budget, and what does not fit is
+	 * spooled and recorded after the answer.
+	 */
+	switch (assignment_record(f, task, received_at, 0)) {
+	case OUTCOME_DONE:
+		break;
+	case OUTCOME_REFUSED:
 		rc = reject(r, "another tenant's task, reservation or call", wr,
 		    wt);
 		goto out;
+	case OUTCOME_LATER:
+		body = http_req_body(r, &len);
+		if (spool_put(PATH_TR_ASSIGNMENT_RECORD, received_at, body,
+			len) == 0) {
+			log_kv(LOG_WARN,
+			    "assignment recorded later: the database did not "
+			    "answer within the budget",
+			    "reservation", wr, NULL);
+			break;
+		}
+		/* FALLTHROUGH */
+	case OUTCOME_NEVER:
+		log_kv(LOG_WARN, "assignment not recorded (answered anyway)",
+		    "reservation", wr, NULL);
+		break;
 	}
 
 	call = json_str(task, "call_sid");
 	from = json_str(task, "from");
+	tdid = json_str(task, "to");
 	if (!twparam_sid(call, "CA")) {
 		rc = reject(r, "not a voice task (no call_sid)", wr, wt);
 		goto out;
@@ -403,6 +469,25 @@ taskrouter_assignment(struct http_req *r)
 		    wt);
 		goto out;
 	}
+	/*
+	 * Calling a phone, Twilio needs a number of the account as from
+	 * (40111): the DID the caller dialled, else the tenant's caller ID.
+	 * A client: leg shows the caller.
+	 */
+	caller_id = from;
+	if (to[0] == '+') {
+		if (tdid != NULL && tdid[0] == '+' && all_digits(tdid + 1, 15))
+			caller_id = tdid;
+		else if (cfg->twilio_caller_id != NULL)
+			caller_id = cfg->twilio_caller_id;
+		else {
+			rc = reject(r,
+			    "no number of the account to call the worker's "
+			    "phone from",
+			    wr, wt);
+			goto out;
+		}
+	}
 	buf_init(&url, 4096);
 	buf_init(&status, 4096);
 	if (buf_printf(&url,
@@ -415,15 +500,19 @@ taskrouter_assignment(struct http_req *r)
 		rc = reject(r, "URL too long", wr, wt);
 		goto out;
 	}
-	instr = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "instruction",
-	    "call", "to", to, "from", from, "url", buf_cstr(&url), "accept",
-	    "true", "timeout", TASKROUTER_CALL_TIMEOUT_S, "status_callback_url",
+	/*
+	 * No "accept": the whisper's <Dial><Queue reservationSid> accepts the
+	 * reservation when it bridges, and a reservation is accepted once
+	 * (14215 otherwise).
+	 */
+	instr = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "instruction",
+	    "call", "to", to, "from", caller_id, "url", buf_cstr(&url),
+	    "timeout", TASKROUTER_CALL_TIMEOUT_S, "status_callback_url",
 	    buf_cstr(&status));
 	buf_cleanup(&url);
 	buf_cleanup(&status);
 	log_kv(LOG_INFO, "TaskRouter reservation: calling the agent",
 	    "reservation", wr, "task", wt, "to", to, NULL);
-	assignment_event(f, call, from, task);
 	rc = http_reply_json(r, 200, instr);
 out:
 	json_decref(task);
@@ -708,4 +797,86 @@ taskrouter_events(struct http_req *r)
 		break;
 	}
 	return http_reply(r, 200, "application/json", "{}", 2);
+}
+
+/* ---- the task.complete job ---- */
+
+int
+taskrouter_job_complete(const struct job *j, char *err, size_t errlen)
+{
+	const char *wt =
+	    json_string_value(json_object_get(j->payload, "task_sid"));
+	const char *ws =
+	    json_string_value(json_object_get(j->payload, "workspace_sid"));
+	json_int_t uid =
+	    json_integer_value(json_object_get(j->payload, "user_id"));
+	int ended = json_is_true(json_object_get(j->payload, "call_ended"));
+	struct twapi_client tw;
+	struct twapi_resp resp;
+	struct form f;
+	char path[160], why[400], dedupe[64];
+	enum twapi_result tr;
+	json_t *next;
+	enum db_result res;
+
+	if (!twparam_sid(wt, "WT") || !twparam_sid(ws, "WS")) {
+		snprintf(err, errlen, "payload has no task_sid/workspace_sid");
+		return JOB_FAIL;
+	}
+	if (ended && uid > 0 && j->cfg != NULL && j->cfg->wrapup_s > 0) {
+		/* Wrap-up: the task keeps the agent's capacity meanwhile. */
+		next = json_pack("{s:s, s:s, s:I, s:b}", "task_sid", wt,
+		    "workspace_sid", ws, "user_id", uid, "call_ended", 0);
+		snprintf(dedupe, sizeof(dedupe), "%s:wrapup:%s",
+		    TASKROUTER_JOB_COMPLETE, wt);
+		res = store_tr_wrapup_pg(j->pg, (long long)uid, 1);
+		if (res == DB_OK)
+			res =
+			    job_enqueue_pg(j->pg, TASKROUTER_JOB_COMPLETE, next,
+				dedupe, j->cfg->wrapup_s, j->account_sid, NULL);
+		json_decref(next);
+		if (res != DB_OK) {
+			snprintf(err, errlen, "cannot start the wrap-up");
+			return JOB_RETRY;
+		}
+		log_kv(LOG_INFO, "agent in wrap-up", "task", wt, NULL);
+		return JOB_DONE;
+	}
+	if (j->cfg == NULL || j->cfg->twilio_account_sid == NULL ||
+	    j->account_sid == NULL ||
+	    strcmp(j->account_sid, j->cfg->twilio_account_sid) != 0) {
+		snprintf(err, errlen,
+		    "TaskRouter of subaccounts is not supported yet");
+		return JOB_FAIL;
+	}
+	if (twapi_client_init(&tw, j->cfg) != 0) {
+		snprintf(err, errlen, "no Twilio credentials");
+		return JOB_FAIL;
+	}
+	snprintf(path, sizeof(path), "/v1/Workspaces/%s/Tasks/%s", ws, wt);
+	form_init(&f);
+	form_add(&f, "AssignmentStatus", "completed");
+	form_add(&f, "Reason", ended ? "call ended" : "wrap-up ended");
+	memset(&resp, 0, sizeof(resp));
+	tr = twapi_post(&tw, TWAPI_TASKROUTER, path, &f, &resp);
+	form_cleanup(&f);
+	twapi_describe(&resp, why, sizeof(why));
+	if (tr == TWAPI_OK)
+		log_kv(LOG_INFO, "TaskRouter task completed", "task", wt, NULL);
+	else if (tr == TWAPI_HTTP_ERROR && resp.status >= 400 &&
+	    resp.status < 500 && resp.status != 429)
+		/* Completed or canceled meanwhile: nothing left to free. */
+		log_kv(LOG_WARN, "TaskRouter refused to complete the task",
+		    "task", wt, "why", why, NULL);
+	else {
+		snprintf(err, errlen, "completing task %s: %s", wt, why);
+		twapi_resp_cleanup(&resp);
+		return JOB_RETRY;
+	}
+	twapi_resp_cleanup(&resp);
+	if (uid > 0 && store_tr_wrapup_pg(j->pg, (long long)uid, 0) != DB_OK) {
+		snprintf(err, errlen, "cannot end the wrap-up");
+		return JOB_RETRY;
+	}
+	return JOB_DONE;
 }

@@ -452,12 +452,50 @@ apply_inbound(struct db_conn *c, const struct form *f, const struct form *q,
 }
 
 /*
+ * The agent's leg of a TaskRouter `call` instruction: its row, from the
+ * whisper, the first request on that leg (the instruction's status
+ * callback reports only `completed`).  A db_result.
+ */
+static enum db_result
+whisper_leg(struct db_conn *c, const struct form *f, const char *received_at,
+    int replayed)
+{
+	struct store_call_status st;
+	char *json = twparam_json(f);
+	enum db_result res;
+
+	if (json == NULL)
+		return DB_INVALID;
+	memset(&st, 0, sizeof(st));
+	st.account_sid = form_get(f, "AccountSid");
+	st.call_sid = form_get(f, "CallSid");
+	st.direction = form_get(f, "Direction");
+	st.from = form_get(f, "From");
+	st.to = form_get(f, "To");
+	st.status = form_get(f, "CallStatus");
+	st.rank = status_rank(st.status);
+	if (st.rank < 0 || st.rank > 3) {
+		/* the leg answered: Twilio fetches the url only then */
+		st.status = "in-progress";
+		st.rank = status_rank(st.status);
+	}
+	st.sequence = -1;
+	st.event_time = received_at;
+	res = store_call_status(c, &st, PATH_VOICE_WHISPER, received_at, json,
+	    replayed);
+	free(json);
+	return res;
+}
+
+/*
  * The whisper's marks on the caller's call: the agent (To client:<id>) and
- * the reservation.  *from and *label (free()) get what the row knows.
+ * the reservation; for a queue leg also the leg's own row.  *from and
+ * *label (free()) get what the row knows.
  */
 static enum outcome
 apply_whisper(struct db_conn *c, const struct form *f, const struct form *q,
-    char **from, char **label, char caller[35])
+    const char *received_at, int replayed, char **from, char **label,
+    char caller[35])
 {
 	const char *account = form_get(f, "AccountSid");
 	const char *to = form_get(f, "To");
@@ -497,6 +535,9 @@ apply_whisper(struct db_conn *c, const struct form *f, const struct form *q,
 	}
 	if (c == NULL)
 		return caller[0] != '\0' || res_sid != NULL ? 1 : -1;
+	if (res_sid != NULL && leg != NULL &&
+	    (res = whisper_leg(c, f, received_at, replayed)) != DB_OK)
+		return stored(res, "whisper (agent leg)");
 	if (caller[0] == '\0' && res_sid != NULL) {
 		res =
 		    store_call_by_reservation(c, account, res_sid, caller, 35);
@@ -626,7 +667,8 @@ replay(enum replay_kind kind, const char *route, const char *received_at,
 		rc = apply_inbound(c, &f, &q, received_at);
 		break;
 	case REPLAY_WHISPER:
-		rc = apply_whisper(c, &f, &q, &from, &label, caller);
+		rc = apply_whisper(c, &f, &q, received_at, 1, &from, &label,
+		    caller);
 		break;
 	case REPLAY_OVERFLOW:
 		rc = apply_dial(c, &f, &q);
@@ -852,7 +894,7 @@ voice_whisper(struct http_req *r)
 	util_rfc3339_now(received_at, sizeof(received_at));
 	query_form(r, &q, NULL);
 	c = db_acquire();
-	rc = apply_whisper(c, f, &q, &from, &label, caller);
+	rc = apply_whisper(c, f, &q, received_at, 0, &from, &label, caller);
 	if (rc == OUTCOME_LATER) {
 		if (caller[0] != '\0' && form_get(&q, "call") == NULL)
 			form_add(&q, "call", caller);
@@ -951,12 +993,18 @@ voice_overflow(struct http_req *r)
 		task.from = form_get(f, "From");
 		task.to = form_get(f, "To");
 		task.label = have_num ? num.label : NULL;
-		task.agent = twparam_identity(agent) ? agent : NULL;
+		/*
+		 * No dedicated_agent: the workflow's dedicated step would offer
+		 * the call first, for its whole timeout, to the agent who just
+		 * did not answer.  The overflow goes to the team at once.
+		 */
+		task.agent = NULL;
 		task.account_sid = form_get(f, "AccountSid");
 		task.reason = "overflow";
 		task.dial_status = status ? status : "unknown";
 		log_kv(LOG_INFO, "dedicated agent did not take the call",
-		    "agent", task.agent, "dial_status", task.dial_status, NULL);
+		    "agent", twparam_identity(agent) ? agent : NULL,
+		    "dial_status", task.dial_status, NULL);
 		vm = emit_queue(&t, cfg, &task,
 		    have_num ? num.voicemail_enabled : 1);
 		query_form(r, &q, "routing", vm ? "voicemail" : "overflow",

@@ -228,6 +228,26 @@ out:
 	return res;
 }
 
+static const char run_now_sql[] =
+    "WITH due AS (UPDATE jobs SET run_at = clock_timestamp(),"
+    " updated_at = now() WHERE kind = $1 AND state = 'queued'"
+    " AND payload->>$2 = $3 RETURNING id)"
+    " SELECT id, pg_notify('" JOB_CHANNEL "', '') FROM due";
+
+enum db_result
+job_run_now(struct db_conn *c, const char *kind, const char *key,
+    const char *value)
+{
+	const char *params[3] = { kind, key, value };
+	PGresult *r;
+	enum db_result res;
+
+	r = PQexecParams(db_pg(c), run_now_sql, 3, NULL, params, NULL, NULL, 0);
+	res = db_classify(r);
+	PQclear(r);
+	return res;
+}
+
 enum db_result
 job_enqueue(struct db_conn *c, const char *kind, const json_t *payload,
     const char *dedupe_key, int delay_s, const char *account_sid)

@@ -131,6 +131,8 @@ static const struct config_var vars[] = {
 	    NULL, 0, "seconds between queue position announcements" },
 	{ "QUEUE_MAX_WAIT_S", CFG_INT, OFF(queue_max_wait_s), "300", 30, 3600,
 	    NULL, 0, "seconds in the queue before voicemail is offered" },
+	{ "WRAPUP_S", CFG_INT, OFF(wrapup_s), "0", 0, 3600, NULL, 0,
+	    "seconds of wrap-up after a queued call (0: straight back)" },
 	{ "QUEUE_MUSIC_URL", CFG_URL, OFF(queue_music_url),
 	    "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3",
 	    0, 0, NULL, 0,

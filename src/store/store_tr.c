@@ -29,6 +29,15 @@
 	" ELSE $4::timestamptz >= coalesce(u.worker_event_at, '-infinity')" \
 	" END"
 
+#define WRAPUP_START_SQL \
+	"UPDATE users SET status = 'wrapup', status_since = now()," \
+	" updated_at = now() WHERE id = $1::bigint" \
+	" AND status IN ('available', 'busy')"
+
+#define WRAPUP_END_SQL \
+	"UPDATE users SET status = 'available', status_since = now()," \
+	" updated_at = now() WHERE id = $1::bigint AND status = 'wrapup'"
+
 const struct db_stmt store_tr_statements[] = {
 	{ "tr_config_get",
 	    "SELECT c.workspace_sid, c.workflow_sid, c.task_queue_sid,"
@@ -143,6 +152,21 @@ const struct db_stmt store_tr_statements[] = {
 	    " FROM tenants t WHERE t.id = c.tenant_id AND t.account_sid = $1"
 	    " AND c.call_sid = $2",
 	    5 },
+	{ "tr_call_ended",
+	    "WITH k AS (SELECT c.task_sid,"
+	    "  coalesce(tk.workspace_sid, tc.workspace_sid) AS ws,"
+	    "  c.agent_user_id AS uid"
+	    "  FROM calls c JOIN tenants t ON t.id = c.tenant_id"
+	    "  LEFT JOIN tasks tk ON tk.task_sid = c.task_sid"
+	    "   AND tk.tenant_id = c.tenant_id"
+	    "  LEFT JOIN taskrouter_config tc ON tc.tenant_id = c.tenant_id"
+	    "  WHERE t.account_sid = $1 AND c.agent_call_sid = $2"
+	    "  AND c.task_sid IS NOT NULL AND coalesce(tk.status_rank, 0) < 10"
+	    "  ORDER BY c.id DESC LIMIT 1)"
+	    " SELECT k.task_sid, k.ws, coalesce(k.uid, 0) FROM k"
+	    " WHERE k.ws IS NOT NULL",
+	    2 },
+	{ "tr_wrapup_end", WRAPUP_END_SQL, 1 },
 	{ NULL, NULL, 0 },
 };
 
@@ -364,6 +388,51 @@ store_tr_worker_activity(struct db_conn *c, const char *account_sid,
 		worker_version };
 
 	return run_update(c, "tr_worker_activity", 5, params);
+}
+
+enum db_result
+store_tr_call_ended(struct db_conn *c, const char *account_sid,
+    const char *leg_sid, struct store_tr_ended *out)
+{
+	const char *params[2] = { account_sid, leg_sid };
+	enum db_result res;
+	PGresult *r;
+
+	memset(out, 0, sizeof(*out));
+	r = db_exec(c, "tr_call_ended", 2, params, &res);
+	if (res == DB_OK) {
+		copy_sid(out->task_sid, PQgetvalue(r, 0, 0));
+		copy_sid(out->workspace_sid, PQgetvalue(r, 0, 1));
+		out->user_id = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+	}
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_tr_wrapup_end(struct db_conn *c, long long user_id)
+{
+	char id[24];
+	const char *params[1] = { id };
+
+	snprintf(id, sizeof(id), "%lld", user_id);
+	return run_update(c, "tr_wrapup_end", 1, params);
+}
+
+enum db_result
+store_tr_wrapup_pg(PGconn *pg, long long user_id, int start)
+{
+	char id[24];
+	const char *params[1] = { id };
+	PGresult *r;
+	enum db_result res;
+
+	snprintf(id, sizeof(id), "%lld", user_id);
+	r = PQexecParams(pg, start ? WRAPUP_START_SQL : WRAPUP_END_SQL, 1, NULL,
+	    params, NULL, NULL, 0);
+	res = db_classify(r);
+	PQclear(r);
+	return res == DB_NOTFOUND ? DB_OK : res;
 }
 
 enum db_result

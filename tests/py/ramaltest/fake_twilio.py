@@ -180,6 +180,7 @@ class FakeTwilio:
         self.unexpected = []
         self._seq = 0
         self._resources_init()
+        self.workspaces = {}  # sid -> Workspace (TaskRouter modelled)
         handler = type("Handler", (_Handler,), {"fake": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -233,11 +234,19 @@ class FakeTwilio:
         return rule
 
     def reset(self):
-        """Forget recorded requests and programmed responses."""
+        """Forget recorded requests, programmed responses and workspaces."""
         with self.lock:
             self.requests.clear()
             self.programmed.clear()
+            self.workspaces.clear()
         self._resources_reset()
+
+    def add_workspace(self, ws):
+        """Model TaskRouter for this Workspace: REST updates of its tasks
+        and workers go through its rules (a refused one gets Twilio's error)."""
+        with self.lock:
+            self.workspaces[ws.sid] = ws
+        return ws
 
     def take_unexpected(self):
         """Return and forget the violations seen since the last call (a test
@@ -334,13 +343,13 @@ class FakeTwilio:
         with self.lock:
             self._seq += 1
             rec.seq = self._seq
-            self.requests.append(rec)
 
         status, payload, extra = self._respond(rec, bad_form)
         rec.status = status
-        if rec.violations:
-            with self.lock:
-                self.unexpected.extend((rec.method, rec.path, v) for v in rec.violations)
+        # recorded once answered: a test never sees a request without status
+        with self.lock:
+            self.requests.append(rec)
+            self.unexpected.extend((rec.method, rec.path, v) for v in rec.violations)
         if isinstance(payload, (dict, list)):
             data = json.dumps(payload).encode("utf-8")
             hdrs = {"Content-Type": "application/json; charset=utf-8"}
@@ -389,6 +398,12 @@ class FakeTwilio:
         held = self._resource_answer(rec, route, op)
         if held is not None:
             return held
+        with self.lock:
+            ws = self.workspaces.get(rec.path_params.get("WorkspaceSid"))
+        if ws is not None:
+            refused = ws.rest(rec, route)
+            if refused is not None:
+                return refused[0], refused[1], {}
         return self._success(rec, route, op)
 
     def _validate(self, rec, op, bad_form):
@@ -690,6 +705,222 @@ class FakeTwilio:
                            "previous_page_url": self.url + link(page - 1) if page > 0 else None,
                            "url": self.url + link(page)}
         return out
+# --------------------------------------------------------------------------
+# TaskRouter: a workspace's tasks, reservations and workers with the states
+# and rules Twilio documents (docs/twilio-behaviour.md, "TaskRouter").  The
+# REST requests on a workspace registered with FakeTwilio.add_workspace()
+# change it; ramaltest.taskrouter plays the callbacks and calls around it.
+
+
+class TaskRouterError(Exception):
+    """What TaskRouter or Voice reports when a step breaks a rule."""
+
+    def __init__(self, code, message, status=400):
+        super().__init__("%d: %s" % (code, message))
+        self.code = code
+        self.status = status
+        self.message = message
+
+
+TASK_STATES = ("pending", "reserved", "assigned", "wrapping", "completed", "canceled")
+RESERVATION_STATES = ("pending", "accepted", "rejected", "timeout", "canceled", "rescinded", "wrapping",
+                      "completed")
+
+
+def _sid(prefix):
+    return prefix + os.urandom(16).hex()
+
+
+class Workspace:
+    """One TaskRouter workspace, single-tasking voice: each worker has a
+    voice capacity of 1, held by a task from its reservation until the task
+    is completed or canceled (an accepted reservation keeps it through
+    wrapping).  Thread-safe (the fake's HTTP threads and the test)."""
+
+    def __init__(self, sid=None, workflow_sid=None):
+        self.sid = sid or _sid("WS")
+        self.workflow_sid = workflow_sid or _sid("WW")
+        self.queue_sid = _sid("WQ")
+        self.lock = threading.RLock()
+        self.workers = {}  # sid -> dict(attributes, available, activity)
+        self.tasks = {}  # sid -> dict(status, attributes, reason, worker)
+        self.reservations = {}  # sid -> dict(status, task, worker, accepted_by)
+        self.errors = []  # TaskRouterError raised by any step, in order
+        self.activities = {name: _sid("WA") for name in ("Available", "Busy", "Wrap-up", "Offline")}
+
+    # -- workers -------------------------------------------------------
+
+    def add_worker(self, attributes, activity="Available", sid=None):
+        with self.lock:
+            wk = sid or _sid("WK")
+            self.workers[wk] = {"attributes": dict(attributes), "activity": activity}
+            return wk
+
+    def set_activity(self, wk, activity_sid, reject_pending=False):
+        with self.lock:
+            names = {v: k for k, v in self.activities.items()}
+            if wk not in self.workers:
+                raise TaskRouterError(20404, "worker %s not found" % wk, 404)
+            if activity_sid not in names:
+                raise TaskRouterError(20001, "activity %s not found" % activity_sid)
+            self.workers[wk]["activity"] = names[activity_sid]
+            if reject_pending:
+                for rid, r in self.reservations.items():
+                    if r["worker"] == wk and r["status"] == "pending":
+                        self._end_reservation(rid, "rejected")
+
+    def capacity_taken(self, wk):
+        """The tasks holding the worker's voice capacity (of 1)."""
+        with self.lock:
+            return [r["task"] for r in self.reservations.values()
+                    if r["worker"] == wk and r["status"] in ("pending", "accepted", "wrapping")]
+
+    def can_take(self, wk):
+        with self.lock:
+            w = self.workers[wk]
+            return w["activity"] == "Available" and not self.capacity_taken(wk)
+
+    # -- tasks and reservations ----------------------------------------
+
+    def create_task(self, attributes):
+        with self.lock:
+            wt = _sid("WT")
+            self.tasks[wt] = {"status": "pending", "attributes": dict(attributes), "reason": None,
+                              "worker": None, "offered": []}
+            return wt
+
+    def eligible(self, wt):
+        """Workers the workflow ramal provisions would offer the task to
+        now: a task naming dedicated_agent goes first to the worker with
+        that identity (the filter "dedicated agent, then the team"); the
+        step's 20 s timeout is not modelled, a test calls route(skip_dedicated=True)."""
+        with self.lock:
+            t = self.tasks[wt]
+            want = t["attributes"].get("dedicated_agent")
+            out = []
+            for wk, w in self.workers.items():
+                if want is not None and w["attributes"].get("identity") != want:
+                    continue
+                out.append(wk)
+            return out
+
+    def route(self, wt, skip_dedicated=False):
+        """Reserve the first eligible worker with free capacity: the new
+        reservation's sid, or None (the task keeps waiting)."""
+        with self.lock:
+            t = self.tasks[wt]
+            if t["status"] != "pending":
+                return None
+            dedicated = not skip_dedicated and t["attributes"].get("dedicated_agent") is not None
+            pool = self.eligible(wt) if dedicated else list(self.workers)
+            for wk in pool:
+                if self.can_take(wk):
+                    wr = _sid("WR")
+                    self.reservations[wr] = {"status": "pending", "task": wt, "worker": wk, "accepted_by": None,
+                                             "step": "dedicated" if dedicated else "team"}
+                    t["status"] = "reserved"
+                    t["offered"].append(wk)
+                    return wr
+            return None
+
+    def _end_reservation(self, wr, status):
+        r = self.reservations[wr]
+        r["status"] = status
+        t = self.tasks[r["task"]]
+        if t["status"] == "reserved" and status in ("rejected", "timeout", "canceled", "rescinded"):
+            t["status"] = "pending"
+
+    def accept(self, wr, by):
+        """Accept a pending reservation (by: "instruction", "rest" or
+        "dial-queue").  Accepting it a second time is error 14215 when the
+        second place is <Dial><Queue reservationSid>, else 40114."""
+        with self.lock:
+            r = self.reservations.get(wr)
+            if r is None:
+                err = TaskRouterError(14217, "Dial->Queue: could not find reservation %s" % wr)
+            elif r["status"] != "pending":
+                if by == "dial-queue":
+                    err = TaskRouterError(14215, "Dial->Queue: reservation %s is %s (accepted by %s): "
+                                          "do not accept the same Reservation in both places"
+                                          % (wr, r["status"], r["accepted_by"]))
+                else:
+                    err = TaskRouterError(40114, "the Reservation must currently be pending (it is %s)"
+                                          % r["status"])
+            else:
+                r["status"] = "accepted"
+                r["accepted_by"] = by
+                t = self.tasks[r["task"]]
+                t["status"] = "assigned"
+                t["worker"] = r["worker"]
+                return
+            self.errors.append(err)
+            raise err
+
+    def timeout(self, wr):
+        with self.lock:
+            if self.reservations[wr]["status"] == "pending":
+                self._end_reservation(wr, "timeout")
+
+    def update_task(self, wt, status, reason=None):
+        """The REST update of AssignmentStatus, by Twilio's rules: an
+        assigned task goes to wrapping or completed (never canceled), a
+        wrapping one to completed; a pending or reserved one may only be
+        canceled; a finished one does not move."""
+        with self.lock:
+            t = self.tasks.get(wt)
+            if t is None:
+                raise TaskRouterError(20404, "task %s not found" % wt, 404)
+            cur = t["status"]
+            allowed = {
+                "pending": ("canceled",),
+                "reserved": ("canceled",),
+                "assigned": ("wrapping", "completed"),
+                "wrapping": ("completed",),
+            }.get(cur, ())
+            if status != cur and status not in allowed:
+                err = TaskRouterError(20001, "cannot move task %s from %s to %s" % (wt, cur, status))
+                self.errors.append(err)
+                raise err
+            t["status"] = status
+            if reason:
+                t["reason"] = reason
+            for wr, r in self.reservations.items():
+                if r["task"] != wt:
+                    continue
+                if status == "canceled" and r["status"] == "pending":
+                    r["status"] = "canceled"
+                elif status in ("wrapping", "completed") and r["status"] in ("accepted", "wrapping"):
+                    r["status"] = status
+            return dict(t)
+
+    def task(self, wt):
+        with self.lock:
+            return dict(self.tasks[wt])
+
+    def reservation(self, wr):
+        with self.lock:
+            return dict(self.reservations[wr])
+
+    # -- REST ------------------------------------------------------------
+
+    def rest(self, rec, route):
+        """(status, body) for a request on this workspace, or None to let
+        the generic answer do."""
+        t = route.template
+        pp = rec.path_params
+        form = dict(rec.form)
+        try:
+            if t.endswith("/Tasks/{Sid}") and rec.method == "POST":
+                if "AssignmentStatus" in form:
+                    self.update_task(pp["Sid"], form["AssignmentStatus"], form.get("Reason"))
+                return None
+            if t.endswith("/Workers/{Sid}") and rec.method == "POST" and "ActivitySid" in form:
+                self.set_activity(pp["Sid"], form["ActivitySid"],
+                                  form.get("RejectPendingReservations") == "true")
+                return None
+        except TaskRouterError as e:
+            return e.status, twilio_error(e.status, e.code, e.message)
+        return None
 
 
 class _Handler(BaseHTTPRequestHandler):

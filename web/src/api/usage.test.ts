@@ -357,6 +357,12 @@ describe('what the client sends and reads', () => {
     ctl.dispatch({ type: 'status.choose', status: 'busy' });
     await until(() => !ctl.state.statusPending, 'the refused status');
     expect(ctl.state.statusError).not.toBeNull();
+    // Wrap-up after a queued call, ended from the softphone.
+    ctl.dispatch({ type: 'status.remote', status: 'wrapup' });
+    render(ctl);
+    ctl.dispatch({ type: 'wrapup.end' });
+    await until(() => !ctl.state.statusPending, 'the end of the wrap-up');
+    expect(ctl.state.status).toBe('available');
 
     // Every event type the stream has.
     const es = streams[streams.length - 1];

@@ -25,6 +25,16 @@ export function StatusSelector({ s, ctl, lang }: ViewProps) {
           </label>
         ))}
         {s.status === 'wrapup' && <span className="pill st-wrapup on">{t(lang, 'status.wrapup')}</span>}
+        {s.status === 'wrapup' && (
+          <button
+            type="button"
+            data-testid="wrapup-end"
+            disabled={!!s.statusPending}
+            onClick={() => ctl.dispatch({ type: 'wrapup.end' })}
+          >
+            {t(lang, 'status.wrapupEnd')}
+          </button>
+        )}
       </fieldset>
       <p className="muted small" aria-live="polite">
         {s.statusPending ? t(lang, 'status.saving') : ''}

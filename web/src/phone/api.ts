@@ -89,6 +89,7 @@ export const api = {
   token: () => call('get', '/token', {}),
   setStatus: (status: StatusRequest['status'], csrf: string | null) =>
     call('put', '/api/agents/me/status', { body: { status }, csrf }),
+  endWrapup: (csrf: string | null) => call('post', '/api/agents/me/wrapup/end', { csrf }),
   hold: (sid: string, hold: boolean, csrf: string | null) =>
     hold
       ? call('post', '/api/calls/{sid}/hold', { params: { sid }, csrf })

@@ -122,6 +122,12 @@ export class Controller {
           (err) => this.dispatch({ type: 'status.fail', message: message(err) }),
         );
         return;
+      case 'api.wrapupEnd':
+        d.api.endWrapup(csrf).then(
+          (r) => this.dispatch({ type: 'status.ok', status: r.status }),
+          (err) => this.dispatch({ type: 'status.fail', message: message(err) }),
+        );
+        return;
       case 'call.accept':
         this.call?.accept();
         return;

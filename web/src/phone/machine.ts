@@ -108,6 +108,7 @@ export type Event =
   | { type: 'token.refreshed' }
   | { type: 'token.failed'; message: string }
   | { type: 'status.choose'; status: SettableStatus }
+  | { type: 'wrapup.end' }
   | { type: 'status.ok'; status: AgentStatus }
   | { type: 'status.fail'; message: string }
   | { type: 'status.remote'; status: AgentStatus }
@@ -149,6 +150,7 @@ export type Effect =
   | { type: 'device.destroy' }
   | { type: 'token.refresh' }
   | { type: 'api.status'; status: SettableStatus }
+  | { type: 'api.wrapupEnd' }
   | { type: 'call.accept' }
   | { type: 'call.reject' }
   | { type: 'call.disconnect' }
@@ -267,6 +269,12 @@ export function reduce(s: State, e: Event): Step {
       return {
         state: { ...s, statusPending: e.status, statusError: null },
         effects: [{ type: 'api.status', status: e.status }],
+      };
+    case 'wrapup.end':
+      if (s.statusPending || s.status !== 'wrapup') return none();
+      return {
+        state: { ...s, statusPending: 'available', statusError: null },
+        effects: [{ type: 'api.wrapupEnd' }],
       };
     case 'status.ok':
       return none({ ...s, status: e.status, statusPending: null, statusError: null });
