@@ -39,7 +39,6 @@
 #define MAX_SPOOLED_PAIRS 512
 #define MAX_QUERY_PAIRS 64
 
-
 static const char default_disclaimer[] =
     "Esta ligação poderá ser gravada para fins de qualidade.";
 static const char unknown_number[] =
@@ -110,7 +109,6 @@ is_one_of(const char *s, const char *const *list)
 	return 0;
 }
 
-
 /* Append s percent-encoded (RFC 3986 unreserved kept) to b.  0 / -1. */
 static int
 pct_encode(struct buf *b, const char *s)
@@ -179,8 +177,6 @@ speak_number(const char *num, char *out, size_t outlen)
 }
 
 /* ---- replies ---- */
-
-
 
 /* The number's disclaimer; the default one when num is NULL. */
 static int
@@ -265,15 +261,23 @@ emit_queue(struct twiml *t, const struct config *cfg,
 		emit_voicemail(t, cfg, voicemail_enabled);
 		return 1;
 	}
-	if (callflow_url(action, sizeof(action), cfg, PATH_VOICE_QUEUE_EXIT) != 0 ||
+	if (callflow_url(action, sizeof(action), cfg, PATH_VOICE_QUEUE_EXIT) !=
+		0 ||
 	    callflow_url(wait, sizeof(wait), cfg, PATH_VOICE_QUEUE_WAIT) != 0) {
 		emit_voicemail(t, cfg, voicemail_enabled);
 		return 1;
 	}
-	attrs = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+	/*
+	 * dedicated_agent is always a string, "" when the line has no owner:
+	 * the workflow routes on dedicated_agent != '' (provision.c), and
+	 * TaskRouter's expressions know string, number and boolean constants,
+	 * not null.
+	 */
+	attrs = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:s?, s:s?}",
 	    "type", "inbound", "call_sid", task->call_sid, "from", task->from,
-	    "to", task->to, "line", task->label, "dedicated_agent", task->agent,
-	    "account_sid", task->account_sid, "reason", task->reason);
+	    "to", task->to, "line", task->label, "dedicated_agent",
+	    task->agent != NULL ? task->agent : "", "account_sid",
+	    task->account_sid, "reason", task->reason);
 	if (attrs != NULL && task->dial_status != NULL)
 		json_object_set_new(attrs, "dial_status",
 		    json_string(task->dial_status));
@@ -531,8 +535,8 @@ apply_dial(struct db_conn *c, const struct form *f, const struct form *q)
 	if (c == NULL)
 		return OUTCOME_LATER;
 	return stored(store_call_dial(c, form_get(f, "AccountSid"), call,
-			   form_get(f, "From"), form_get(f, "To"), status,
-			   routing),
+			  form_get(f, "From"), form_get(f, "To"), status,
+			  routing),
 	    "dial result");
 }
 
@@ -555,7 +559,7 @@ apply_queue_exit(struct db_conn *c, const struct form *f)
 	if (c == NULL)
 		return OUTCOME_LATER;
 	return stored(store_call_queue_exit(c, form_get(f, "AccountSid"), call,
-			   result, qtime, qsid, strcmp(result, "hangup") == 0),
+			  result, qtime, qsid, strcmp(result, "hangup") == 0),
 	    "queue result");
 }
 
@@ -757,10 +761,11 @@ voice_inbound(struct http_req *r)
 		    "to", to, NULL);
 	played = emit_disclaimer(&t, have_num ? &num : NULL);
 	if (have_num && num.owner_identity != NULL && num.owner_available &&
-	    callflow_url(action, sizeof(action), cfg, "%s?agent=%s", PATH_VOICE_OVERFLOW,
-		num.owner_identity) == 0 &&
+	    callflow_url(action, sizeof(action), cfg, "%s?agent=%s",
+		PATH_VOICE_OVERFLOW, num.owner_identity) == 0 &&
 	    callflow_url(whisper, sizeof(whisper), cfg,
-		"%s?reason=dedicated&n=%lld", PATH_VOICE_WHISPER, num.id) == 0 &&
+		"%s?reason=dedicated&n=%lld", PATH_VOICE_WHISPER,
+		num.id) == 0 &&
 	    callflow_url(rec_cb, sizeof(rec_cb), cfg, PATH_RECORDING) == 0 &&
 	    callflow_url(status_cb, sizeof(status_cb), cfg, PATH_STATUS) == 0) {
 		routing = "dedicated";

@@ -501,9 +501,10 @@ out:
  * Dedicated first, then overflow: a task naming its agent in
  * dedicated_agent waits PROVISION_DEDICATED_TIMEOUT_S seconds for the
  * worker with that identity, then goes to the whole team; every other
- * task goes straight to the team.  (A key a task lacks resolves to NULL
- * in TaskRouter expressions, so the filter matches only tasks that have
- * one.)
+ * task goes straight to the team.  TaskRouter's expression grammar has
+ * string, number and boolean constants only (no null), so every task
+ * ramal makes carries dedicated_agent as a string, "" when the line has
+ * no owner (voice.c), and the filter compares it with ''.
  */
 static json_t *
 workflow_config(const char *queue)
@@ -512,7 +513,7 @@ workflow_config(const char *queue)
 			 " s:{s:s}}}",
 	    "task_routing", "filters", "filter_friendly_name",
 	    "dedicated agent, then the team", "expression",
-	    "dedicated_agent != null", "targets", "queue", queue, "expression",
+	    "dedicated_agent != ''", "targets", "queue", queue, "expression",
 	    "worker.identity == task.dedicated_agent", "timeout",
 	    PROVISION_DEDICATED_TIMEOUT_S, "queue", queue, "default_filter",
 	    "queue", queue);

@@ -33,6 +33,30 @@ REPORT_RE = re.compile(r"^  (workspace|activity|task queue|workflow|worker)\s+(\
 
 _has_command = {}
 
+# TaskRouter's expression grammar (https://www.twilio.com/docs/taskrouter/expression-syntax):
+# string, number and boolean constants, JSON keys (dotted), comparison and
+# logical operators, lists; hyphens are not supported.
+EXPR_TOKEN = re.compile(r"""\s*(?:(?P<str>'[^']*'|"[^"]*")|(?P<num>[0-9]+(?:\.[0-9]+)?)"""
+                        r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
+                        r"|(?P<op>==|!=|>=|<=|>|<|\(|\)|\[|\]|,))")
+EXPR_KEYWORDS = {"and", "or", "not", "has", "in", "contains"}
+
+
+def assert_documented_expression(expr):
+    """Every token of expr is a documented constant, key, operator or
+    keyword; null (an undocumented constant) and hyphens are refused."""
+    pos, words = 0, []
+    expr = expr.strip()
+    while pos < len(expr):
+        m = EXPR_TOKEN.match(expr, pos)
+        assert m and m.end() > pos, "not TaskRouter's grammar at %r in %r" % (expr[pos:], expr)
+        if m.group("word"):
+            words.append(m.group("word"))
+        pos = m.end()
+    for w in words:
+        assert w.lower() != "null", "null is not a documented constant: %r" % expr
+    return words
+
 
 def provision_argv():
     """`ramal provision` once main.c has it, else provisionctl."""
@@ -239,6 +263,10 @@ def test_first_run_creates_everything(setup, fake_twilio):
     assert routing["default_filter"] == {"queue": wq}
     (flt,) = routing["filters"]
     assert "dedicated_agent" in flt["expression"]
+    # only what TaskRouter's expression grammar documents (no null)
+    assert flt["expression"].replace(" ", "") == "dedicated_agent!=''"
+    for expr in [flt["expression"], wqf["TargetWorkers"]] + [t["expression"] for t in flt["targets"] if "expression" in t]:
+        assert_documented_expression(expr)
     first, team = flt["targets"]
     # dedicated first: the worker whose identity the task names, for a while
     assert first["queue"] == wq
