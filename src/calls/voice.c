@@ -903,15 +903,50 @@ voice_whisper(struct http_req *r)
 	return callflow_reply(r, &t, NULL);
 }
 
+/* DialCallStatus says the dedicated agent and the caller talked. */
+static int
+dial_answered(const char *status)
+{
+	return status != NULL &&
+	    (strcmp(status, "completed") == 0 ||
+		strcmp(status, "answered") == 0);
+}
+
+/*
+ * The queue for a caller the dedicated agent did not take (num: the
+ * called number, NULL when unknown).  1 when it chose voicemail.
+ */
+static int
+emit_overflow_queue(struct http_req *r, struct twiml *t,
+    const struct store_number *num)
+{
+	const struct form *f = http_req_form(r);
+	const char *status = form_get(f, "DialCallStatus");
+	const char *agent = http_req_query(r, "agent");
+	struct queue_task task;
+
+	memset(&task, 0, sizeof(task));
+	task.call_sid = form_get(f, "CallSid");
+	task.from = form_get(f, "From");
+	task.to = form_get(f, "To");
+	task.label = num != NULL ? num->label : NULL;
+	task.agent = twparam_identity(agent) ? agent : NULL;
+	task.account_sid = form_get(f, "AccountSid");
+	task.reason = "overflow";
+	task.dial_status = status ? status : "unknown";
+	log_kv(LOG_INFO, "dedicated agent did not take the call", "agent",
+	    task.agent, "dial_status", task.dial_status, NULL);
+	return emit_queue(t, http_req_config(r), &task,
+	    num != NULL ? num->voicemail_enabled : 1);
+}
+
 int
 voice_overflow(struct http_req *r)
 {
 	const struct config *cfg = http_req_config(r);
 	const struct form *f = http_req_form(r);
 	const char *status = form_get(f, "DialCallStatus");
-	const char *agent = http_req_query(r, "agent");
 	struct store_number num;
-	struct queue_task task;
 	struct db_conn *c;
 	struct form q;
 	struct twiml t;
@@ -921,9 +956,7 @@ voice_overflow(struct http_req *r)
 
 	memset(&num, 0, sizeof(num));
 	util_rfc3339_now(received_at, sizeof(received_at));
-	answered = status != NULL &&
-	    (strcmp(status, "completed") == 0 ||
-		strcmp(status, "answered") == 0);
+	answered = dial_answered(status);
 	c = db_acquire();
 	twiml_init(&t);
 	if (answered) {
@@ -938,19 +971,7 @@ voice_overflow(struct http_req *r)
 			note_result(&c, res);
 			have_num = res == DB_OK;
 		}
-		memset(&task, 0, sizeof(task));
-		task.call_sid = form_get(f, "CallSid");
-		task.from = form_get(f, "From");
-		task.to = form_get(f, "To");
-		task.label = have_num ? num.label : NULL;
-		task.agent = twparam_identity(agent) ? agent : NULL;
-		task.account_sid = form_get(f, "AccountSid");
-		task.reason = "overflow";
-		task.dial_status = status ? status : "unknown";
-		log_kv(LOG_INFO, "dedicated agent did not take the call",
-		    "agent", task.agent, "dial_status", task.dial_status, NULL);
-		vm = emit_queue(&t, cfg, &task,
-		    have_num ? num.voicemail_enabled : 1);
+		vm = emit_overflow_queue(r, &t, have_num ? &num : NULL);
 		query_form(r, &q, "routing", vm ? "voicemail" : "overflow",
 		    NULL);
 	}
@@ -1016,11 +1037,12 @@ voice_queue_wait(struct http_req *r)
 	return callflow_reply(r, &t, NULL);
 }
 
+static const char *const queue_done[] = { "bridged", "bridging-in-process",
+	"redirected", "redirected-from-bridged", NULL };
+
 int
 voice_queue_exit(struct http_req *r)
 {
-	static const char *const done[] = { "bridged", "bridging-in-process",
-		"redirected", "redirected-from-bridged", NULL };
 	const struct config *cfg = http_req_config(r);
 	const struct form *f = http_req_form(r);
 	const char *result = form_get(f, "QueueResult");
@@ -1042,7 +1064,7 @@ voice_queue_exit(struct http_req *r)
 		spool(r, PATH_VOICE_QUEUE_EXIT, received_at, &q);
 	}
 	twiml_init(&t);
-	if (is_one_of(result, done)) {
+	if (is_one_of(result, queue_done)) {
 		log_kv(LOG_INFO, "call left the queue", "result", result,
 		    "queue_time", form_get(f, "QueueTime"), NULL);
 		/* hold escalation (hold.c): the conference instead */
@@ -1153,6 +1175,107 @@ voice_fallback(struct http_req *r)
 	    "true", NULL);
 	callflow_say(&t, fallback_nothing);
 	twiml_leaf(&t, "Hangup", NULL, NULL);
+	return callflow_reply(r, &t, NULL);
+}
+
+/*
+ * ---- degraded answers ----
+ *
+ * What each route answers when its request's signature cannot be checked
+ * (a subaccount's key while the database is down; webhook.c): TwiML fit
+ * for the context Twilio fetched it in, built from the request alone.
+ * The request is unverified, so nothing is stored or spooled and nothing
+ * is read from the database.
+ */
+
+int
+voice_inbound_degraded(struct http_req *r)
+{
+	const struct form *f = http_req_form(r);
+	struct queue_task task;
+	struct twiml t;
+
+	twiml_init(&t);
+	emit_disclaimer(&t, NULL);
+	memset(&task, 0, sizeof(task));
+	task.call_sid = form_get(f, "CallSid");
+	task.from = form_get(f, "From");
+	task.to = form_get(f, "To");
+	task.account_sid = form_get(f, "AccountSid");
+	task.reason = "degraded";
+	emit_queue(&t, http_req_config(r), &task, 1);
+	return callflow_reply(r, &t, NULL);
+}
+
+int
+voice_whisper_degraded(struct http_req *r)
+{
+	const char *reason = http_req_query(r, "reason");
+	const char *res_sid = http_req_query(r, "reservation");
+	char cb[URL_MAX];
+	struct twiml t;
+
+	twiml_init(&t);
+	/*
+	 * A queue leg still bridges: the reservation is in the URL.  A
+	 * dedicated leg gets an empty document, and Twilio bridges when it
+	 * ends; never the queue, which would enqueue the agent.
+	 */
+	if (reason != NULL && strcmp(reason, "overflow") == 0 &&
+	    twparam_sid(res_sid, "WR") &&
+	    callflow_url(cb, sizeof(cb), http_req_config(r), PATH_RECORDING) ==
+		0) {
+		callflow_say(&t, "Transbordo da fila.");
+		twiml_open(&t, "Dial", "record", "record-from-answer-dual",
+		    "recordingStatusCallback", cb,
+		    "recordingStatusCallbackMethod", "POST",
+		    "recordingStatusCallbackEvent", "completed absent", NULL);
+		twiml_leaf(&t, "Queue", NULL, "reservationSid", res_sid, NULL);
+		twiml_close(&t);
+	}
+	return callflow_reply(r, &t, NULL);
+}
+
+int
+voice_overflow_degraded(struct http_req *r)
+{
+	struct twiml t;
+
+	twiml_init(&t);
+	if (dial_answered(form_get(http_req_form(r), "DialCallStatus")))
+		twiml_leaf(&t, "Hangup", NULL, NULL);
+	else
+		emit_overflow_queue(r, &t, NULL);
+	return callflow_reply(r, &t, NULL);
+}
+
+int
+voice_queue_exit_degraded(struct http_req *r)
+{
+	const char *result = form_get(http_req_form(r), "QueueResult");
+	struct twiml t;
+
+	twiml_init(&t);
+	if (is_one_of(result, queue_done) ||
+	    (result != NULL && strcmp(result, "hangup") == 0))
+		twiml_leaf(&t, "Hangup", NULL, NULL);
+	else
+		emit_voicemail(&t, http_req_config(r), 1);
+	return callflow_reply(r, &t, NULL);
+}
+
+int
+voice_voicemail_degraded(struct http_req *r)
+{
+	const char *step = http_req_query(r, "step");
+	struct twiml t;
+
+	twiml_init(&t);
+	if (step != NULL && strcmp(step, "done") == 0) {
+		callflow_say(&t, vm_thanks);
+		twiml_leaf(&t, "Hangup", NULL, NULL);
+	} else
+		emit_voicemail(&t, http_req_config(r), 1);
 	return callflow_reply(r, &t, NULL);
 }
 
