@@ -1,6 +1,6 @@
 # ramal — plain Makefile.  `make` builds ./ramal; see README.md for the rest.
 
-PKGS     := libmicrohttpd libpq libcurl jansson libjwt openssl
+PKGS     := libmicrohttpd libpq libcurl jansson libjwt openssl libxml-2.0
 CC       ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -52,6 +52,7 @@ $(foreach l,$(LAYERS),$(eval OBJ_$(l) := $(SRC_$(l):src/%.c=$(B)/obj/%.o)))
 # Generated sources belong to the layer that declares them.
 OBJ_core += $(B)/obj/core/sql_embed.o
 OBJ_lib  += $(B)/obj/lib/version.o
+OBJ_api  += $(B)/obj/api/web_embed.o
 SRC_top  := $(sort $(wildcard src/*.c))
 OBJ_top  := $(SRC_top:src/%.c=$(B)/obj/%.o)
 LAYER_OBJ := $(foreach l,$(LAYERS),$(OBJ_$(l)))
@@ -70,11 +71,13 @@ PYTEST   := /usr/bin/python3 -m pytest
 
 .PHONY: all run test unit pytest asan fuzz format format-check bench clean deps web web-e2e webtest tools layers test-fast
 
-all: $(BIN) web
+# The softphone first: the binary embeds web/dist as it is when it links.
+all: web
+	@$(MAKE) --no-print-directory $(BIN)
 
 # ---- the softphone (web/): npm with the committed lockfile ----
 # `npm ci` runs again when the lockfile changes; the builds when a source
-# file does.  web/dist is the production build (served by ramal, WEB_DIR);
+# file does.  web/dist is the production build (built into ramal);
 # web/dist-e2e is the test build with the fake Voice SDK (tests only).
 NPM      ?= npm
 WEB_SRC  := $(shell find web/src web/public web/e2e -type f 2>/dev/null) \
@@ -133,6 +136,18 @@ $(B)/sql_embed.c: $(SQL) scripts/embed-sql.sh | $(B)/obj
 $(B)/obj/core/sql_embed.o: $(B)/sql_embed.c | $(B)/obj/core
 	$(CC) $(CPPFLAGS) $(call incs,core) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
+# So is the built softphone (web/dist; WEB_DIR overrides it at run time).
+# The table is whatever web/dist holds when ramal is made, and empty when
+# it was never built: `make` builds web/dist first, `make ramal` alone does
+# not (no Node.js needed for the C server).
+WEB_DIST := $(shell find web/dist -type f 2>/dev/null)
+
+$(B)/web_embed.c: scripts/embed-web.sh $(WEB_DIST) | $(B)/obj
+	sh scripts/embed-web.sh web/dist > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/api/web_embed.o: $(B)/web_embed.c | $(B)/obj/api
+	$(CC) $(CPPFLAGS) $(call incs,api) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
 $(B)/version.c: FORCE | $(B)/obj
 	@printf 'const char ramal_version[] = "%s";\n' '$(VERSION)' > $@.tmp
 	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv $@.tmp $@
@@ -160,8 +175,8 @@ space := $(empty) $(empty)
 comma := ,
 LAYER_SPEC = $(foreach l,$(LAYERS),$(l)=$(subst $(space),$(comma),$(strip $(USES_$(l)))))
 # The layers whose objects may call libpq (PQ*): no PGresult above the
-# store.  cli is in only until src/cli/admin.c uses store functions.
-PQ_LAYERS  := core store cli
+# store.
+PQ_LAYERS  := core store
 
 layers: $(OBJ)
 	@/usr/bin/python3 scripts/layers.py --root $(B)/obj --uses "$(LAYER_SPEC)" \
@@ -172,7 +187,8 @@ deps:
 
 run:
 	@sh scripts/deps.sh run
-	@$(MAKE) --no-print-directory ramal web
+	@$(MAKE) --no-print-directory web
+	@$(MAKE) --no-print-directory ramal
 	@sh scripts/run.sh
 
 unit: $(UNIT_BIN)
@@ -187,7 +203,8 @@ test-fast: unit $(BIN) $(TOOL_BIN)
 
 test:
 	@sh scripts/deps.sh test
-	@$(MAKE) --no-print-directory $(BIN) tools $(UNIT_BIN) web web-e2e
+	@$(MAKE) --no-print-directory web web-e2e
+	@$(MAKE) --no-print-directory $(BIN) tools $(UNIT_BIN)
 	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory webtest

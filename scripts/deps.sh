@@ -3,7 +3,7 @@
 # are all present already.  Usage: scripts/deps.sh build|web|run|test|bench|fuzz|all
 set -eu
 
-build="gcc make pkg-config libmicrohttpd-dev libpq-dev libcurl4-openssl-dev libjansson-dev libjwt-dev libssl-dev"
+build="gcc make pkg-config libmicrohttpd-dev libpq-dev libcurl4-openssl-dev libjansson-dev libjwt-dev libssl-dev libxml2-dev"
 run="$build postgresql"
 # The softphone (web/): Node and npm (Debian 12's 18.x and 9.x are enough;
 # an existing node/npm, e.g. NodeSource's, is used as is), Chromium for the

@@ -18,7 +18,7 @@ fi
 CLANG=${CLANG:-clang}
 SECONDS_EACH=${FUZZ_SECONDS:-20}
 OUT=build/fuzz
-LEAVES="src/lib/buf.c src/lib/util.c src/lib/form.c src/twilio/twsig.c src/twilio/twiml.c src/lib/secret.c src/lib/xmlmini.c src/twilio/twparam.c src/twilio/token.c src/twilio/phone.c"
+LEAVES="src/lib/buf.c src/lib/util.c src/lib/form.c src/twilio/twsig.c src/twilio/twiml.c src/lib/secret.c src/twilio/twparam.c src/twilio/token.c src/twilio/phone.c"
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
 	-std=c11 -D_GNU_SOURCE -Iinclude/lib -Iinclude/twilio

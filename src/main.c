@@ -6,17 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-#include <openssl/crypto.h>
 #include <pthread.h>
 
 #include "admin.h"
 #include "agents.h"
 #include "auth.h"
+#include "cmdline.h"
 #include "config.h"
 #include "db.h"
 #include "db_group.h"
@@ -25,6 +23,7 @@
 #include "http.h"
 #include "job.h"
 #include "hold.h"
+#include "httpc.h"
 #include "jobkinds.h"
 #include "log.h"
 #include "metrics.h"
@@ -44,81 +43,8 @@
 
 extern const char ramal_version[];
 
-#define EXIT_CONFIG 2
-#define LOCAL_ENV "var/local.env" /* written by `make run` */
 #define MIGRATE_WAIT_S 30
 #define SPOOL_REPLAY_MS 2000
-
-static void
-usage(FILE *fp)
-{
-	fprintf(fp,
-	    "usage: ramal <command>\n"
-	    "\n"
-	    "  serve                      run the server (applies migrations "
-	    "first)\n"
-	    "  migrate                    apply database migrations and exit\n"
-	    "  worker                     run background jobs only (no HTTP)\n"
-	    "  provision                  create or find the TaskRouter workspace,\n"
-	    "                             activities, queue, workflow and workers\n"
-	    "  tenant add <AccountSid> [--name NAME]\n"
-	    "                             add or update a Twilio (sub)account;\n"
-	    "                             its auth token is read from stdin\n"
-	    "  create-user --email E --name N [--identity I] [--role R]\n"
-	    "           [--password-stdin]\n"
-	    "                             add an agent, supervisor or admin\n"
-	    "  user password <IDENTITY|EMAIL> [--password-stdin]\n"
-	    "                             set a password (signs the user out)\n"
-	    "  user list                  list the users of the account\n"
-	    "  user status <IDENTITY> available|busy|wrapup|offline\n"
-	    "                             set an agent's status in ramal\n"
-	    "  number add <+E164> [--label L] [--owner IDENTITY] ...\n"
-	    "  number assign <+E164> <IDENTITY|none>\n"
-	    "  number list                the account's numbers (DIDs)\n"
-	    "  simulate inbound --to +E164 --from +E164 [--agent-answers |\n"
-	    "           --no-answer | --abandon] [--url URL]\n"
-	    "                             play a call against a running server\n"
-	    "                             as Twilio would, signed\n"
-	    "  simulate outbound --agent IDENTITY --to NUMBER [--no-answer]\n"
-	    "           [--leave-up] [--url URL]\n"
-	    "                             an agent's outbound call, as Twilio\n"
-	    "                             would send it\n"
-	    "  simulate hold --call CA... --email EMAIL [--password-stdin]\n"
-	    "           [--account AC...] [--url URL]\n"
-	    "                             sign in, hold and unhold a live call\n"
-	    "  routes                     print the route table (method, path,\n"
-	    "                             who may call it, where it runs)\n"
-	    "  version                    print the version\n"
-	    "\n"
-	    "Configuration comes from the environment and ./.env; see "
-	    ".env.example.\n");
-}
-
-/* Load .env and the environment; on error print one line and exit 2. */
-static void
-load_config(struct config *cfg, const char *const *required)
-{
-	char err[512];
-
-	/* The environment wins, then .env, then what `make run` wrote. */
-	if (config_read_dotenv(".env", err, sizeof(err)) != 0 ||
-	    config_read_dotenv(LOCAL_ENV, err, sizeof(err)) != 0 ||
-	    config_load(cfg, err, sizeof(err)) != 0)
-		goto fail;
-	for (; required && *required; required++)
-		if (config_require(cfg, *required, err, sizeof(err)) != 0) {
-			config_cleanup(cfg);
-			goto fail;
-		}
-	log_init(cfg->log_level);
-	return;
-fail:
-	fprintf(stderr, "ramal: %s\n", err);
-	exit(EXIT_CONFIG);
-}
-
-static const char *const need_db[] = { "DATABASE_URL", "RAMAL_SECRET_KEY",
-	NULL };
 
 /*
  * Migrate, waiting up to MIGRATE_WAIT_S for the database to come up.
@@ -210,7 +136,7 @@ cmd_serve(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	load_config(&cfg, need_db);
+	cmdline_config(&cfg, cmdline_need_db);
 	dsn_shown = config_redact_dsn(cfg.database_url);
 	log_kv(LOG_INFO, "starting", "version", ramal_version, "database",
 	    dsn_shown, "base_url", cfg.base_url, NULL);
@@ -223,7 +149,7 @@ cmd_serve(void)
 			  "sign-ins and tokens would travel in clear (see "
 			  "docs/security.md)");
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	httpc_global_init();
 	switch (open_database(&cfg, &set)) {
 	case 1:
 		status = 0;
@@ -292,7 +218,7 @@ out_tenant:
 out_db:
 	db_shutdown();
 out_config:
-	curl_global_cleanup();
+	httpc_global_cleanup();
 	config_cleanup(&cfg);
 	return status;
 }
@@ -311,8 +237,8 @@ cmd_worker(void)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	load_config(&cfg, need_db);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	cmdline_config(&cfg, cmdline_need_db);
+	httpc_global_init();
 	switch (open_database(&cfg, &set)) {
 	case 1:
 		status = 0;
@@ -337,7 +263,7 @@ cmd_worker(void)
 out_db:
 	db_shutdown();
 out:
-	curl_global_cleanup();
+	httpc_global_cleanup();
 	config_cleanup(&cfg);
 	return status;
 }
@@ -348,7 +274,7 @@ cmd_migrate(void)
 	struct config cfg;
 	int n;
 
-	load_config(&cfg, need_db);
+	cmdline_config(&cfg, cmdline_need_db);
 	n = migrate_run(cfg.database_url);
 	config_cleanup(&cfg);
 	if (n < 0)
@@ -357,173 +283,130 @@ cmd_migrate(void)
 	return 0;
 }
 
-/* Read one line from stdin without echo when it is a terminal. */
-static char *
-read_secret_line(const char *prompt)
-{
-	struct termios old, quiet;
-	int tty = isatty(STDIN_FILENO);
-	char line[512];
-	char *result = NULL;
-	size_t n;
+/* ---- the command line ---- */
 
-	if (tty) {
-		fprintf(stderr, "%s", prompt);
-		tcgetattr(STDIN_FILENO, &old);
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-	}
-	if (fgets(line, sizeof(line), stdin) != NULL) {
-		n = strcspn(line, "\r\n");
-		line[n] = '\0';
-		if (n > 0)
-			result = xstrdup(line);
-	}
-	if (tty) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &old);
-		fprintf(stderr, "\n");
-	}
-	OPENSSL_cleanse(line, sizeof(line));
-	return result;
+/* Commands without arguments: 0, or a usage error (printed, 2). */
+static int
+no_args(const char *cmd, int argc, char **argv)
+{
+	if (argc > 1)
+		return cmdline_usage_error(cmd, NULL,
+		    "%s: unexpected argument %s", cmd, argv[1]);
+	return 0;
 }
 
 static int
-cmd_tenant(int argc, char **argv)
+run_serve(int argc, char **argv)
 {
-	struct config cfg;
-	struct db_conn *c;
-	const char *sid, *name = NULL;
-	char *token = NULL;
-	int status = 1;
-	enum db_result res;
-
-	if (argc < 3 || strcmp(argv[1], "add") != 0) {
-		usage(stderr);
-		return EXIT_CONFIG;
-	}
-	sid = argv[2];
-	for (int i = 3; i < argc; i++) {
-		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
-			name = argv[++i];
-		else {
-			fprintf(stderr,
-			    "ramal: tenant add: unknown option %s\n", argv[i]);
-			return EXIT_CONFIG;
-		}
-	}
-	if (strlen(sid) != 34 || strncmp(sid, "AC", 2) != 0 ||
-	    strspn(sid + 2, "0123456789abcdefABCDEF") != 32) {
-		fprintf(stderr,
-		    "ramal: tenant add: %s is not an account SID "
-		    "(AC + 32 hex digits)\n",
-		    sid);
-		return EXIT_CONFIG;
-	}
-	load_config(&cfg, need_db);
-	token = read_secret_line("Auth token: ");
-	if (token == NULL) {
-		fprintf(stderr, "ramal: tenant add: no auth token on stdin\n");
-		goto out;
-	}
-	if (migrate_run(cfg.database_url) < 0 ||
-	    db_init(cfg.database_url, 1, 5000, cfg.db_statement_timeout_ms,
-		store_statements()) != 0)
-		goto out;
-	c = db_acquire();
-	if (c == NULL) {
-		fprintf(stderr, "ramal: tenant add: database unreachable\n");
-		goto out_db;
-	}
-	res = store_tenant_put(c, cfg.secret_key, sid, name, token,
-	    cfg.twilio_account_sid != NULL &&
-		strcmp(sid, cfg.twilio_account_sid) == 0);
-	db_release(c);
-	if (res != DB_OK) {
-		fprintf(stderr, "ramal: tenant add: could not save %s\n", sid);
-		goto out_db;
-	}
-	printf("ramal: tenant %s saved\n", sid);
-	status = 0;
-out_db:
-	db_shutdown();
-out:
-	util_free_secret(token);
-	config_cleanup(&cfg);
-	return status;
+	return no_args("serve", argc, argv) != 0 ? CMDLINE_USAGE : cmd_serve();
 }
 
 static int
-cmd_admin(const char *cmd, int argc, char **argv)
+run_migrate(int argc, char **argv)
+{
+	return no_args("migrate", argc, argv) != 0 ? CMDLINE_USAGE
+						   : cmd_migrate();
+}
+
+static int
+run_worker(int argc, char **argv)
+{
+	return no_args("worker", argc, argv) != 0 ? CMDLINE_USAGE
+						  : cmd_worker();
+}
+
+static int
+run_provision(int argc, char **argv)
 {
 	struct config cfg;
 	int status;
 
-	load_config(&cfg, need_db);
-	if (strcmp(cmd, "create-user") == 0)
-		status = admin_create_user(&cfg, argc, argv);
-	else if (strcmp(cmd, "user") == 0)
-		status = admin_user(&cfg, argc, argv);
-	else
-		status = admin_number(&cfg, argc, argv);
+	if (no_args("provision", argc, argv) != 0)
+		return CMDLINE_USAGE;
+	cmdline_config(&cfg, cmdline_need_db);
+	status = provision_run(&cfg);
 	config_cleanup(&cfg);
 	return status;
 }
+
+static int
+run_routes(int argc, char **argv)
+{
+	if (no_args("routes", argc, argv) != 0)
+		return CMDLINE_USAGE;
+	routes_print(stdout);
+	return 0;
+}
+
+static int
+run_version(int argc, char **argv)
+{
+	if (no_args("version", argc, argv) != 0)
+		return CMDLINE_USAGE;
+	printf("ramal %s\n", ramal_version);
+	return 0;
+}
+
+/* `ramal help [COMMAND [SUBCOMMAND]]`, also as --help and -h. */
+static int
+run_help(int argc, char **argv)
+{
+	if (cmdline_help_asked(argc, argv)) {
+		cmdline_usage(stdout, "help", NULL);
+		return 0;
+	}
+	if (argc > 1 && !cmdline_known(argv[1]))
+		return cmdline_usage_error("help", NULL,
+		    "help: unknown command %s", argv[1]);
+	if (argc > 3)
+		return cmdline_usage_error("help", NULL,
+		    "help: unexpected argument %s", argv[3]);
+	cmdline_usage(stdout, argc > 1 ? argv[1] : NULL,
+	    argc > 2 ? argv[2] : NULL);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	const char *usage; /* the command cmdline_usage() knows it as */
+	int (*run)(int argc, char **argv); /* argv[0]: the command word */
+} commands[] = {
+	{ "serve", "serve", run_serve },
+	{ "migrate", "migrate", run_migrate },
+	{ "worker", "worker", run_worker },
+	{ "provision", "provision", run_provision },
+	{ "tenant", "tenant", admin_tenant },
+	{ "create-user", "create-user", admin_create_user },
+	{ "user", "user", admin_user },
+	{ "number", "number", admin_number },
+	{ "simulate", "simulate", simulate_main },
+	{ "routes", "routes", run_routes },
+	{ "version", "version", run_version },
+	{ "--version", "version", run_version },
+	{ "help", "help", run_help },
+	{ "--help", "help", run_help },
+	{ "-h", "help", run_help },
+};
 
 int
 main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
-	if (cmd == NULL) {
-		usage(stderr);
-		return EXIT_CONFIG;
+	if (cmd == NULL)
+		return cmdline_usage_error(NULL, NULL, "no command given");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(cmd, commands[i].name) != 0)
+			continue;
+		/* Help needs no configuration, database or server. */
+		if (commands[i].run != run_help &&
+		    cmdline_help_asked(argc - 1, argv + 1)) {
+			cmd = commands[i].usage;
+			cmdline_usage(stdout, cmd,
+			    cmdline_sub(cmd, argc - 1, argv + 1));
+			return 0;
+		}
+		return commands[i].run(argc - 1, argv + 1);
 	}
-	if (strcmp(cmd, "serve") == 0)
-		return cmd_serve();
-	if (strcmp(cmd, "migrate") == 0)
-		return cmd_migrate();
-	if (strcmp(cmd, "worker") == 0)
-		return cmd_worker();
-	if (strcmp(cmd, "provision") == 0) {
-		struct config cfg;
-		int status;
-
-		load_config(&cfg, need_db);
-		status = provision_run(&cfg);
-		config_cleanup(&cfg);
-		return status;
-	}
-	if (strcmp(cmd, "simulate") == 0) {
-		struct config cfg;
-		int status;
-
-		load_config(&cfg, NULL);
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		status = simulate_main(&cfg, argc - 1, argv + 1);
-		curl_global_cleanup();
-		config_cleanup(&cfg);
-		return status;
-	}
-	if (strcmp(cmd, "tenant") == 0)
-		return cmd_tenant(argc - 1, argv + 1);
-	if (strcmp(cmd, "create-user") == 0 || strcmp(cmd, "user") == 0 ||
-	    strcmp(cmd, "number") == 0)
-		return cmd_admin(cmd, argc - 1, argv + 1);
-	if (strcmp(cmd, "routes") == 0) {
-		routes_print(stdout);
-		return 0;
-	}
-	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-		printf("ramal %s\n", ramal_version);
-		return 0;
-	}
-	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
-	    strcmp(cmd, "-h") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	fprintf(stderr, "ramal: unknown command '%s'\n\n", cmd);
-	usage(stderr);
-	return EXIT_CONFIG;
+	return cmdline_usage_error(NULL, NULL, "unknown command '%s'", cmd);
 }

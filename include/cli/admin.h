@@ -1,11 +1,10 @@
 #ifndef RAMAL_ADMIN_H
 #define RAMAL_ADMIN_H
 
-#include "config.h"
-
 /*
  * Operator commands run from the shell against the database:
  *
+ *	ramal tenant add <AccountSid> [--name NAME]
  *	ramal create-user --email E --name N [--identity I] [--role R]
  *	    [--password-stdin]
  *	ramal user list
@@ -22,13 +21,20 @@
  *	ramal number assign <+E164> <IDENTITY|none>
  *	ramal number list
  *
- * Every command takes --account AC… to act on a subaccount's tenant (the
- * default is TWILIO_ACCOUNT_SID).  argv[0] is the command word.  Each
- * returns the process exit status: 0, 1 on a failure (printed), 2 on a
- * usage error.
+ * tenant add reads the account's auth token from the terminal without
+ * echo, or from stdin.  Every other command takes --account AC… to act on
+ * a subaccount's tenant (the default is TWILIO_ACCOUNT_SID).
+ *
+ * argv[0] is the command word.  Each checks its arguments first (a usage
+ * error prints the command's usage, cmdline.h), then loads the
+ * configuration (cmdline_config: DATABASE_URL and RAMAL_SECRET_KEY are
+ * required) and applies the migrations.  Each returns the process exit
+ * status: 0, 1 on a failure (printed), 2 on a usage or configuration
+ * error.
  */
-int admin_create_user(const struct config *cfg, int argc, char **argv);
-int admin_user(const struct config *cfg, int argc, char **argv);
-int admin_number(const struct config *cfg, int argc, char **argv);
+int admin_tenant(int argc, char **argv);
+int admin_create_user(int argc, char **argv);
+int admin_user(int argc, char **argv);
+int admin_number(int argc, char **argv);
 
 #endif

@@ -9,4 +9,12 @@
  */
 char *prompt_password(int from_stdin, int confirm);
 
+/*
+ * Read a secret that is not a password (an auth token): a prompt without
+ * echo on the terminal, else one line of stdin.  A new string
+ * (util_free_secret), or NULL when none came (an empty line, the end of
+ * input, a line longer than AUTH_PASSWORD_MAX).
+ */
+char *prompt_secret(const char *prompt);
+
 #endif

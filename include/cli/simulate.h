@@ -1,8 +1,6 @@
 #ifndef RAMAL_SIMULATE_H
 #define RAMAL_SIMULATE_H
 
-#include "config.h"
-
 /*
  * `ramal simulate inbound --to +E164 --from +E164
  *      [--agent-answers | --no-answer | --abandon] [--url URL]`
@@ -24,9 +22,13 @@
  * the terminal or stdin; never printed), asks for hold and unhold through
  * the API, and plays Twilio's side (the first bridge's action, the
  * conference events) once the server's jobs have done their REST
- * requests.  argv[0] is "simulate".
- * Returns the exit status (0 when every step got a 2xx answer).
+ * requests.  argv[0] is "simulate".  The arguments are checked first (a
+ * usage error prints the usage, cmdline.h), then the configuration is
+ * loaded (TWILIO_ACCOUNT_SID, its auth token and BASE_URL sign the
+ * requests).  Not thread-safe: it initialises libcurl itself.
+ * Returns the exit status (0 when every step got a 2xx answer, 1 when one
+ * did not, 2 on a usage or configuration error).
  */
-int simulate_main(const struct config *cfg, int argc, char **argv);
+int simulate_main(int argc, char **argv);
 
 #endif

@@ -19,10 +19,4 @@
  */
 const struct db_stmt *store_statements(void);
 
-/*
- * store_tenant_put used to be declared here: kept for src/cli/admin.c
- * until it includes store_tenant.h itself.
- */
-#include "store_tenant.h"
-
 #endif

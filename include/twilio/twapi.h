@@ -13,9 +13,9 @@
  * A small client for Twilio's REST APIs (the 2010-04-01 API and
  * TaskRouter v1).
  *
- * Each request uses its own libcurl easy handle and touches no shared
- * mutable state, so any number of threads may call it at once (after
- * curl_global_init() in the main thread).  It blocks for up to
+ * Each request is one httpc_request() (its own libcurl easy handle, no
+ * shared mutable state), so any number of threads may call it at once
+ * (after httpc_global_init() in the main thread).  It blocks for up to
  * TWAPI_TIMEOUT_MS: never call it from a webhook handler; handlers queue a
  * job instead.  Credentials are borrowed, handed to libcurl for HTTP Basic
  * authentication, and never logged; every request is logged at debug level

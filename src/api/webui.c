@@ -1,6 +1,7 @@
 /*
- * The softphone's static files, read into memory at start-up and served by
- * path.  See include/api/webui.h.
+ * The softphone's static files, built into the binary or read from
+ * WEB_DIR into memory at start-up, and served by path.  See
+ * include/api/webui.h.
  *
  * The table is the one mutable global here; it is written by webui_init()
  * before the HTTP threads start and only read afterwards (like the
@@ -26,14 +27,15 @@
 
 struct webui_file {
 	char *path; /* URL path, "/assets/index-abc.js" */
-	char *data;
+	const char *data; /* owned or built in */
+	char *owned; /* data when read from WEB_DIR, else NULL */
 	size_t len;
 	const char *ctype;
 	int immutable; /* under /assets/: hashed names, cache for a year */
 };
 
 static struct {
-	char *root; /* realpath of WEB_DIR, NULL when unavailable */
+	char *root; /* realpath of WEB_DIR, NULL when unavailable or unset */
 	char *dir; /* WEB_DIR as configured (for messages) */
 	struct webui_file *files;
 	size_t n, cap;
@@ -161,6 +163,41 @@ file_find(const char *path)
 	return bsearch(&key, ui.files, ui.n, sizeof(ui.files[0]), file_cmp);
 }
 
+/* Within the limits for one more file of len bytes?  (Logged if not.) */
+static int
+fits(const char *what, size_t len)
+{
+	if (len > WEBUI_FILE_MAX || ui.total + len > WEBUI_TOTAL_MAX ||
+	    ui.n >= WEBUI_FILES_MAX) {
+		log_kv(LOG_WARN, "web file too big or too many files; skipped",
+		    "path", what, NULL);
+		return 0;
+	}
+	return 1;
+}
+
+/* Add a file to the table; owned (or NULL) is freed with it. */
+static void
+add_file(const char *url, const char *data, size_t len, char *owned)
+{
+	struct webui_file *f;
+
+	if (ui.n == ui.cap) {
+		ui.cap = ui.cap ? ui.cap * 2 : 32;
+		ui.files = realloc(ui.files, ui.cap * sizeof(ui.files[0]));
+		if (ui.files == NULL)
+			abort();
+	}
+	f = &ui.files[ui.n++];
+	f->path = xstrdup(url);
+	f->data = data;
+	f->owned = owned;
+	f->len = len;
+	f->ctype = webui_content_type(url);
+	f->immutable = strncmp(url, "/assets/", 8) == 0;
+	ui.total += len;
+}
+
 /* Read one file (fs: its path on disk; url: its URL path). */
 static void
 load_file(const char *fs, const char *url)
@@ -168,7 +205,6 @@ load_file(const char *fs, const char *url)
 	char real[PATH_MAX];
 	size_t rootlen = strlen(ui.root);
 	struct stat st;
-	struct webui_file *f;
 	char *data = NULL;
 	size_t got = 0;
 	int fd = -1;
@@ -185,11 +221,7 @@ load_file(const char *fs, const char *url)
 			close(fd);
 		return;
 	}
-	if ((size_t)st.st_size > WEBUI_FILE_MAX ||
-	    ui.total + (size_t)st.st_size > WEBUI_TOTAL_MAX ||
-	    ui.n >= WEBUI_FILES_MAX) {
-		log_kv(LOG_WARN, "web file too big or too many files; skipped",
-		    "path", fs, NULL);
+	if (!fits(fs, (size_t)st.st_size)) {
 		close(fd);
 		return;
 	}
@@ -210,19 +242,7 @@ load_file(const char *fs, const char *url)
 		free(data);
 		return;
 	}
-	if (ui.n == ui.cap) {
-		ui.cap = ui.cap ? ui.cap * 2 : 32;
-		ui.files = realloc(ui.files, ui.cap * sizeof(ui.files[0]));
-		if (ui.files == NULL)
-			abort();
-	}
-	f = &ui.files[ui.n++];
-	f->path = xstrdup(url);
-	f->data = data;
-	f->len = got;
-	f->ctype = webui_content_type(url);
-	f->immutable = strncmp(url, "/assets/", 8) == 0;
-	ui.total += got;
+	add_file(url, data, got, data);
 }
 
 static void
@@ -253,6 +273,29 @@ scan(const char *fs, const char *url, int depth)
 	closedir(d);
 }
 
+/* The files built into the binary (scripts/embed-web.sh). */
+static void
+load_embedded(void)
+{
+	char nfiles[24];
+
+	for (const struct webui_embedded *e = webui_embedded; e->path; e++)
+		if (fits(e->path, e->len))
+			add_file(e->path, (const char *)e->data, e->len, NULL);
+	if (ui.n > 0)
+		qsort(ui.files, ui.n, sizeof(ui.files[0]), file_cmp);
+	ui.index = file_find("/index.html");
+	if (ui.index == NULL) {
+		log_warnx("the softphone is not built into this binary and "
+			  "WEB_DIR is not set; it is not served (run `make`, "
+			  "which builds web/dist into ramal)");
+		return;
+	}
+	snprintf(nfiles, sizeof(nfiles), "%zu", ui.n);
+	log_kv(LOG_INFO, "softphone loaded", "web_dir", "(built in)", "files",
+	    nfiles, NULL);
+}
+
 int
 webui_init(const char *dir)
 {
@@ -260,7 +303,11 @@ webui_init(const char *dir)
 
 	webui_cleanup();
 	ui.dir = xstrdup(dir != NULL ? dir : "");
-	if (dir == NULL || dir[0] == '\0' || realpath(dir, real) == NULL) {
+	if (dir == NULL || dir[0] == '\0') {
+		load_embedded();
+		return 0;
+	}
+	if (realpath(dir, real) == NULL) {
 		log_kv(LOG_WARN,
 		    "WEB_DIR not found; the softphone is not served (run "
 		    "`make` to build web/dist)",
@@ -290,7 +337,7 @@ webui_cleanup(void)
 {
 	for (size_t i = 0; i < ui.n; i++) {
 		free(ui.files[i].path);
-		free(ui.files[i].data);
+		free(ui.files[i].owned);
 	}
 	free(ui.files);
 	free(ui.root);
@@ -340,13 +387,15 @@ webui_serve(struct http_req *r)
 {
 	static const char unbuilt[] =
 	    "<!doctype html><meta charset=utf-8><title>ramal</title>"
-	    "<p>The softphone is not built or WEB_DIR is wrong. Run "
-	    "<code>make</code> (it builds web/dist) and restart ramal.</p>\n";
+	    "<p>The softphone is not built into ramal or WEB_DIR is wrong. "
+	    "Run <code>make</code> (it builds web/dist into ramal) and "
+	    "restart it.</p>\n";
 	char path[WEBUI_PATH_MAX];
 	const char *raw = http_req_path(r);
 	const struct webui_file *f;
 
-	if (under(raw, "/api") || under(raw, "/twilio") || under(raw, PATH_TOKEN))
+	if (under(raw, "/api") || under(raw, "/twilio") ||
+	    under(raw, PATH_TOKEN))
 		return http_reply_error(r, 404, "not found");
 	if (webui_clean_path(raw, path, sizeof(path)) != 0)
 		return http_reply_error(r, 400, "bad path");

@@ -1,5 +1,5 @@
 /*
- * Operator commands: agents and numbers.  See include/cli/admin.h.
+ * Operator commands: tenants, agents and numbers.  See include/cli/admin.h.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -9,15 +9,19 @@
 
 #include "admin.h"
 #include "auth.h"
+#include "cmdline.h"
 #include "prompt.h"
 #include "db.h"
 #include "migrate.h"
 #include "store.h"
 #include "store_auth.h"
+#include "store_number.h"
+#include "store_tenant.h"
+#include "store_user.h"
 #include "twparam.h"
 #include "util.h"
 
-#define USAGE 2
+#define USAGE CMDLINE_USAGE
 
 struct opt {
 	const char *name;
@@ -26,22 +30,25 @@ struct opt {
 };
 
 /*
- * Parse --name [value] options from argv[first..]; positional arguments go
- * to pos (at most npos).  -1 with a message on an unknown option.
+ * Parse --name [value] options from argv[1..]; positional arguments go
+ * to pos (at most npos, the rest NULL).  -1 with the reason in err on an
+ * unknown option, a missing value or one positional argument too many.
  */
 static int
-parse_opts(int argc, char **argv, int first, struct opt *opts, size_t nopts,
-    const char **pos, int npos)
+parse_opts(int argc, char **argv, struct opt *opts, size_t nopts,
+    const char **pos, int npos, char *err, size_t errlen)
 {
 	int np = 0;
 
-	for (int i = first; i < argc; i++) {
+	for (int i = 0; i < npos; i++)
+		pos[i] = NULL;
+	for (int i = 1; i < argc; i++) {
 		size_t k;
 
 		if (strncmp(argv[i], "--", 2) != 0) {
 			if (np >= npos) {
-				fprintf(stderr,
-				    "ramal: unexpected argument %s\n", argv[i]);
+				snprintf(err, errlen, "unexpected argument %s",
+				    argv[i]);
 				return -1;
 			}
 			pos[np++] = argv[i];
@@ -51,7 +58,7 @@ parse_opts(int argc, char **argv, int first, struct opt *opts, size_t nopts,
 			if (strcmp(argv[i] + 2, opts[k].name) == 0)
 				break;
 		if (k == nopts) {
-			fprintf(stderr, "ramal: unknown option %s\n", argv[i]);
+			snprintf(err, errlen, "unknown option %s", argv[i]);
 			return -1;
 		}
 		if (!opts[k].has_value) {
@@ -59,16 +66,13 @@ parse_opts(int argc, char **argv, int first, struct opt *opts, size_t nopts,
 			continue;
 		}
 		if (i + 1 >= argc) {
-			fprintf(stderr, "ramal: %s needs a value\n", argv[i]);
+			snprintf(err, errlen, "%s needs a value", argv[i]);
 			return -1;
 		}
 		opts[k].value = argv[++i];
 	}
-	for (; np < npos; np++)
-		pos[np] = NULL;
 	return 0;
 }
-
 static const char *
 opt_get(const struct opt *opts, size_t n, const char *name)
 {
@@ -90,11 +94,9 @@ tenant_of(const struct config *cfg, const char *account)
 	return cfg->twilio_account_sid;
 }
 
-static void admin_close(struct db_conn *c);
-
 /* Migrate and open a one-connection pool.  NULL (printed) on failure. */
 static struct db_conn *
-admin_open(const struct config *cfg)
+admin_connect(const struct config *cfg)
 {
 	struct db_conn *c;
 
@@ -108,15 +110,6 @@ admin_open(const struct config *cfg)
 	if (c == NULL) {
 		fprintf(stderr, "ramal: database unreachable\n");
 		db_shutdown();
-		return NULL;
-	}
-	/* The main account exists before `serve` ever ran. */
-	if (cfg->twilio_account_sid != NULL &&
-	    store_tenant_put(c, cfg->secret_key, cfg->twilio_account_sid, NULL,
-		cfg->twilio_auth_token, 1) != DB_OK) {
-		fprintf(stderr, "ramal: cannot store the main account\n");
-		admin_close(c);
-		return NULL;
 	}
 	return c;
 }
@@ -126,6 +119,22 @@ admin_close(struct db_conn *c)
 {
 	db_release(c);
 	db_shutdown();
+}
+
+/* admin_connect, and the main account exists before `serve` ever ran. */
+static struct db_conn *
+admin_open(const struct config *cfg)
+{
+	struct db_conn *c = admin_connect(cfg);
+
+	if (c != NULL && cfg->twilio_account_sid != NULL &&
+	    store_tenant_put(c, cfg->secret_key, cfg->twilio_account_sid, NULL,
+		cfg->twilio_auth_token, 1) != DB_OK) {
+		fprintf(stderr, "ramal: cannot store the main account\n");
+		admin_close(c);
+		return NULL;
+	}
+	return c;
 }
 
 /* "+55 (11) 3000-0000" → "+551130000000" in out; 0, or -1 if not E.164. */
@@ -219,68 +228,101 @@ new_password_hash(int from_stdin, char *hash, size_t len)
 	return rc;
 }
 
-int
-admin_create_user(const struct config *cfg, int argc, char **argv)
+static int
+tenant_add(const struct config *cfg, const char *sid, const char *name)
 {
-	struct opt o[] = { { "email", 1, NULL }, { "name", 1, NULL },
-		{ "identity", 1, NULL }, { "role", 1, NULL },
-		{ "account", 1, NULL }, { "password-stdin", 0, NULL } };
-	const size_t no = sizeof(o) / sizeof(o[0]);
-	const char *email, *name, *role, *account, *params[5];
-	char identity[128], hash[AUTH_STORED_MAX] = "";
 	struct db_conn *c;
-	PGresult *r;
+	char *token;
 	enum db_result res;
 
-	if (parse_opts(argc, argv, 1, o, no, NULL, 0) != 0)
-		return USAGE;
-	email = opt_get(o, no, "email");
-	name = opt_get(o, no, "name");
-	role = opt_get(o, no, "role");
-	if (role == NULL)
-		role = "agent";
-	if (email == NULL || strchr(email, '@') == NULL || name == NULL ||
-	    *name == '\0') {
+	if ((token = prompt_secret("Auth token: ")) == NULL) {
+		fprintf(stderr, "ramal: tenant add: no auth token on stdin\n");
+		return 1;
+	}
+	if ((c = admin_connect(cfg)) == NULL) {
+		util_free_secret(token);
+		return 1;
+	}
+	res = store_tenant_put(c, cfg->secret_key, sid, name, token,
+	    cfg->twilio_account_sid != NULL &&
+		strcmp(sid, cfg->twilio_account_sid) == 0);
+	admin_close(c);
+	util_free_secret(token);
+	if (res != DB_OK) {
+		fprintf(stderr, "ramal: tenant add: could not save %s\n", sid);
+		return 1;
+	}
+	printf("ramal: tenant %s saved\n", sid);
+	return 0;
+}
+
+int
+admin_tenant(int argc, char **argv)
+{
+	struct opt o[] = { { "name", 1, NULL } };
+	const char *pos[2];
+	struct config cfg;
+	char err[256];
+	int status;
+
+	if (parse_opts(argc, argv, o, 1, pos, 2, err, sizeof(err)) != 0)
+		return cmdline_usage_error("tenant", "add", "tenant add: %s",
+		    err);
+	if (pos[0] == NULL)
+		return cmdline_usage_error("tenant", NULL,
+		    "tenant: missing subcommand");
+	if (strcmp(pos[0], "add") != 0)
+		return cmdline_usage_error("tenant", NULL,
+		    "tenant: unknown subcommand %s", pos[0]);
+	if (pos[1] == NULL)
+		return cmdline_usage_error("tenant", "add",
+		    "tenant add: missing AccountSid");
+	if (strlen(pos[1]) != 34 || strncmp(pos[1], "AC", 2) != 0 ||
+	    strspn(pos[1] + 2, "0123456789abcdefABCDEF") != 32) {
 		fprintf(stderr,
-		    "usage: ramal create-user --email E --name N "
-		    "[--identity I] [--role agent|supervisor|admin] "
-		    "[--account AC...] [--password-stdin]\n");
+		    "ramal: tenant add: %s is not an account SID "
+		    "(AC + 32 hex digits)\n",
+		    pos[1]);
 		return USAGE;
 	}
-	if (strcmp(role, "agent") != 0 && strcmp(role, "supervisor") != 0 &&
-	    strcmp(role, "admin") != 0) {
-		fprintf(stderr,
-		    "ramal: --role must be agent, supervisor or "
-		    "admin\n");
-		return USAGE;
-	}
-	if (new_identity(opt_get(o, no, "identity"), email, identity,
-		sizeof(identity)) != 0)
-		return USAGE;
-	if ((account = tenant_of(cfg, opt_get(o, no, "account"))) == NULL)
+	cmdline_config(&cfg, cmdline_need_db);
+	status = tenant_add(&cfg, pos[1], o[0].value);
+	config_cleanup(&cfg);
+	return status;
+}
+
+/* What `create-user` was asked for (strings borrowed from argv). */
+struct new_user {
+	const char *email, *name, *role, *account;
+	char identity[128];
+	int password_stdin;
+};
+
+static int
+create_user(const struct config *cfg, const struct new_user *u)
+{
+	char hash[AUTH_STORED_MAX] = "";
+	struct db_conn *c;
+	const char *account;
+	long long id;
+	enum db_result res;
+
+	if ((account = tenant_of(cfg, u->account)) == NULL)
 		return USAGE;
 	/* No flag and no terminal: created without a password. */
-	if ((opt_get(o, no, "password-stdin") != NULL ||
-		isatty(STDIN_FILENO)) &&
-	    new_password_hash(opt_get(o, no, "password-stdin") != NULL, hash,
-		sizeof(hash)) != 0)
+	if ((u->password_stdin || isatty(STDIN_FILENO)) &&
+	    new_password_hash(u->password_stdin, hash, sizeof(hash)) != 0)
 		return 1;
 	if ((c = admin_open(cfg)) == NULL)
 		return 1;
-	params[0] = account;
-	params[1] = email;
-	params[2] = name;
-	params[3] = role;
-	params[4] = identity;
-	r = db_exec(c, "user_create", 5, params, &res);
+	res = store_user_create(c, account, u->email, u->name, u->role,
+	    u->identity, &id);
 	if (res == DB_OK && hash[0] != '\0' &&
-	    store_auth_set_password_id(c,
-		strtoll(PQgetvalue(r, 0, 0), NULL, 10), hash) != DB_OK)
+	    store_auth_set_password_id(c, id, hash) != DB_OK)
 		fprintf(stderr,
 		    "ramal: the password was not set; set it with `ramal "
 		    "user password %s`\n",
-		    identity);
-	PQclear(r);
+		    u->identity);
 	admin_close(c);
 	if (res == DB_NOTFOUND) {
 		fprintf(stderr,
@@ -290,68 +332,132 @@ admin_create_user(const struct config *cfg, int argc, char **argv)
 		return 1;
 	}
 	if (res != DB_OK) {
-		fprintf(stderr, "ramal: cannot create %s: %s\n", email,
+		fprintf(stderr, "ramal: cannot create %s: %s\n", u->email,
 		    res == DB_CONFLICT ? "that email or identity is taken"
 				       : db_reason(res));
 		return 1;
 	}
-	printf("ramal: user %s created (identity %s, role %s)\n", email,
-	    identity, role);
+	printf("ramal: user %s created (identity %s, role %s)\n", u->email,
+	    u->identity, u->role);
 	if (hash[0] == '\0')
 		printf("ramal: no password yet: %s cannot sign in until `ramal "
 		       "user password %s`\n",
-		    email, identity);
+		    u->email, u->identity);
 	return 0;
 }
 
-/* Print rows as tab-separated lines under a header. */
-static void
-print_rows(PGresult *r, const char *header)
+int
+admin_create_user(int argc, char **argv)
 {
-	printf("%s\n", header);
-	for (int i = 0; i < PQntuples(r); i++)
-		for (int j = 0; j < PQnfields(r); j++)
-			printf("%s%c", PQgetvalue(r, i, j),
-			    j + 1 < PQnfields(r) ? '\t' : '\n');
+	struct opt o[] = { { "email", 1, NULL }, { "name", 1, NULL },
+		{ "identity", 1, NULL }, { "role", 1, NULL },
+		{ "account", 1, NULL }, { "password-stdin", 0, NULL } };
+	const size_t no = sizeof(o) / sizeof(o[0]);
+	struct new_user u;
+	struct config cfg;
+	char err[256];
+	int status;
+
+	if (parse_opts(argc, argv, o, no, NULL, 0, err, sizeof(err)) != 0)
+		return cmdline_usage_error("create-user", NULL,
+		    "create-user: %s", err);
+	memset(&u, 0, sizeof(u));
+	u.email = opt_get(o, no, "email");
+	u.name = opt_get(o, no, "name");
+	u.role = opt_get(o, no, "role");
+	u.account = opt_get(o, no, "account");
+	u.password_stdin = opt_get(o, no, "password-stdin") != NULL;
+	if (u.role == NULL)
+		u.role = "agent";
+	if (u.email == NULL || strchr(u.email, '@') == NULL || u.name == NULL ||
+	    *u.name == '\0')
+		return cmdline_usage_error("create-user", NULL,
+		    "create-user: --email (with an @) and --name are "
+		    "required");
+	if (strcmp(u.role, "agent") != 0 && strcmp(u.role, "supervisor") != 0 &&
+	    strcmp(u.role, "admin") != 0) {
+		fprintf(stderr,
+		    "ramal: --role must be agent, supervisor or "
+		    "admin\n");
+		return USAGE;
+	}
+	if (new_identity(opt_get(o, no, "identity"), u.email, u.identity,
+		sizeof(u.identity)) != 0)
+		return USAGE;
+	cmdline_config(&cfg, cmdline_need_db);
+	status = create_user(&cfg, &u);
+	config_cleanup(&cfg);
+	return status;
+}
+
+/* A listing on stdout: its header line, then one line per row. */
+struct listing {
+	const char *header;
+	int started;
+};
+
+static void
+listing_start(struct listing *l)
+{
+	if (!l->started)
+		printf("%s\n", l->header);
+	l->started = 1;
+}
+
+/* The end of a listing: the header even when there was no row. */
+static int
+listing_end(struct listing *l, enum db_result res)
+{
+	if (res != DB_OK) {
+		fprintf(stderr, "ramal: cannot list: %s\n", db_reason(res));
+		return 1;
+	}
+	listing_start(l);
+	return 0;
+}
+
+static void
+print_user(void *arg, const struct store_user_row *u)
+{
+	listing_start(arg);
+	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u->identity, u->email, u->name,
+	    u->role, u->status, u->worker_sid, u->disabled ? "yes" : "no");
+}
+
+static void
+print_number(void *arg, const struct store_number_row *n)
+{
+	listing_start(arg);
+	printf("%s\t%s\t%s\t%d\t%s\t%s\n", n->e164, n->label, n->owner,
+	    n->ring_timeout_s, n->voicemail ? "on" : "off", n->sid);
 }
 
 static int
-list(const struct config *cfg, const char *account, const char *stmt,
-    const char *header)
+user_list(const struct config *cfg, const char *account)
 {
+	struct listing l = { "identity\temail\tname\trole\tstatus\t"
+			     "worker_sid\tdisabled",
+		0 };
 	struct db_conn *c;
-	PGresult *r;
 	enum db_result res;
-	const char *params[1] = { account };
 
 	if ((c = admin_open(cfg)) == NULL)
 		return 1;
-	r = db_exec(c, stmt, 1, params, &res);
-	if (res == DB_OK || res == DB_NOTFOUND)
-		print_rows(r, header);
-	PQclear(r);
+	res = store_user_list(c, account, print_user, &l);
 	admin_close(c);
-	return res == DB_OK || res == DB_NOTFOUND ? 0 : 1;
+	return listing_end(&l, res);
 }
 
 static int
 user_status(const struct config *cfg, const char *account, const char *identity,
     const char *status)
 {
-	const char *params[3] = { account, identity, status };
 	struct db_conn *c;
 	enum db_result res;
 
-	if (strcmp(status, "available") != 0 && strcmp(status, "busy") != 0 &&
-	    strcmp(status, "wrapup") != 0 && strcmp(status, "offline") != 0) {
-		fprintf(stderr,
-		    "ramal: status must be available, busy, wrapup "
-		    "or offline\n");
-		return USAGE;
-	}
 	if ((c = admin_open(cfg)) == NULL)
 		return 1;
-	PQclear(db_exec(c, "user_set_status", 3, params, &res));
+	res = store_user_set_status(c, account, identity, status);
 	admin_close(c);
 	if (res != DB_OK) {
 		fprintf(stderr, "ramal: %s: %s\n", identity,
@@ -386,44 +492,142 @@ user_password(const struct config *cfg, const char *account, const char *who,
 	return 0;
 }
 
+/* The arity of each `user` subcommand: its positional arguments. */
+static int
+user_args_ok(const char **pos)
+{
+	if (strcmp(pos[0], "list") == 0)
+		return pos[1] == NULL;
+	if (strcmp(pos[0], "status") == 0)
+		return pos[1] != NULL && pos[2] != NULL;
+	return pos[1] != NULL && pos[2] == NULL; /* password */
+}
+
 int
-admin_user(const struct config *cfg, int argc, char **argv)
+admin_user(int argc, char **argv)
 {
 	struct opt o[] = { { "account", 1, NULL },
 		{ "password-stdin", 0, NULL } };
-	const char *pos[3], *account;
+	const char *pos[3], *sub, *account;
+	struct config cfg;
+	char err[256];
+	int status = USAGE;
 
-	if (parse_opts(argc, argv, 1, o, 2, pos, 3) != 0 || pos[0] == NULL)
-		goto usage;
-	if ((account = tenant_of(cfg, o[0].value)) == NULL)
+	if (parse_opts(argc, argv, o, 2, pos, 3, err, sizeof(err)) != 0)
+		return cmdline_usage_error("user",
+		    cmdline_sub("user", argc, argv), "user: %s", err);
+	if ((sub = pos[0]) == NULL)
+		return cmdline_usage_error("user", NULL,
+		    "user: missing subcommand");
+	if (strcmp(sub, "list") != 0 && strcmp(sub, "status") != 0 &&
+	    strcmp(sub, "password") != 0)
+		return cmdline_usage_error("user", NULL,
+		    "user: unknown subcommand %s", sub);
+	if (!user_args_ok(pos))
+		return cmdline_usage_error("user", sub,
+		    "user %s: wrong number of arguments", sub);
+	if (strcmp(sub, "status") == 0 && strcmp(pos[2], "available") != 0 &&
+	    strcmp(pos[2], "busy") != 0 && strcmp(pos[2], "wrapup") != 0 &&
+	    strcmp(pos[2], "offline") != 0) {
+		fprintf(stderr,
+		    "ramal: status must be available, busy, wrapup "
+		    "or offline\n");
 		return USAGE;
-	if (strcmp(pos[0], "list") == 0 && pos[1] == NULL)
-		return list(cfg, account, "user_list",
-		    "identity\temail\tname\trole\tstatus\tworker_sid\t"
-		    "disabled");
-	if (strcmp(pos[0], "status") == 0 && pos[1] != NULL && pos[2] != NULL)
-		return user_status(cfg, account, pos[1], pos[2]);
-	if (strcmp(pos[0], "password") == 0 && pos[1] != NULL && pos[2] == NULL)
-		return user_password(cfg, account, pos[1], o[1].value != NULL);
-usage:
-	fprintf(stderr,
-	    "usage: ramal user list [--account AC...]\n"
-	    "       ramal user status <IDENTITY> available|busy|wrapup|offline\n"
-	    "       ramal user password <IDENTITY|email> [--password-stdin]\n");
-	return USAGE;
+	}
+	cmdline_config(&cfg, cmdline_need_db);
+	if ((account = tenant_of(&cfg, o[0].value)) == NULL)
+		goto out;
+	if (strcmp(sub, "list") == 0)
+		status = user_list(&cfg, account);
+	else if (strcmp(sub, "status") == 0)
+		status = user_status(&cfg, account, pos[1], pos[2]);
+	else
+		status =
+		    user_password(&cfg, account, pos[1], o[1].value != NULL);
+out:
+	config_cleanup(&cfg);
+	return status;
 }
 
 static int
-number_add(const struct config *cfg, const char *account, const char *num,
-    struct opt *o, size_t no)
+number_add(const struct config *cfg, const char *account,
+    const struct store_number_in *n, const char *owner)
 {
-	const char *params[10], *voicemail = opt_get(o, no, "voicemail");
-	const char *owner = opt_get(o, no, "owner");
-	const char *timeout = opt_get(o, no, "ring-timeout");
-	const char *audio = opt_get(o, no, "disclaimer-audio");
 	struct db_conn *c;
 	enum db_result res;
 	int status = 1;
+
+	if ((c = admin_open(cfg)) == NULL)
+		return 1;
+	res = store_number_put(c, account, n);
+	if (res != DB_OK) {
+		fprintf(stderr, "ramal: cannot save %s: %s\n", n->e164,
+		    res == DB_NOTFOUND
+			? "unknown account, or the number belongs to another "
+			  "account"
+			: db_reason(res));
+		goto out;
+	}
+	if (owner != NULL &&
+	    store_number_assign(c, account, n->e164,
+		strcmp(owner, "none") == 0 ? NULL : owner) != DB_OK) {
+		fprintf(stderr, "ramal: no agent with identity %s\n", owner);
+		goto out;
+	}
+	printf("ramal: number %s saved\n", n->e164);
+	status = 0;
+out:
+	admin_close(c);
+	return status;
+}
+
+static int
+number_assign(const struct config *cfg, const char *account, const char *num,
+    const char *who)
+{
+	const char *identity = strcmp(who, "none") == 0 ? NULL : who;
+	struct db_conn *c;
+	enum db_result res;
+
+	if ((c = admin_open(cfg)) == NULL)
+		return 1;
+	res = store_number_assign(c, account, num, identity);
+	admin_close(c);
+	if (res != DB_OK) {
+		fprintf(stderr, "ramal: cannot assign %s: %s\n", num,
+		    res == DB_NOTFOUND ? "unknown number or agent"
+				       : db_reason(res));
+		return 1;
+	}
+	printf("ramal: number %s %s %s\n", num,
+	    identity ? "now rings" : "is no longer dedicated",
+	    identity ? identity : "");
+	return 0;
+}
+
+static int
+number_list(const struct config *cfg, const char *account)
+{
+	struct listing l = {
+		"number\tlabel\towner\tring_timeout_s\tvoicemail\tsid", 0
+	};
+	struct db_conn *c;
+	enum db_result res;
+
+	if ((c = admin_open(cfg)) == NULL)
+		return 1;
+	res = store_number_list(c, account, print_number, &l);
+	admin_close(c);
+	return listing_end(&l, res);
+}
+
+/* The options of `number add` into n; 0, or a usage error (printed). */
+static int
+number_fields(struct opt *o, size_t no, struct store_number_in *n)
+{
+	const char *voicemail = opt_get(o, no, "voicemail");
+	const char *timeout = opt_get(o, no, "ring-timeout");
+	const char *audio = opt_get(o, no, "disclaimer-audio");
 
 	if (voicemail != NULL && strcmp(voicemail, "on") != 0 &&
 	    strcmp(voicemail, "off") != 0) {
@@ -445,47 +649,19 @@ number_add(const struct config *cfg, const char *account, const char *num,
 		    "URL\n");
 		return USAGE;
 	}
-	if ((c = admin_open(cfg)) == NULL)
-		return 1;
-	params[0] = account;
-	params[1] = num;
-	params[2] = opt_get(o, no, "sid");
-	params[3] = opt_get(o, no, "label");
-	params[4] = timeout;
-	params[5] = opt_get(o, no, "disclaimer");
-	params[6] = opt_get(o, no, "language");
-	params[7] = opt_get(o, no, "voice");
-	params[8] = audio;
-	params[9] = voicemail
-	    ? (strcmp(voicemail, "on") == 0 ? "true" : "false")
-	    : NULL;
-	PQclear(db_exec(c, "number_put", 10, params, &res));
-	if (res != DB_OK) {
-		fprintf(stderr, "ramal: cannot save %s: %s\n", num,
-		    res == DB_NOTFOUND
-			? "unknown account, or the number belongs to another "
-			  "account"
-			: db_reason(res));
-		goto out;
-	}
-	if (owner != NULL) {
-		params[2] = strcmp(owner, "none") == 0 ? NULL : owner;
-		PQclear(db_exec(c, "number_assign", 3, params, &res));
-		if (res != DB_OK) {
-			fprintf(stderr, "ramal: no agent with identity %s\n",
-			    owner);
-			goto out;
-		}
-	}
-	printf("ramal: number %s saved\n", num);
-	status = 0;
-out:
-	admin_close(c);
-	return status;
+	n->sid = opt_get(o, no, "sid");
+	n->label = opt_get(o, no, "label");
+	n->ring_timeout_s = timeout != NULL ? atoi(timeout) : 0;
+	n->disclaimer_text = opt_get(o, no, "disclaimer");
+	n->disclaimer_language = opt_get(o, no, "language");
+	n->disclaimer_voice = opt_get(o, no, "voice");
+	n->disclaimer_audio_url = audio;
+	n->voicemail = voicemail ? strcmp(voicemail, "on") == 0 : -1;
+	return 0;
 }
 
 int
-admin_number(const struct config *cfg, int argc, char **argv)
+admin_number(int argc, char **argv)
 {
 	struct opt o[] = { { "label", 1, NULL }, { "owner", 1, NULL },
 		{ "sid", 1, NULL }, { "ring-timeout", 1, NULL },
@@ -493,54 +669,54 @@ admin_number(const struct config *cfg, int argc, char **argv)
 		{ "voice", 1, NULL }, { "language", 1, NULL },
 		{ "voicemail", 1, NULL }, { "account", 1, NULL } };
 	const size_t no = sizeof(o) / sizeof(o[0]);
-	const char *pos[3], *account, *params[3];
-	char num[20];
-	struct db_conn *c;
-	enum db_result res;
+	const char *pos[3], *sub, *account;
+	struct store_number_in n;
+	struct config cfg;
+	char num[20], err[256];
+	int status = USAGE;
 
-	if (parse_opts(argc, argv, 1, o, no, pos, 3) != 0 || pos[0] == NULL)
-		goto usage;
-	if ((account = tenant_of(cfg, opt_get(o, no, "account"))) == NULL)
-		return USAGE;
-	if (strcmp(pos[0], "list") == 0)
-		return list(cfg, account, "number_list",
-		    "number\tlabel\towner\tring_timeout_s\tvoicemail\tsid");
-	if (pos[1] == NULL || e164(pos[1], num, sizeof(num)) != 0) {
+	if (parse_opts(argc, argv, o, no, pos, 3, err, sizeof(err)) != 0)
+		return cmdline_usage_error("number",
+		    cmdline_sub("number", argc, argv), "number: %s", err);
+	if ((sub = pos[0]) == NULL)
+		return cmdline_usage_error("number", NULL,
+		    "number: missing subcommand");
+	if (strcmp(sub, "list") != 0 && strcmp(sub, "add") != 0 &&
+	    strcmp(sub, "assign") != 0)
+		return cmdline_usage_error("number", NULL,
+		    "number: unknown subcommand %s", sub);
+	memset(&n, 0, sizeof(n));
+	if (strcmp(sub, "list") == 0) {
 		if (pos[1] != NULL)
-			fprintf(stderr,
-			    "ramal: %s is not an E.164 number "
-			    "(+55...)\n",
-			    pos[1]);
-		goto usage;
+			return cmdline_usage_error("number", sub,
+			    "number list: unexpected argument %s", pos[1]);
+	} else {
+		if (pos[1] == NULL)
+			return cmdline_usage_error("number", sub,
+			    "number %s: missing number", sub);
+		if (e164(pos[1], num, sizeof(num)) != 0)
+			return cmdline_usage_error("number", sub,
+			    "%s is not an E.164 number (+55...)", pos[1]);
+		if (strcmp(sub, "assign") == 0 && pos[2] == NULL)
+			return cmdline_usage_error("number", sub,
+			    "number assign: missing IDENTITY (or none)");
+		if (strcmp(sub, "add") == 0 && pos[2] != NULL)
+			return cmdline_usage_error("number", sub,
+			    "number add: unexpected argument %s", pos[2]);
+		if (strcmp(sub, "add") == 0 && number_fields(o, no, &n) != 0)
+			return USAGE;
+		n.e164 = num;
 	}
-	if (strcmp(pos[0], "add") == 0)
-		return number_add(cfg, account, num, o, no);
-	if (strcmp(pos[0], "assign") != 0 || pos[2] == NULL)
-		goto usage;
-	if ((c = admin_open(cfg)) == NULL)
-		return 1;
-	params[0] = account;
-	params[1] = num;
-	params[2] = strcmp(pos[2], "none") == 0 ? NULL : pos[2];
-	PQclear(db_exec(c, "number_assign", 3, params, &res));
-	admin_close(c);
-	if (res != DB_OK) {
-		fprintf(stderr, "ramal: cannot assign %s: %s\n", num,
-		    res == DB_NOTFOUND ? "unknown number or agent"
-				       : db_reason(res));
-		return 1;
-	}
-	printf("ramal: number %s %s %s\n", num,
-	    params[2] ? "now rings" : "is no longer dedicated",
-	    params[2] ? params[2] : "");
-	return 0;
-usage:
-	fprintf(stderr,
-	    "usage: ramal number add <+E164> [--label L] [--owner IDENTITY]\n"
-	    "           [--sid PN...] [--ring-timeout S] [--disclaimer TEXT]\n"
-	    "           [--disclaimer-audio URL] [--voice V] [--language L]\n"
-	    "           [--voicemail on|off] [--account AC...]\n"
-	    "       ramal number assign <+E164> <IDENTITY|none>\n"
-	    "       ramal number list\n");
-	return USAGE;
+	cmdline_config(&cfg, cmdline_need_db);
+	if ((account = tenant_of(&cfg, opt_get(o, no, "account"))) == NULL)
+		goto out;
+	if (strcmp(sub, "list") == 0)
+		status = number_list(&cfg, account);
+	else if (strcmp(sub, "add") == 0)
+		status = number_add(&cfg, account, &n, opt_get(o, no, "owner"));
+	else
+		status = number_assign(&cfg, account, num, pos[2]);
+out:
+	config_cleanup(&cfg);
+	return status;
 }

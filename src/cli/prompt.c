@@ -105,3 +105,17 @@ fail:
 	return NULL;
 }
 
+char *
+prompt_secret(const char *prompt)
+{
+	int too_long = 0;
+	char *s;
+
+	s = isatty(STDIN_FILENO) ? prompt_line(prompt, &too_long)
+				 : read_line(stdin, &too_long);
+	if (s != NULL && s[0] == '\0') {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}

@@ -2,35 +2,47 @@
  * `ramal simulate`: play a call against a running server as Twilio would.
  * See include/cli/simulate.h.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include "paths.h"
 #include "auth.h"
 #include "prompt.h"
 #include "buf.h"
+#include "cmdline.h"
 #include "form.h"
+#include "httpc.h"
 #include "simulate.h"
 #include "twsig.h"
 #include "util.h"
-#include "xmlmini.h"
 
 #define MAX_DOCS 24 /* TwiML documents followed for one call */
 #define RESP_MAX (256 * 1024)
+#define TWIML_MAX RESP_MAX /* the longest TwiML document read */
 
 enum mode { AGENT_ANSWERS, NO_ANSWER, ABANDON };
 
+/* What the command line asked for (strings borrowed from argv). */
+struct sim_args {
+	const char *to, *from, *agent, *call, *email, *account, *url;
+	enum mode mode;
+	int leave_up;
+	int password_stdin;
+};
+
 struct sim {
 	const struct config *cfg;
+	struct sim_args a;
 	const char *server; /* where requests go */
 	struct twsig_key *key;
-	CURL *curl;
 	enum mode mode;
 	const char *from, *to;
 	int leave_up; /* outbound: stop once the callee answered */
@@ -60,31 +72,23 @@ rfc2822_now(char *out, size_t len)
 	strftime(out, len, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 }
 
-static void
-urlencode(struct buf *b, const char *s)
+/*
+ * Send req; its answer's body into resp (which keeps its cap), and its
+ * status, or 0 when no answer came (the reason printed).
+ */
+static long
+answer(const struct httpc_req *req, struct httpc_resp *hr, struct buf *resp)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	long status = 0;
 
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-_.~", *p) != NULL)
-			buf_addc(b, (char)*p);
-		else if (*p == ' ')
-			buf_addc(b, '+');
-		else {
-			buf_addc(b, '%');
-			buf_addc(b, hex[*p >> 4]);
-			buf_addc(b, hex[*p & 15]);
-		}
-	}
-}
-
-static size_t
-on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-
-	return buf_add(b, data, size * n) == 0 ? size * n : 0;
+	if (httpc_request(req, hr) == HTTPC_OK)
+		status = hr->status;
+	else
+		printf("   (%s)\n", hr->error);
+	buf_reset(resp);
+	buf_add(resp, hr->body.ptr ? hr->body.ptr : "", hr->body.len);
+	httpc_resp_cleanup(hr);
+	return status;
 }
 
 /*
@@ -96,8 +100,9 @@ post(struct sim *s, const char *url, const struct form *params,
     struct buf *resp)
 {
 	const char *base = s->cfg->base_url;
-	struct buf sign_url, target, body;
-	struct curl_slist *h = NULL;
+	struct httpc_req req = { 0 };
+	struct httpc_resp hr = { 0 };
+	struct buf sign_url, target;
 	char sig[29], hdr[64];
 	long status = 0;
 	const char *path;
@@ -113,34 +118,18 @@ post(struct sim *s, const char *url, const struct form *params,
 	}
 	buf_init(&sign_url, 8192);
 	buf_init(&target, 8192);
-	buf_init(&body, 64 * 1024);
 	buf_addstr(&sign_url, base);
 	buf_addstr(&sign_url, path);
 	buf_addstr(&target, s->server);
 	buf_addstr(&target, path);
-	for (size_t i = 0; i < params->n; i++) {
-		if (i > 0)
-			buf_addc(&body, '&');
-		urlencode(&body, params->v[i].name);
-		buf_addc(&body, '=');
-		urlencode(&body, params->v[i].value);
-	}
 	twsig_sign(s->key, buf_cstr(&sign_url), params, sig);
 	snprintf(hdr, sizeof(hdr), "X-Twilio-Signature: %s", sig);
-	h = curl_slist_append(h, hdr);
-	h = curl_slist_append(h,
-	    "Content-Type: application/x-www-form-urlencoded");
-	h = curl_slist_append(h,
-	    "User-Agent: TwilioProxy/1.1 (ramal simulate)");
-	curl_easy_reset(s->curl);
-	curl_easy_setopt(s->curl, CURLOPT_URL, buf_cstr(&target));
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, buf_cstr(&body));
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE, (long)body.len);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, resp);
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, 15L);
-	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
+	req.method = "POST";
+	req.url = buf_cstr(&target);
+	req.headers[0] = hdr;
+	req.form = params;
+	req.user_agent = "TwilioProxy/1.1 (ramal simulate)";
+	req.body_max = resp->max;
 
 	s->step++;
 	printf("\n%2d → POST %s", s->step, path);
@@ -154,15 +143,12 @@ post(struct sim *s, const char *url, const struct form *params,
 			printf("  %s=%s", n, params->v[i].value);
 	}
 	printf("\n");
-	if (curl_easy_perform(s->curl) == CURLE_OK)
-		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+	status = answer(&req, &hr, resp);
 	printf("   ← %ld %s\n", status, buf_cstr(resp));
 	if (status < 200 || status > 299)
 		s->failures++;
-	curl_slist_free_all(h);
 	buf_cleanup(&sign_url);
 	buf_cleanup(&target);
-	buf_cleanup(&body);
 	return status;
 }
 
@@ -251,6 +237,140 @@ recording_done(struct sim *s, const char *url, const char *call_sid,
 	form_cleanup(&f);
 }
 
+/* ---- reading TwiML (libxml2) ---- */
+
+/*
+ * The strings el_attr and el_text hand out, kept until their document is
+ * freed (on the document's _private pointer, which is the application's).
+ */
+struct doc_strings {
+	char **v;
+	size_t n, cap;
+};
+
+/*
+ * Parse an answer as XML, securely: no network (XML_PARSE_NONET), no
+ * entity substitution (no XML_PARSE_NOENT), no DTD loaded, and a document
+ * with a DOCTYPE (the only place entities are declared) refused, as is
+ * one longer than TWIML_MAX.  The document (twiml_free), or NULL when it
+ * is none of that or not well-formed.
+ */
+static xmlDoc *
+twiml_parse(const char *text, size_t len)
+{
+	xmlDoc *doc;
+
+	if (len > TWIML_MAX || len > INT_MAX ||
+	    memmem(text, len, "<!DOCTYPE", 9) != NULL)
+		return NULL;
+	doc = xmlReadMemory(text, (int)len, NULL, NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc == NULL)
+		return NULL;
+	if (doc->intSubset != NULL || doc->extSubset != NULL ||
+	    xmlDocGetRootElement(doc) == NULL) {
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	doc->_private = xcalloc(1, sizeof(struct doc_strings));
+	return doc;
+}
+
+static void
+twiml_free(xmlDoc *doc)
+{
+	struct doc_strings *ds;
+
+	if (doc == NULL)
+		return;
+	ds = doc->_private;
+	for (size_t i = 0; i < ds->n; i++)
+		free(ds->v[i]);
+	free(ds->v);
+	free(ds);
+	xmlFreeDoc(doc);
+}
+
+/* Keep s (taken) until el's document is freed; returns s. */
+static const char *
+doc_keep(const xmlNode *el, char *s)
+{
+	struct doc_strings *ds = el->doc->_private;
+
+	if (ds->n == ds->cap) {
+		ds->cap = ds->cap ? ds->cap * 2 : 16;
+		ds->v = xrealloc(ds->v, ds->cap * sizeof(ds->v[0]));
+	}
+	ds->v[ds->n++] = s;
+	return s;
+}
+
+/* The element itself or its next element sibling, or NULL. */
+static xmlNode *
+el_from(xmlNode *n)
+{
+	while (n != NULL && n->type != XML_ELEMENT_NODE)
+		n = n->next;
+	return n;
+}
+
+static xmlNode *
+el_first(const xmlNode *el)
+{
+	return el != NULL ? el_from(el->children) : NULL;
+}
+
+static xmlNode *
+el_next(const xmlNode *el)
+{
+	return el_from(el->next);
+}
+
+static const char *
+el_name(const xmlNode *el)
+{
+	return (const char *)el->name;
+}
+
+/* The first child element named name (el may be NULL), or NULL. */
+static xmlNode *
+el_child(const xmlNode *el, const char *name)
+{
+	for (xmlNode *c = el_first(el); c != NULL; c = el_next(c))
+		if (strcmp(el_name(c), name) == 0)
+			return c;
+	return NULL;
+}
+
+/* An attribute's value (kept with the document), or NULL. */
+static const char *
+el_attr(const xmlNode *el, const char *name)
+{
+	xmlChar *v = xmlGetProp(el, (const xmlChar *)name);
+	char *s;
+
+	if (v == NULL)
+		return NULL;
+	s = xstrdup((const char *)v);
+	xmlFree(v);
+	return doc_keep(el, s);
+}
+
+/* The character data directly inside el (kept with the document). */
+static const char *
+el_text(const xmlNode *el)
+{
+	struct buf b;
+
+	buf_init(&b, TWIML_MAX);
+	for (const xmlNode *c = el->children; c != NULL; c = c->next)
+		if ((c->type == XML_TEXT_NODE ||
+			c->type == XML_CDATA_SECTION_NODE) &&
+		    c->content != NULL)
+			buf_addstr(&b, (const char *)c->content);
+	return doc_keep(el, buf_take(&b, NULL));
+}
+
 /* Take over resp's bytes as the next document (NULL when empty). */
 static char *
 next_doc(struct buf *resp, long status)
@@ -261,17 +381,17 @@ next_doc(struct buf *resp, long status)
 }
 
 static char *
-follow_dial(struct sim *s, const struct xmlmini_el *dial)
+follow_dial(struct sim *s, xmlNode *dial)
 {
-	const struct xmlmini_el *client = xmlmini_child(dial, "Client");
-	const struct xmlmini_el *number = xmlmini_child(dial, "Number");
-	const struct xmlmini_el *queue = xmlmini_child(dial, "Queue");
-	const struct xmlmini_el *noun = client ? client : number;
-	const char *action = xmlmini_attr(dial, "action");
-	const char *cb = noun ? xmlmini_attr(noun, "statusCallback") : NULL;
+	xmlNode *client = el_child(dial, "Client");
+	xmlNode *number = el_child(dial, "Number");
+	xmlNode *queue = el_child(dial, "Queue");
+	xmlNode *noun = client ? client : number;
+	const char *action = el_attr(dial, "action");
+	const char *cb = noun ? el_attr(noun, "statusCallback") : NULL;
 	char child[35], target[160], num[16];
 	const char *dial_status = "completed";
-	const char *from = xmlmini_attr(dial, "callerId");
+	const char *from = el_attr(dial, "callerId");
 	struct form f;
 	struct buf resp;
 	long st;
@@ -288,12 +408,12 @@ follow_dial(struct sim *s, const struct xmlmini_el *dial)
 		return NULL;
 	}
 	if (client != NULL) {
-		const struct xmlmini_el *id = xmlmini_child(client, "Identity");
+		xmlNode *id = el_child(client, "Identity");
 
 		snprintf(target, sizeof(target), "client:%s",
-		    id ? id->text : client->text);
+		    el_text(id ? id : client));
 	} else
-		snprintf(target, sizeof(target), "%s", number->text);
+		snprintf(target, sizeof(target), "%s", el_text(number));
 	/* the child leg shows the <Dial callerId> (outbound) or the caller */
 	if (from == NULL)
 		from = s->from;
@@ -305,7 +425,7 @@ follow_dial(struct sim *s, const struct xmlmini_el *dial)
 	    "ringing", 1, -1);
 	if (s->mode == AGENT_ANSWERS) {
 		/* the whisper, or the callee's disclaimer (outbound) */
-		const char *whisper = xmlmini_attr(noun, "url");
+		const char *whisper = el_attr(noun, "url");
 
 		if (whisper != NULL) {
 			leg_params(s, &f, child, s->caller, from, target,
@@ -323,7 +443,7 @@ follow_dial(struct sim *s, const struct xmlmini_el *dial)
 			return NULL;
 		}
 		printf("   (caller and %s talk for %d s)\n", target, talk);
-		recording_done(s, xmlmini_attr(dial, "recordingStatusCallback"),
+		recording_done(s, el_attr(dial, "recordingStatusCallback"),
 		    s->caller, "DialVerb", 2, talk);
 		leg_status(s, cb, child, s->caller, from, target,
 		    "outbound-dial", "completed", 3, talk);
@@ -361,7 +481,7 @@ assign_agent(struct sim *s, const char *task_json)
 	const char *instr, *url, *identity = "agente";
 	long st;
 	char *doc = NULL;
-	struct xmlmini_el *root = NULL;
+	xmlDoc *xd = NULL;
 
 	new_sid(task, "WT");
 	new_sid(res, "WR");
@@ -405,19 +525,19 @@ assign_agent(struct sim *s, const char *task_json)
 	st = post(s, url, &f, &resp);
 	form_cleanup(&f);
 	if ((doc = next_doc(&resp, st)) != NULL &&
-	    (root = xmlmini_parse(doc, strlen(doc))) != NULL) {
-		const struct xmlmini_el *dial = xmlmini_child(root, "Dial");
+	    (xd = twiml_parse(doc, strlen(doc))) != NULL) {
+		xmlNode *dial = el_child(xmlDocGetRootElement(xd), "Dial");
 
 		printf("   (caller and %s talk for 42 s)\n", to);
 		if (dial != NULL)
 			recording_done(s,
-			    xmlmini_attr(dial, "recordingStatusCallback"),
-			    agent_leg, "DialVerb", 2, 42);
+			    el_attr(dial, "recordingStatusCallback"), agent_leg,
+			    "DialVerb", 2, 42);
 	}
 	leg_status(s, NULL, agent_leg, NULL, s->from, to, "outbound-api",
 	    "completed", 0, 42);
 out:
-	xmlmini_free(root);
+	twiml_free(xd);
 	free(doc);
 	json_decref(j);
 	json_decref(t);
@@ -425,11 +545,11 @@ out:
 }
 
 static char *
-follow_enqueue(struct sim *s, const struct xmlmini_el *enq)
+follow_enqueue(struct sim *s, xmlNode *enq)
 {
-	const char *wait = xmlmini_attr(enq, "waitUrl");
-	const char *action = xmlmini_attr(enq, "action");
-	const struct xmlmini_el *task = xmlmini_child(enq, "Task");
+	const char *wait = el_attr(enq, "waitUrl");
+	const char *action = el_attr(enq, "action");
+	xmlNode *task = el_child(enq, "Task");
 	const char *result = "bridged", *qtime = "12";
 	struct form f;
 	struct buf resp;
@@ -450,7 +570,7 @@ follow_enqueue(struct sim *s, const struct xmlmini_el *enq)
 	}
 	switch (s->mode) {
 	case AGENT_ANSWERS:
-		assign_agent(s, task ? task->text : NULL);
+		assign_agent(s, task ? el_text(task) : NULL);
 		break;
 	case ABANDON:
 		printf("   (the caller gives up and hangs up)\n");
@@ -490,9 +610,9 @@ follow_enqueue(struct sim *s, const struct xmlmini_el *enq)
 }
 
 static char *
-follow_record(struct sim *s, const struct xmlmini_el *rec)
+follow_record(struct sim *s, xmlNode *rec)
 {
-	const char *action = xmlmini_attr(rec, "action");
+	const char *action = el_attr(rec, "action");
 	struct form f;
 	struct buf resp, url;
 	char re[35];
@@ -517,7 +637,7 @@ follow_record(struct sim *s, const struct xmlmini_el *rec)
 		form_cleanup(&f);
 		doc = next_doc(&resp, st);
 	}
-	if (xmlmini_attr(rec, "recordingStatusCallback") != NULL) {
+	if (el_attr(rec, "recordingStatusCallback") != NULL) {
 		form_init(&f);
 		form_add(&f, "AccountSid", s->cfg->twilio_account_sid);
 		form_add(&f, "CallSid", s->caller);
@@ -527,8 +647,7 @@ follow_record(struct sim *s, const struct xmlmini_el *rec)
 		form_add(&f, "RecordingDuration", "15");
 		form_add(&f, "RecordingChannels", "1");
 		form_add(&f, "RecordingSource", "RecordVerb");
-		post(s, xmlmini_attr(rec, "recordingStatusCallback"), &f,
-		    &resp);
+		post(s, el_attr(rec, "recordingStatusCallback"), &f, &resp);
 		form_cleanup(&f);
 	}
 	buf_cleanup(&resp);
@@ -543,44 +662,45 @@ follow_record(struct sim *s, const struct xmlmini_el *rec)
 static char *
 run_doc(struct sim *s, const char *doc)
 {
-	struct xmlmini_el *root = xmlmini_parse(doc, strlen(doc));
+	xmlDoc *xd = twiml_parse(doc, strlen(doc));
+	xmlNode *root = xd ? xmlDocGetRootElement(xd) : NULL;
 	struct form f;
 	struct buf resp;
 	char *next = NULL;
 
-	if (root == NULL || strcmp(root->name, "Response") != 0) {
+	if (root == NULL || strcmp(el_name(root), "Response") != 0) {
 		printf("   (not TwiML: the call ends)\n");
 		s->failures++;
-		xmlmini_free(root);
+		twiml_free(xd);
 		return NULL;
 	}
-	for (const struct xmlmini_el *v = root->child; v; v = v->next) {
-		if (strcmp(v->name, "Dial") == 0)
+	for (xmlNode *v = el_first(root); v; v = el_next(v)) {
+		const char *verb = el_name(v);
+
+		if (strcmp(verb, "Dial") == 0)
 			next = follow_dial(s, v);
-		else if (strcmp(v->name, "Enqueue") == 0)
+		else if (strcmp(verb, "Enqueue") == 0)
 			next = follow_enqueue(s, v);
-		else if (strcmp(v->name, "Record") == 0)
+		else if (strcmp(verb, "Record") == 0)
 			next = follow_record(s, v);
-		else if (strcmp(v->name, "Redirect") == 0) {
+		else if (strcmp(verb, "Redirect") == 0) {
 			leg_params(s, &f, s->caller, NULL, s->from, s->to,
 			    "inbound", "in-progress");
 			buf_init(&resp, RESP_MAX);
-			next = next_doc(&resp, post(s, v->text, &f, &resp));
+			next = next_doc(&resp, post(s, el_text(v), &f, &resp));
 			buf_cleanup(&resp);
 			form_cleanup(&f);
-		} else if (strcmp(v->name, "Hangup") == 0 ||
-		    strcmp(v->name, "Reject") == 0 ||
-		    strcmp(v->name, "Leave") == 0)
+		} else if (strcmp(verb, "Hangup") == 0 ||
+		    strcmp(verb, "Reject") == 0 || strcmp(verb, "Leave") == 0)
 			break;
 		else
 			continue; /* Say, Play, Pause: heard, nothing to do */
 		/* Twilio goes on with a new document when there is one. */
 		if (next != NULL ||
-		    (strcmp(v->name, "Dial") != 0 &&
-			strcmp(v->name, "Record") != 0))
+		    (strcmp(verb, "Dial") != 0 && strcmp(verb, "Record") != 0))
 			break;
 	}
-	xmlmini_free(root);
+	twiml_free(xd);
 	return next;
 }
 
@@ -609,8 +729,7 @@ sim_open(struct sim *s, const struct config *cfg)
 		return -2;
 	}
 	s->key = twsig_key_new(cfg->twilio_auth_token);
-	s->curl = curl_easy_init();
-	return s->key != NULL && s->curl != NULL ? 0 : -1;
+	return s->key != NULL ? 0 : -1;
 }
 
 static int
@@ -618,8 +737,6 @@ sim_close(struct sim *s)
 {
 	printf("\n%s: %d step(s), %d failed.\n",
 	    s->failures ? "FAILED" : "done", s->step, s->failures);
-	if (s->curl)
-		curl_easy_cleanup(s->curl);
 	twsig_key_free(s->key);
 	return s->failures ? 1 : 0;
 }
@@ -628,39 +745,20 @@ sim_close(struct sim *s)
 static int
 sim_abort(struct sim *s)
 {
-	if (s->curl)
-		curl_easy_cleanup(s->curl);
 	twsig_key_free(s->key);
 	return 1;
 }
 
 static int
-sim_inbound(struct sim *s, int argc, char **argv)
+sim_inbound(struct sim *s)
 {
 	struct form f;
 	struct buf resp;
 	long st;
 	int rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
-			s->to = argv[++i];
-		else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
-			s->from = argv[++i];
-		else if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
-			s->server = argv[++i];
-		else if (strcmp(argv[i], "--agent-answers") == 0)
-			s->mode = AGENT_ANSWERS;
-		else if (strcmp(argv[i], "--no-answer") == 0)
-			s->mode = NO_ANSWER;
-		else if (strcmp(argv[i], "--abandon") == 0)
-			s->mode = ABANDON;
-		else
-			return -1;
-	}
-	if (s->to == NULL || s->from == NULL || s->to[0] != '+' ||
-	    s->from[0] != '+')
-		return -1;
+	s->to = s->a.to;
+	s->from = s->a.from;
 	if ((rc = sim_open(s, s->cfg)) != 0)
 		return sim_abort(s) + (rc == -2);
 	new_sid(s->caller, "CA");
@@ -688,32 +786,16 @@ sim_inbound(struct sim *s, int argc, char **argv)
  * <Dial> action).
  */
 static int
-sim_outbound(struct sim *s, int argc, char **argv)
+sim_outbound(struct sim *s)
 {
-	const char *agent = NULL;
+	const char *agent = s->a.agent;
 	char from[160], app[35];
 	struct form f;
 	struct buf resp;
 	long st;
 	int rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--agent") == 0 && i + 1 < argc)
-			agent = argv[++i];
-		else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
-			s->to = argv[++i];
-		else if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
-			s->server = argv[++i];
-		else if (strcmp(argv[i], "--no-answer") == 0)
-			s->mode = NO_ANSWER;
-		else if (strcmp(argv[i], "--leave-up") == 0)
-			s->leave_up = 1;
-		else
-			return -1;
-	}
-	if (agent == NULL || s->to == NULL || agent[0] == '\0' ||
-	    s->to[0] == '\0' || strlen(agent) > 120)
-		return -1;
+	s->to = s->a.to;
 	if ((rc = sim_open(s, s->cfg)) != 0)
 		return sim_abort(s) + (rc == -2);
 	snprintf(from, sizeof(from), "client:%s", agent);
@@ -753,38 +835,31 @@ static long
 api(struct sim *s, const char *method, const char *path, const char *body,
     const char *bearer, struct buf *resp, long want)
 {
-	struct curl_slist *h = NULL;
+	struct httpc_req req = { 0 };
+	struct httpc_resp hr = { 0 };
 	struct buf url, hdr;
-	long status = 0;
+	long status;
 
 	buf_reset(resp);
 	buf_init(&url, 1024);
 	buf_init(&hdr, 1024);
 	buf_addstr(&url, s->server);
 	buf_addstr(&url, path);
+	req.method = method;
+	req.url = buf_cstr(&url);
 	if (bearer != NULL) {
 		buf_printf(&hdr, "Authorization: Bearer %s", bearer);
-		h = curl_slist_append(h, buf_cstr(&hdr));
+		req.headers[0] = buf_cstr(&hdr);
 	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	curl_easy_reset(s->curl);
-	curl_easy_setopt(s->curl, CURLOPT_URL, buf_cstr(&url));
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, method);
 	if (strcmp(method, "POST") == 0)
-		curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS,
-		    body != NULL ? body : "");
-	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, resp);
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, 15L);
-	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
+		req.json = body != NULL ? body : "";
+	req.body_max = resp->max;
 	if (want != 0) {
 		s->step++;
 		printf("\n%2d → %s %s (the softphone)\n", s->step, method,
 		    path);
 	}
-	if (curl_easy_perform(s->curl) == CURLE_OK)
-		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+	status = answer(&req, &hr, resp);
 	if (want != 0) {
 		/* never print the session token */
 		printf("   ← %ld %s\n", status,
@@ -792,9 +867,8 @@ api(struct sim *s, const char *method, const char *path, const char *body,
 		if (status != want)
 			s->failures++;
 	}
-	curl_slist_free_all(h);
 	buf_cleanup(&url);
-	buf_cleanup(&hdr);
+	util_free_secret(buf_take(&hdr, NULL));
 	return status;
 }
 
@@ -922,40 +996,24 @@ conf_event(struct sim *s, const char *url, const char *name, const char *conf,
  * (the first bridge's action, the conference events).
  */
 static int
-sim_hold(struct sim *s, int argc, char **argv)
+sim_hold(struct sim *s)
 {
-	const char *sid = NULL, *email = NULL, *account = NULL, *action;
+	const char *sid = s->a.call, *email = s->a.email;
+	const char *account = s->a.account, *action;
 	const char *moved, *url, *name;
 	char path[96], conf[35], *pw = NULL, *doc = NULL, *token = NULL;
-	struct xmlmini_el *root = NULL;
-	const struct xmlmini_el *c = NULL;
+	xmlDoc *xd = NULL;
+	xmlNode *c = NULL;
 	struct call_view v;
 	struct buf resp;
 	struct form f;
 	json_t *j;
 	long st;
-	int from_stdin = 0;
 	int rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--call") == 0 && i + 1 < argc)
-			sid = argv[++i];
-		else if (strcmp(argv[i], "--email") == 0 && i + 1 < argc)
-			email = argv[++i];
-		else if (strcmp(argv[i], "--account") == 0 && i + 1 < argc)
-			account = argv[++i];
-		else if (strcmp(argv[i], "--password-stdin") == 0)
-			from_stdin = 1;
-		else if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
-			s->server = argv[++i];
-		else
-			return -1;
-	}
-	if (sid == NULL || email == NULL || strlen(sid) != 34)
-		return -1;
 	if ((rc = sim_open(s, s->cfg)) != 0)
 		return sim_abort(s) + (rc == -2);
-	if ((pw = prompt_password(from_stdin, 0)) == NULL)
+	if ((pw = prompt_password(s->a.password_stdin, 0)) == NULL)
 		return sim_abort(s);
 	printf("Simulating hold and unhold of call %s on %s, signed in as %s\n",
 	    sid, s->server, email);
@@ -1025,16 +1083,16 @@ sim_hold(struct sim *s, int argc, char **argv)
 		form_cleanup(&f);
 		doc = next_doc(&resp, st);
 		if (doc == NULL ||
-		    (root = xmlmini_parse(doc, strlen(doc))) == NULL ||
-		    (c = xmlmini_child(xmlmini_child(root, "Dial"),
+		    (xd = twiml_parse(doc, strlen(doc))) == NULL ||
+		    (c = el_child(el_child(xmlDocGetRootElement(xd), "Dial"),
 			 "Conference")) == NULL ||
-		    (url = xmlmini_attr(c, "statusCallback")) == NULL) {
+		    (url = el_attr(c, "statusCallback")) == NULL) {
 			printf("   (the action did not answer the "
 			       "conference)\n");
 			s->failures++;
 			goto out;
 		}
-		name = c->text;
+		name = el_text(c);
 		/* 5. both parties are in the conference */
 		new_sid(conf, "CF");
 		conf_event(s, url, name, conf, "conference-start", NULL, 0);
@@ -1075,7 +1133,7 @@ sim_hold(struct sim *s, int argc, char **argv)
 	printf("\nThe call stays up in its conference; hold again with the "
 	       "same command.");
 out:
-	xmlmini_free(root);
+	twiml_free(xd);
 	free(doc);
 	if (token != NULL)
 		util_free_secret(token);
@@ -1083,35 +1141,128 @@ out:
 	return sim_close(s);
 }
 
-int
-simulate_main(const struct config *cfg, int argc, char **argv)
+/*
+ * The options of the subcommand argv[1] into a; 0, or -1 with the reason
+ * in err (an unknown option or a missing value; what is required is
+ * checked by args_check).
+ */
+static int
+args_parse(int argc, char **argv, struct sim_args *a, char *err, size_t errlen)
 {
+	const char *sub = argv[1];
+	int in = strcmp(sub, "inbound") == 0,
+	    out = strcmp(sub, "outbound") == 0;
+	int hold = strcmp(sub, "hold") == 0;
+
+	for (int i = 2; i < argc; i++) {
+		const char *o = argv[i], **value = NULL;
+
+		if (strcmp(o, "--url") == 0)
+			value = &a->url;
+		else if ((in || out) && strcmp(o, "--to") == 0)
+			value = &a->to;
+		else if (in && strcmp(o, "--from") == 0)
+			value = &a->from;
+		else if (out && strcmp(o, "--agent") == 0)
+			value = &a->agent;
+		else if (hold && strcmp(o, "--call") == 0)
+			value = &a->call;
+		else if (hold && strcmp(o, "--email") == 0)
+			value = &a->email;
+		else if (hold && strcmp(o, "--account") == 0)
+			value = &a->account;
+		else if (in && strcmp(o, "--agent-answers") == 0)
+			a->mode = AGENT_ANSWERS;
+		else if ((in || out) && strcmp(o, "--no-answer") == 0)
+			a->mode = NO_ANSWER;
+		else if (in && strcmp(o, "--abandon") == 0)
+			a->mode = ABANDON;
+		else if (out && strcmp(o, "--leave-up") == 0)
+			a->leave_up = 1;
+		else if (hold && strcmp(o, "--password-stdin") == 0)
+			a->password_stdin = 1;
+		else {
+			snprintf(err, errlen, "%s %s",
+			    o[0] == '-' ? "unknown option"
+					: "unexpected argument",
+			    o);
+			return -1;
+		}
+		if (value != NULL) {
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "%s needs a value", o);
+				return -1;
+			}
+			*value = argv[++i];
+		}
+	}
+	return 0;
+}
+
+/* What the subcommand sub needs: 0, or -1 with the reason in err. */
+static int
+args_check(const char *sub, const struct sim_args *a, char *err, size_t errlen)
+{
+	if (strcmp(sub, "inbound") == 0 &&
+	    (a->to == NULL || a->from == NULL || a->to[0] != '+' ||
+		a->from[0] != '+'))
+		snprintf(err, errlen,
+		    "--to and --from (E.164, +...) are "
+		    "required");
+	else if (strcmp(sub, "outbound") == 0 &&
+	    (a->agent == NULL || a->to == NULL || a->agent[0] == '\0' ||
+		a->to[0] == '\0' || strlen(a->agent) > 120))
+		snprintf(err, errlen, "--agent and --to are required");
+	else if (strcmp(sub, "hold") == 0 &&
+	    (a->call == NULL || a->email == NULL || strlen(a->call) != 34))
+		snprintf(err, errlen,
+		    "--call (a CallSid, CA...) and --email "
+		    "are required");
+	else
+		return 0;
+	return -1;
+}
+
+int
+simulate_main(int argc, char **argv)
+{
+	const char *sub = argc >= 2 ? argv[1] : NULL;
+	struct config cfg;
 	struct sim s;
-	char server[128];
-	int rc = -1;
+	char server[128], err[256];
+	int rc;
 
 	memset(&s, 0, sizeof(s));
-	s.cfg = cfg;
-	s.mode = AGENT_ANSWERS;
+	s.a.mode = AGENT_ANSWERS;
+	if (sub == NULL)
+		return cmdline_usage_error("simulate", NULL,
+		    "simulate: missing subcommand");
+	if (strcmp(sub, "inbound") != 0 && strcmp(sub, "outbound") != 0 &&
+	    strcmp(sub, "hold") != 0)
+		return cmdline_usage_error("simulate", NULL,
+		    "simulate: unknown subcommand %s", sub);
+	if (args_parse(argc, argv, &s.a, err, sizeof(err)) != 0 ||
+	    args_check(sub, &s.a, err, sizeof(err)) != 0)
+		return cmdline_usage_error("simulate", sub, "simulate %s: %s",
+		    sub, err);
+
+	cmdline_config(&cfg, NULL);
+	s.cfg = &cfg;
+	s.mode = s.a.mode;
+	s.leave_up = s.a.leave_up;
 	snprintf(server, sizeof(server), "http://127.0.0.1:%d",
-	    cfg->port ? cfg->port : 8080);
-	s.server = server;
-	if (argc >= 2 && strcmp(argv[1], "inbound") == 0)
-		rc = sim_inbound(&s, argc, argv);
-	else if (argc >= 2 && strcmp(argv[1], "outbound") == 0)
-		rc = sim_outbound(&s, argc, argv);
-	else if (argc >= 2 && strcmp(argv[1], "hold") == 0)
-		rc = sim_hold(&s, argc, argv);
-	if (rc >= 0)
-		return rc;
-	fprintf(stderr,
-	    "usage: ramal simulate inbound --to +E164 --from +E164\n"
-	    "           [--agent-answers | --no-answer | --abandon] "
-	    "[--url http://127.0.0.1:PORT]\n"
-	    "       ramal simulate outbound --agent IDENTITY --to NUMBER\n"
-	    "           [--no-answer] [--leave-up] [--url URL]\n"
-	    "       ramal simulate hold --call CA... --email EMAIL "
-	    "[--password-stdin]\n"
-	    "           [--account AC...] [--url URL]\n");
-	return 2;
+	    cfg.port ? cfg.port : 8080);
+	s.server = s.a.url != NULL ? s.a.url : server;
+	httpc_global_init();
+	xmlInitParser();
+	if (strcmp(sub, "inbound") == 0)
+		rc = sim_inbound(&s);
+	else if (strcmp(sub, "outbound") == 0)
+		rc = sim_outbound(&s);
+	else
+		rc = sim_hold(&s);
+	xmlCleanupParser();
+	httpc_global_cleanup();
+	config_cleanup(&cfg);
+	return rc;
 }

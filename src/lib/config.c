@@ -117,8 +117,9 @@ static const struct config_var vars[] = {
 	    0, "seconds to finish in-flight requests on SIGTERM" },
 	{ "SPOOL_DIR", CFG_STR, OFF(spool_dir), "var/spool", 0, 0, NULL, 0,
 	    "where callbacks wait on disk while the database is down" },
-	{ "WEB_DIR", CFG_STR, OFF(web_dir), "web/dist", 0, 0, NULL, 0,
-	    "the built softphone served at / (made by `make`)" },
+	{ "WEB_DIR", CFG_STR, OFF(web_dir), NULL, 0, 0, NULL, 0,
+	    "serve the softphone from this directory instead of the copy "
+	    "built into ramal" },
 	{ "QUEUE_ANNOUNCE_S", CFG_INT, OFF(queue_announce_s), "30", 10, 600,
 	    NULL, 0, "seconds between queue position announcements" },
 	{ "QUEUE_MAX_WAIT_S", CFG_INT, OFF(queue_max_wait_s), "300", 30, 3600,

@@ -1,7 +1,7 @@
 /*
- * Phone numbers: statements and the row's cleanup.  See
- * include/store/store_number.h.
+ * The tenants' phone numbers.  See include/store_number.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,15 +37,72 @@ const struct db_stmt store_number_statements[] = {
 	    3 },
 	{ "number_list",
 	    "SELECT p.e164, p.label, coalesce(u.identity, ''),"
-	    " p.ring_timeout_s,"
-	    " CASE WHEN p.voicemail_enabled THEN 'on' ELSE 'off' END,"
-	    " coalesce(p.sid, '')"
+	    " p.ring_timeout_s, p.voicemail_enabled, coalesce(p.sid, '')"
 	    " FROM phone_numbers p JOIN tenants t ON t.id = p.tenant_id"
 	    " LEFT JOIN users u ON u.id = p.owner_user_id"
 	    " WHERE t.account_sid = $1 ORDER BY p.e164",
 	    1 },
 	{ NULL, NULL, 0 },
 };
+
+enum db_result
+store_number_put(struct db_conn *c, const char *account_sid,
+    const struct store_number_in *n)
+{
+	const char *params[10];
+	char timeout[16];
+	enum db_result res;
+
+	snprintf(timeout, sizeof(timeout), "%d", n->ring_timeout_s);
+	params[0] = account_sid;
+	params[1] = n->e164;
+	params[2] = n->sid;
+	params[3] = n->label;
+	params[4] = n->ring_timeout_s > 0 ? timeout : NULL;
+	params[5] = n->disclaimer_text;
+	params[6] = n->disclaimer_language;
+	params[7] = n->disclaimer_voice;
+	params[8] = n->disclaimer_audio_url;
+	params[9] = n->voicemail < 0 ? NULL : n->voicemail ? "true" : "false";
+	PQclear(db_exec(c, "number_put", 10, params, &res));
+	return res;
+}
+
+enum db_result
+store_number_assign(struct db_conn *c, const char *account_sid,
+    const char *e164, const char *identity)
+{
+	const char *params[3] = { account_sid, e164, identity };
+	enum db_result res;
+
+	PQclear(db_exec(c, "number_assign", 3, params, &res));
+	return res;
+}
+
+enum db_result
+store_number_list(struct db_conn *c, const char *account_sid,
+    store_number_fn fn, void *arg)
+{
+	const char *params[1] = { account_sid };
+	struct store_number_row row;
+	enum db_result res;
+	PGresult *r;
+
+	r = db_exec(c, "number_list", 1, params, &res);
+	if (res == DB_NOTFOUND)
+		res = DB_OK;
+	for (int i = 0; res == DB_OK && i < PQntuples(r); i++) {
+		row.e164 = PQgetvalue(r, i, 0);
+		row.label = PQgetvalue(r, i, 1);
+		row.owner = PQgetvalue(r, i, 2);
+		row.ring_timeout_s = atoi(PQgetvalue(r, i, 3));
+		row.voicemail = strcmp(PQgetvalue(r, i, 4), "t") == 0;
+		row.sid = PQgetvalue(r, i, 5);
+		fn(arg, &row);
+	}
+	PQclear(r);
+	return res;
+}
 
 void
 store_number_cleanup(struct store_number *n)

@@ -1,21 +1,20 @@
 /*
- * Twilio REST client over libcurl.  See include/twilio/twapi.h.
+ * Twilio REST client over httpc.c.  See include/twilio/twapi.h.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "buf.h"
+#include "httpc.h"
 #include "log.h"
 #include "twapi.h"
 #include "util.h"
 
 #define URL_MAX (16 * 1024)
-#define FORM_MAX (256 * 1024)
 
 int
 twapi_client_init(struct twapi_client *c, const struct config *cfg)
@@ -66,52 +65,10 @@ twapi_json_str(const json_t *obj, const char *key)
 	return json_string_value(json_object_get(obj, key));
 }
 
-static int
-add_escaped(struct buf *out, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		int rc;
-
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
-		    *p == '_' || *p == '~')
-			rc = buf_addc(out, (char)*p);
-		else {
-			char esc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
-
-			rc = buf_add(out, esc, 3);
-		}
-		if (rc != 0)
-			return -1;
-	}
-	return 0;
-}
-
 int
 twapi_encode_form(struct buf *out, const struct form *params)
 {
-	if (params == NULL)
-		return 0;
-	for (size_t i = 0; i < params->n; i++) {
-		if ((i > 0 && buf_addc(out, '&') != 0) ||
-		    add_escaped(out, params->v[i].name) != 0 ||
-		    buf_addc(out, '=') != 0 ||
-		    add_escaped(out, params->v[i].value) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-static size_t
-on_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct buf *b = userp;
-	size_t n = size * nmemb;
-
-	/* Returning short makes libcurl stop with CURLE_WRITE_ERROR. */
-	return buf_add(b, data, n) == 0 ? n : 0;
+	return httpc_form_encode(out, params);
 }
 
 __attribute__((format(printf, 2, 3))) static void
@@ -198,21 +155,17 @@ twapi_request(const struct twapi_client *c, enum twapi_host host,
 	const char *base =
 	    host == TWAPI_TASKROUTER ? c->taskrouter_base : c->api_base;
 	int is_post = strcmp(method, "POST") == 0;
-	struct curl_slist *headers = NULL;
-	struct buf url, form, body;
+	struct httpc_req req = { 0 };
+	struct httpc_resp hr = { 0 };
 	enum twapi_result result = TWAPI_TRANSPORT;
 	char shown[512], status[8], ms[24], code[16];
-	char errbuf[CURL_ERROR_SIZE];
-	CURL *h = NULL;
-	CURLcode cc;
-	uint64_t t0 = util_now_ms();
+	struct form none;
+	struct buf url;
 	json_error_t jerr;
 
 	memset(out, 0, sizeof(*out));
+	form_init(&none);
 	buf_init(&url, URL_MAX);
-	buf_init(&form, FORM_MAX);
-	buf_init(&body, TWAPI_BODY_MAX);
-	errbuf[0] = '\0';
 	if (base == NULL || c->user == NULL || c->secret == NULL) {
 		set_transport(out, "%s", "no Twilio credentials configured");
 		goto out;
@@ -221,62 +174,32 @@ twapi_request(const struct twapi_client *c, enum twapi_host host,
 		set_transport(out, "%s", "bad request URL");
 		goto out;
 	}
-	if (is_post && twapi_encode_form(&form, params) != 0) {
-		set_transport(out, "%s", "request form too large");
-		goto out;
-	}
 	log_path(buf_cstr(&url), shown, sizeof(shown));
 
-	if ((h = curl_easy_init()) == NULL) {
-		set_transport(out, "%s", "curl_easy_init failed");
-		goto out;
+	req.method = method;
+	req.url = buf_cstr(&url);
+	req.headers[0] = "Accept: application/json";
+	/* A POST is always a form, empty or not. */
+	req.form = is_post ? (params ? params : &none) : NULL;
+	req.user = c->user;
+	req.password = c->secret;
+	req.connect_timeout_ms = c->connect_timeout_ms;
+	req.timeout_ms = c->timeout_ms;
+	req.body_max = TWAPI_BODY_MAX;
+	switch (httpc_request(&req, &hr)) {
+	case HTTPC_OK:
+		break;
+	case HTTPC_TOO_BIG:
+		set_transport(out, "%s", "answer larger than 1 MiB");
+		goto failed;
+	case HTTPC_TRANSPORT:
+		set_transport(out, "%s", hr.error);
+		goto failed;
 	}
-	headers = curl_slist_append(headers, "Accept: application/json");
-	if (is_post)
-		headers = curl_slist_append(headers,
-		    "Content-Type: application/x-www-form-urlencoded");
-	if (headers == NULL) {
-		set_transport(out, "%s", "out of memory");
-		goto out;
-	}
-	curl_easy_setopt(h, CURLOPT_URL, buf_cstr(&url));
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-	curl_easy_setopt(h, CURLOPT_USERNAME, c->user);
-	curl_easy_setopt(h, CURLOPT_PASSWORD, c->secret);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "ramal");
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	if (is_post) {
-		curl_easy_setopt(h, CURLOPT_POST, 1L);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)form.len);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, buf_cstr(&form));
-	} else if (strcmp(method, "GET") == 0)
-		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-	else
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-
-	cc = curl_easy_perform(h);
-	out->duration_ms = (long)(util_now_ms() - t0);
-	if (cc != CURLE_OK) {
-		if (cc == CURLE_WRITE_ERROR)
-			set_transport(out, "%s", "answer larger than 1 MiB");
-		else
-			set_transport(out, "%.150s",
-			    errbuf[0] ? errbuf : curl_easy_strerror(cc));
-		log_kv(LOG_DEBUG, "twilio request failed", "method", method,
-		    "path", shown, "error", out->transport, NULL);
-		goto out;
-	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
-	if (body.len > 0) {
-		out->body = json_loadb(body.ptr, body.len, 0, &jerr);
+	out->duration_ms = hr.duration_ms;
+	out->status = hr.status;
+	if (hr.body.len > 0) {
+		out->body = json_loadb(hr.body.ptr, hr.body.len, 0, &jerr);
 		if (out->body == NULL && out->status >= 200 &&
 		    out->status < 300) {
 			set_transport(out, "answer is not JSON: %.100s",
@@ -298,13 +221,15 @@ logged:
 	    "status", status, "ms", ms, "twilio_code",
 	    out->err.code ? code : NULL, "twilio_message",
 	    out->err.code ? out->err.message : NULL, NULL);
+	goto out;
+failed:
+	out->duration_ms = hr.duration_ms;
+	log_kv(LOG_DEBUG, "twilio request failed", "method", method, "path",
+	    shown, "error", out->transport, NULL);
 out:
-	curl_slist_free_all(headers);
-	if (h != NULL)
-		curl_easy_cleanup(h);
+	httpc_resp_cleanup(&hr);
 	buf_cleanup(&url);
-	buf_cleanup(&form);
-	buf_cleanup(&body);
+	form_cleanup(&none);
 	return result;
 }
 

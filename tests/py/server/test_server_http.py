@@ -20,6 +20,15 @@ TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d
 CAP_TWILIO = 64 * 1024
 
 
+@pytest.fixture(scope="module")
+def ramal(module_factory):
+    """The default server, without the softphone the binary carries (WEB_DIR
+    names no directory), so that every unknown path reaches the router's
+    JSON 404; with the softphone a GET of a page path is the app
+    (test_webui.py, test_webui_embed.py)."""
+    return module_factory.start(WEB_DIR="/nonexistent/ramal-no-softphone")
+
+
 def assert_json_error(r, status, request_id=None):
     """The contract's error shape: {"error": msg, "request_id": id}."""
     assert r.status_code == status, (r.status_code, r.text)
