@@ -168,7 +168,11 @@ cmd_serve(void)
 	webui_init(cfg.web_dir);
 	routes = routes_table(&nroutes);
 	spool_set_verifier(webhook_verify_spooled);
-	if (spool_init(cfg.spool_dir) != 0 ||
+	if (spool_init(cfg.spool_dir,
+		&(struct spool_quota){
+		    .unverified_max_files = cfg.spool_unverified_max_files,
+		    .unverified_max_bytes = cfg.spool_unverified_max_bytes,
+		}) != 0 ||
 	    spool_start(routes, nroutes, SPOOL_REPLAY_MS) != 0) {
 		log_errorx("cannot use SPOOL_DIR %s; not starting",
 		    cfg.spool_dir);

@@ -21,8 +21,23 @@
  * the file, LATER keeps it and ends this round (database still down),
  * NEVER moves it aside to <dir>/failed/ (logged).
  */
-/* Create dir (and dir/failed) when missing.  0 / -1 (logged). */
-int spool_init(const char *dir);
+/*
+ * The quota of events spooled unverified (spool_put_unverified): their
+ * own, apart from the spool's cap on verified events, so that forged
+ * callbacks can never take the room of genuine ones.  0 files: none kept.
+ */
+struct spool_quota {
+	int unverified_max_files;
+	long long unverified_max_bytes; /* of event files, headers included */
+};
+
+/*
+ * Create dir (and dir/failed) when missing, remove orphan *.tmp files (a
+ * crash between write and rename; logged) and count the waiting events.
+ * quota is copied.  Not thread-safe: call before spool_start.  0 / -1
+ * (logged).
+ */
+int spool_init(const char *dir, const struct spool_quota *quota);
 
 /*
  * Write one event durably.  route and received_at are single-line text;
@@ -34,7 +49,9 @@ int spool_put(const char *route, const char *received_at, const char *body,
 /*
  * Write an event whose Twilio signature could not be checked yet (the
  * account's key lives in the unreachable database), with the URL and
- * signature to check it against before it is replayed.  0 / -1.
+ * signature to check it against before it is replayed.  Counted against
+ * the unverified quota only: -1 when it is full (logged at most once a
+ * second) or on a write error (logged); 0 when written.
  */
 int spool_put_unverified(const char *route, const char *received_at,
     const char *url, const char *sig, const char *body, size_t len);
@@ -55,6 +72,17 @@ void spool_set_verifier(spool_verify_fn fn);
 
 /* Events waiting in the spool. */
 int spool_pending(void);
+
+struct spool_stats {
+	int pending; /* every waiting event */
+	int unverified_files; /* of which spooled unverified */
+	long long unverified_bytes;
+	unsigned long long refused_full; /* verified events refused: cap */
+	unsigned long long refused_unverified; /* refused: unverified quota */
+};
+
+/* A snapshot of the counters (thread-safe). */
+void spool_stats(struct spool_stats *out);
 
 /*
  * Replay every spooled event now, in the calling thread, through the

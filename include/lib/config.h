@@ -59,6 +59,8 @@ struct config {
 	int db_statement_timeout_ms;
 	int shutdown_timeout;
 	char *spool_dir;
+	int spool_unverified_max_files;
+	int spool_unverified_max_bytes;
 	char *web_dir;
 	int queue_announce_s;
 	int queue_max_wait_s;
@@ -70,6 +72,9 @@ struct config {
 	int trust_proxy;
 	int events_heartbeat_s;
 	int session_cache_s;
+	int tenant_cache_s;
+	int tenant_lookup_burst;
+	int tenant_lookup_per_s;
 };
 
 enum config_kind {

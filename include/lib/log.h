@@ -49,4 +49,17 @@ void log_errorx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_kv(enum log_level level, const char *msg, ...)
     __attribute__((sentinel));
 
+/*
+ * For a line that an attacker could repeat at will: one struct per call
+ * site (static, zeroed), and the line written only when
+ * log_throttle_pass() returns 1, which it does at most once a second;
+ * *dropped (may be NULL) then gets how many were held back since the last
+ * one.  Thread-safe.
+ */
+struct log_throttle {
+	_Atomic unsigned long long last_s; /* monotonic second + 1; 0: never */
+	_Atomic unsigned long long dropped;
+};
+int log_throttle_pass(struct log_throttle *t, unsigned long long *dropped);
+
 #endif

@@ -13,6 +13,8 @@
 #include "job.h"
 #include "metrics.h"
 #include "session_cache.h"
+#include "spool.h"
+#include "tenant.h"
 #include "ops.h"
 
 extern const char ramal_version[];
@@ -42,6 +44,8 @@ ops_metrics(struct http_req *r)
 	struct db_group_stats gs;
 	struct session_cache_stats sc;
 	struct connwatch_stats cw;
+	struct tenant_stats ts;
+	struct spool_stats ss;
 	struct db_conn *c;
 	char *text;
 	size_t len;
@@ -121,6 +125,55 @@ ops_metrics(struct http_req *r)
 		(unsigned long long)sc.bypassed,
 		(unsigned long long)sc.invalidations,
 		sc.enabled && sc.healthy) != 0)
+		goto fail;
+	tenant_stats(&ts);
+	if (buf_printf(&b,
+		"# HELP ramal_tenant_key_lookups_total Signature-key look-ups "
+		"of subaccounts: hit (cached), stale (cached, past "
+		"TENANT_CACHE_S, database unreachable), miss (read: found), "
+		"unknown (read: not found), negative (remembered unknown, not "
+		"read), refused (not cached, look-up budget spent, not read), "
+		"unavailable (not cached, database unreachable), reload "
+		"(read again after a mismatch).\n"
+		"# TYPE ramal_tenant_key_lookups_total counter\n"
+		"ramal_tenant_key_lookups_total{result=\"hit\"} %llu\n"
+		"ramal_tenant_key_lookups_total{result=\"stale\"} %llu\n"
+		"ramal_tenant_key_lookups_total{result=\"miss\"} %llu\n"
+		"ramal_tenant_key_lookups_total{result=\"unknown\"} %llu\n"
+		"ramal_tenant_key_lookups_total{result=\"negative\"} %llu\n"
+		"ramal_tenant_key_lookups_total{result=\"refused\"} %llu\n"
+		"ramal_tenant_key_lookups_total{result=\"unavailable\"} "
+		"%llu\n"
+		"ramal_tenant_key_lookups_total{result=\"reload\"} %llu\n"
+		"# HELP ramal_tenant_keys_cached Subaccount keys in the "
+		"cache.\n"
+		"# TYPE ramal_tenant_keys_cached gauge\n"
+		"ramal_tenant_keys_cached %d\n",
+		ts.hit, ts.stale, ts.miss, ts.unknown, ts.negative, ts.refused,
+		ts.unavailable, ts.reload, ts.known) != 0)
+		goto fail;
+	spool_stats(&ss);
+	if (buf_printf(&b,
+		"# HELP ramal_spool_files Events waiting in the spool.\n"
+		"# TYPE ramal_spool_files gauge\n"
+		"ramal_spool_files %d\n"
+		"# HELP ramal_spool_unverified_files Of which spooled before "
+		"their signature could be checked (SPOOL_UNVERIFIED_MAX_FILES)."
+		"\n"
+		"# TYPE ramal_spool_unverified_files gauge\n"
+		"ramal_spool_unverified_files %d\n"
+		"# HELP ramal_spool_unverified_bytes Their size on disk "
+		"(SPOOL_UNVERIFIED_MAX_BYTES).\n"
+		"# TYPE ramal_spool_unverified_bytes gauge\n"
+		"ramal_spool_unverified_bytes %lld\n"
+		"# HELP ramal_spool_refused_total Events the spool refused: "
+		"unverified (quota full, answered 503), full (its cap of "
+		"waiting events).\n"
+		"# TYPE ramal_spool_refused_total counter\n"
+		"ramal_spool_refused_total{reason=\"unverified\"} %llu\n"
+		"ramal_spool_refused_total{reason=\"full\"} %llu\n",
+		ss.pending, ss.unverified_files, ss.unverified_bytes,
+		ss.refused_unverified, ss.refused_full) != 0)
 		goto fail;
 	db_group_stats(&gs);
 	if (buf_printf(&b,

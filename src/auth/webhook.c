@@ -28,7 +28,9 @@ reject(struct http_req *r, const char *why, const char *account)
  * degraded answer gets it (a voice webhook: TwiML that reveals nothing and
  * keeps the caller); a callback, a route with a replay and no degraded
  * answer, is kept on disk with its signature, checked when the database
- * is back; anything else is refused for now (503).  Always -1 (answered).
+ * is back, within the spool's small unverified quota (503 beyond it, so
+ * forged callbacks never take the room of checked ones); anything else is
+ * refused for now (503).  Always -1 (answered).
  */
 static int
 unverifiable(struct http_req *r, const char *account, const char *sig,
@@ -59,6 +61,12 @@ unverifiable(struct http_req *r, const char *account, const char *sig,
 			    TWIML_EMPTY, sizeof(TWIML_EMPTY) - 1);
 			return -1;
 		}
+		/*
+		 * The unverified quota is full (logged there, at most once a
+		 * second: anyone can send these) or the write failed (logged).
+		 */
+		http_reply_error(r, 503, "temporarily unavailable");
+		return -1;
 	}
 	if (rt->degraded != NULL) {
 		log_kv(LOG_WARN,
@@ -81,24 +89,40 @@ webhook_verify_spooled(const char *url, const char *sig, const char *body,
     size_t len)
 {
 	const struct twsig_key *key;
+	const char *account;
 	struct form f;
 	enum spool_check rc = SPOOL_FORGED;
 
 	form_init(&f);
 	if (form_parse(&f, body, len, 512) != 0)
 		goto out;
-	switch (tenant_sigkey(form_get(&f, "AccountSid"), &key)) {
+	account = form_get(&f, "AccountSid");
+	/* Unbudgeted: the spool's quota bounds how many there are. */
+	switch (tenant_sigkey(account, 0, &key)) {
 	case TENANT_FOUND:
-		if (twsig_check_form(key, url, &f, sig) ||
-		    (tenant_sigkey_reload(form_get(&f, "AccountSid"), &key) ==
-			    TENANT_FOUND &&
-			twsig_check_form(key, url, &f, sig)))
-			rc = SPOOL_GENUINE;
 		break;
 	case TENANT_UNKNOWN:
+		goto out;
+	case TENANT_UNAVAILABLE:
+	case TENANT_REFUSED:
+		rc = SPOOL_UNKNOWN;
+		goto out;
+	}
+	if (twsig_check_form(key, url, &f, sig)) {
+		rc = SPOOL_GENUINE;
+		goto out;
+	}
+	/* A rotated token?  When it cannot be read now, ask again later. */
+	switch (tenant_sigkey_reload(account, &key)) {
+	case TENANT_FOUND:
+		if (twsig_check_form(key, url, &f, sig))
+			rc = SPOOL_GENUINE;
 		break;
 	case TENANT_UNAVAILABLE:
 		rc = SPOOL_UNKNOWN;
+		break;
+	case TENANT_UNKNOWN:
+	case TENANT_REFUSED:
 		break;
 	}
 out:
@@ -144,11 +168,15 @@ verify(struct http_req *r)
 	if (account == NULL)
 		return reject(r, "no AccountSid", NULL);
 
-	switch (tenant_sigkey(account, &key)) {
+	switch (tenant_sigkey(account, 1, &key)) {
 	case TENANT_FOUND:
 		break;
 	case TENANT_UNKNOWN:
 		return reject(r, "unknown account", account);
+	case TENANT_REFUSED:
+		/* A flood of made-up accounts: tenant.c logs it, throttled. */
+		http_reply_error(r, 403, "forbidden");
+		return -1;
 	case TENANT_UNAVAILABLE:
 		return unverifiable(r, account, sig, is_body);
 	}

@@ -2,13 +2,18 @@
  * Durable spool of callbacks received during a database outage.
  * See include/core/spool.h.
  *
- * File format (one event per file, name "<microseconds>-<random>.ev" so
- * that names sort in arrival order):
+ * File format (one event per file, name "<microseconds>-<random>.ev", or
+ * "<microseconds>-<random>-u.ev" for an unverified one, so that names sort
+ * in arrival order and the unverified quota can be counted again at start):
  *
  *	ramal-spool 1\n
  *	<route>\n
  *	<received_at>\n
  *	<body bytes, to the end of the file>
+ *
+ * An unverified event has "ramal-spool 2" and two more lines, the URL and
+ * the signature, before the body.  Each file is first written as
+ * ".<seconds>-<random>.tmp"; one left by a crash is removed at start.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,9 +37,21 @@
 #define SPOOL_MAX_PENDING 100000
 #define SPOOL_MAX_EVENT (128 * 1024)
 #define SPOOL_PATH_MAX 4096
+#define SPOOL_UNVERIFIED_SUFFIX "-u.ev"
 
 static char *spool_dir;
-static atomic_int pending;
+static atomic_int pending; /* every waiting event */
+
+/*
+ * The unverified events on disk, reserved before one is written so that
+ * concurrent writers never pass the quota together.
+ */
+static struct spool_quota quota;
+static pthread_mutex_t uv_lock = PTHREAD_MUTEX_INITIALIZER;
+static int uv_files;
+static long long uv_bytes;
+static atomic_ullong refused_full, refused_unverified;
+static struct log_throttle quota_log;
 
 static pthread_t thread;
 static int thread_started;
@@ -68,46 +85,151 @@ mkdir_p(const char *path)
 }
 
 static int
-is_event_name(const char *name)
+fsync_dir(const char *dir)
 {
-	size_t n = strlen(name);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	int rc;
 
-	return n > 3 && strcmp(name + n - 3, ".ev") == 0 && name[0] != '.';
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
 }
 
 static int
-count_events(void)
+has_suffix(const char *name, const char *suffix)
 {
-	DIR *d = opendir(spool_dir);
-	struct dirent *e;
-	int n = 0;
+	size_t n = strlen(name), k = strlen(suffix);
 
-	if (d == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL)
-		n += is_event_name(e->d_name);
-	closedir(d);
+	return n > k && strcmp(name + n - k, suffix) == 0;
+}
+
+static int
+is_event_name(const char *name)
+{
+	return has_suffix(name, ".ev") && name[0] != '.';
+}
+
+static int
+is_unverified_name(const char *name)
+{
+	return is_event_name(name) && has_suffix(name, SPOOL_UNVERIFIED_SUFFIX);
+}
+
+/* Take room for one unverified event of size bytes.  0 / -1 (full). */
+static int
+uv_reserve(long long size)
+{
+	int ok;
+
+	pthread_mutex_lock(&uv_lock);
+	ok = uv_files < quota.unverified_max_files &&
+	    uv_bytes + size <= quota.unverified_max_bytes;
+	if (ok) {
+		uv_files++;
+		uv_bytes += size;
+	}
+	pthread_mutex_unlock(&uv_lock);
+	return ok ? 0 : -1;
+}
+
+static int
+spool_unverified_files(void)
+{
+	int n;
+
+	pthread_mutex_lock(&uv_lock);
+	n = uv_files;
+	pthread_mutex_unlock(&uv_lock);
 	return n;
 }
 
-int
-spool_init(const char *dir)
+/* Give back the room of one unverified event (stored, set aside, failed). */
+static void
+uv_release(long long size)
 {
-	char failed[SPOOL_PATH_MAX];
+	pthread_mutex_lock(&uv_lock);
+	/* A file changed behind our back must not leave the quota short. */
+	uv_files = uv_files > 0 ? uv_files - 1 : 0;
+	uv_bytes = uv_files == 0 || uv_bytes < size ? 0 : uv_bytes - size;
+	pthread_mutex_unlock(&uv_lock);
+}
+
+/*
+ * Count the waiting events (and the unverified ones' sizes) and remove
+ * the temporary files of writes a crash cut short: an event is only
+ * acknowledged after its rename, so a .tmp file was never answered 200
+ * and holds nothing Twilio counts on.  0 / -1.
+ */
+static int
+scan_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	int n = 0, orphans = 0, files = 0;
+	long long bytes = 0;
+	char num[16];
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (has_suffix(e->d_name, ".tmp")) {
+			if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+				orphans++;
+			else
+				log_kv(LOG_WARN,
+				    "cannot remove an orphan spool file", "dir",
+				    dir, "file", e->d_name, "err",
+				    strerror(errno), NULL);
+			continue;
+		}
+		if (!is_event_name(e->d_name))
+			continue;
+		n++;
+		if (is_unverified_name(e->d_name) &&
+		    fstatat(dirfd(d), e->d_name, &st, 0) == 0) {
+			files++;
+			bytes += (long long)st.st_size;
+		}
+	}
+	closedir(d);
+	if (orphans > 0) {
+		fsync_dir(dir);
+		snprintf(num, sizeof(num), "%d", orphans);
+		log_kv(LOG_WARN,
+		    "removed orphan spool files of interrupted writes", "dir",
+		    dir, "count", num, NULL);
+	}
+	atomic_store(&pending, n);
+	pthread_mutex_lock(&uv_lock);
+	uv_files = files;
+	uv_bytes = bytes;
+	pthread_mutex_unlock(&uv_lock);
+	return 0;
+}
+
+int
+spool_init(const char *dir, const struct spool_quota *q)
+{
+	char failed[SPOOL_PATH_MAX], num[16];
 
 	free(spool_dir);
 	spool_dir = xstrdup(dir);
+	quota = *q;
 	snprintf(failed, sizeof(failed), "%s/failed", dir);
 	if (mkdir_p(dir) != 0 || mkdir_p(failed) != 0 ||
-	    access(dir, W_OK) != 0) {
+	    access(dir, W_OK) != 0 || scan_dir(dir) != 0) {
 		log_kv(LOG_ERROR, "spool directory is not writable", "dir", dir,
 		    "err", strerror(errno), NULL);
 		return -1;
 	}
-	atomic_store(&pending, count_events());
-	if (atomic_load(&pending) > 0)
+	if (atomic_load(&pending) > 0) {
+		snprintf(num, sizeof(num), "%d", atomic_load(&pending));
 		log_kv(LOG_WARN, "spooled events waiting for the database",
-		    "dir", dir, NULL);
+		    "dir", dir, "count", num, NULL);
+	}
 	return 0;
 }
 
@@ -130,45 +252,55 @@ write_all(int fd, const void *p, size_t len)
 }
 
 static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-static int
 put(const char *route, const char *received_at, const char *url,
     const char *sig, const char *body, size_t len)
 {
 	char tmp[SPOOL_PATH_MAX], path[SPOOL_PATH_MAX], rnd[17];
 	uint8_t r[8];
-	int fd = -1, result = -1;
+	int fd = -1, result = -1, reserved = 0;
 	const char *magic = url ? SPOOL_MAGIC_UNVERIFIED : SPOOL_MAGIC;
+	long long size;
+	unsigned long long dropped;
+	char num[24];
 
 	if (spool_dir == NULL || strchr(route, '\n') ||
 	    strchr(received_at, '\n') || len > SPOOL_MAX_EVENT ||
 	    (url && (strchr(url, '\n') || strchr(sig, '\n'))))
 		return -1;
-	if (atomic_load(&pending) >= SPOOL_MAX_PENDING) {
+	size = (long long)(strlen(magic) + strlen(route) + 1 +
+	    strlen(received_at) + 1 + len);
+	if (url != NULL) {
+		size += (long long)(strlen(url) + 1 + strlen(sig) + 1);
+		if (uv_reserve(size) != 0) {
+			atomic_fetch_add(&refused_unverified, 1);
+			if (log_throttle_pass(&quota_log, &dropped)) {
+				snprintf(num, sizeof(num), "%llu", dropped);
+				log_kv(LOG_WARN,
+				    "unverified spool quota full: callback "
+				    "refused",
+				    "route", route, "also_refused", num, NULL);
+			}
+			return -1;
+		}
+		reserved = 1;
+	} else if (atomic_load(&pending) - spool_unverified_files() >=
+	    SPOOL_MAX_PENDING) {
+		atomic_fetch_add(&refused_full, 1);
 		log_kv(LOG_ERROR, "spool full: event refused", "route", route,
 		    NULL);
 		return -1;
 	}
+	tmp[0] = '\0';
 	if (util_random(r, sizeof(r)) != 0)
-		return -1;
+		goto out;
 	util_hex_encode(rnd, r, sizeof(r));
 	{
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		snprintf(path, sizeof(path), "%s/%016lld%06ld-%s.ev", spool_dir,
-		    (long long)ts.tv_sec, ts.tv_nsec / 1000, rnd);
+		snprintf(path, sizeof(path), "%s/%016lld%06ld-%s%s", spool_dir,
+		    (long long)ts.tv_sec, ts.tv_nsec / 1000, rnd,
+		    url ? SPOOL_UNVERIFIED_SUFFIX : ".ev");
 		snprintf(tmp, sizeof(tmp), "%s/.%016lld-%s.tmp", spool_dir,
 		    (long long)ts.tv_sec, rnd);
 	}
@@ -204,7 +336,10 @@ out:
 		    strerror(errno), NULL);
 		if (fd >= 0)
 			close(fd);
-		unlink(tmp);
+		if (tmp[0] != '\0')
+			unlink(tmp);
+		if (reserved)
+			uv_release(size);
 	}
 	return result;
 }
@@ -229,6 +364,19 @@ int
 spool_pending(void)
 {
 	return atomic_load(&pending);
+}
+
+void
+spool_stats(struct spool_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->pending = atomic_load(&pending);
+	pthread_mutex_lock(&uv_lock);
+	out->unverified_files = uv_files;
+	out->unverified_bytes = uv_bytes;
+	pthread_mutex_unlock(&uv_lock);
+	out->refused_full = atomic_load(&refused_full);
+	out->refused_unverified = atomic_load(&refused_unverified);
 }
 
 static int
@@ -323,6 +471,41 @@ move_aside(const char *name)
 	    to, NULL);
 }
 
+/* Files in dir/failed (counted only when a forged event turns up). */
+static int
+count_failed(void)
+{
+	char failed[SPOOL_PATH_MAX];
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(failed, sizeof(failed), "%s/failed", spool_dir);
+	if ((d = opendir(failed)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * A callback whose signature proved false: kept in failed/ for a look
+ * while that holds fewer files than the unverified quota, deleted beyond,
+ * so that forged callbacks do not pile up there outage after outage.
+ */
+static void
+drop_forged(const char *name, const char *path)
+{
+	if (count_failed() < quota.unverified_max_files) {
+		move_aside(name);
+		return;
+	}
+	unlink(path);
+	log_kv(LOG_WARN, "forged spooled callback deleted (failed/ is full)",
+	    "file", name, NULL);
+}
+
 /* The replay of route in routes[0..n), or NULL. */
 static http_replay
 replay_of(const struct http_route *routes, size_t n, const char *route)
@@ -363,13 +546,22 @@ spool_replay(const struct http_route *routes, size_t nroutes)
 		struct buf b;
 		enum outcome rc = OUTCOME_DONE;
 		http_replay fn;
+		struct stat st;
+		long long uv_size;
+		int forged = 0;
 
 		snprintf(path, sizeof(path), "%s/%s", spool_dir, names[i]);
+		uv_size = -1;
+		if (is_unverified_name(names[i]))
+			uv_size =
+			    stat(path, &st) == 0 ? (long long)st.st_size : 0;
 		buf_init(&b, SPOOL_MAX_EVENT + 16 * 1024);
 		if (read_event(path, &b) != 0 || parse_event(&b, &ev) != 0) {
 			buf_cleanup(&b);
 			move_aside(names[i]);
 			atomic_fetch_sub(&pending, 1);
+			if (uv_size >= 0)
+				uv_release(uv_size);
 			continue;
 		}
 		/* Spooled before its signature could be checked: check now. */
@@ -385,6 +577,7 @@ spool_replay(const struct http_route *routes, size_t nroutes)
 				    "check",
 				    "route", ev.route, NULL);
 				rc = OUTCOME_NEVER;
+				forged = 1;
 				break;
 			case SPOOL_UNKNOWN:
 				rc = OUTCOME_LATER;
@@ -405,13 +598,17 @@ spool_replay(const struct http_route *routes, size_t nroutes)
 		buf_cleanup(&b);
 		if (rc == OUTCOME_LATER)
 			break; /* still down: keep the rest for later */
-		if (rc == OUTCOME_NEVER)
+		if (rc == OUTCOME_NEVER && forged)
+			drop_forged(names[i], path);
+		else if (rc == OUTCOME_NEVER)
 			move_aside(names[i]);
 		else {
 			unlink(path);
 			stored++;
 		}
 		atomic_fetch_sub(&pending, 1);
+		if (uv_size >= 0)
+			uv_release(uv_size);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);

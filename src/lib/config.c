@@ -117,6 +117,13 @@ static const struct config_var vars[] = {
 	    0, "seconds to finish in-flight requests on SIGTERM" },
 	{ "SPOOL_DIR", CFG_STR, OFF(spool_dir), "var/spool", 0, 0, NULL, 0,
 	    "where callbacks wait on disk while the database is down" },
+	{ "SPOOL_UNVERIFIED_MAX_FILES", CFG_INT,
+	    OFF(spool_unverified_max_files), "500", 0, 100000, NULL, 0,
+	    "callbacks whose signature cannot be checked yet kept on disk at "
+	    "most (beyond: 503)" },
+	{ "SPOOL_UNVERIFIED_MAX_BYTES", CFG_INT,
+	    OFF(spool_unverified_max_bytes), "4194304", 0, 1073741824, NULL, 0,
+	    "bytes of those callbacks kept on disk at most (beyond: 503)" },
 	{ "WEB_DIR", CFG_STR, OFF(web_dir), NULL, 0, 0, NULL, 0,
 	    "serve the softphone from this directory instead of the copy "
 	    "built into ramal" },
@@ -145,6 +152,16 @@ static const struct config_var vars[] = {
 	    NULL, 0, "seconds between heartbeats on /api/events streams" },
 	{ "SESSION_CACHE_S", CFG_INT, OFF(session_cache_s), "5", 0, 60, NULL, 0,
 	    "seconds a session look-up is cached (0: no cache)" },
+	{ "TENANT_CACHE_S", CFG_INT, OFF(tenant_cache_s), "60", 1, 3600, NULL,
+	    0,
+	    "seconds a subaccount's signature key is used before it is read "
+	    "again" },
+	{ "TENANT_LOOKUP_BURST", CFG_INT, OFF(tenant_lookup_burst), "20", 1,
+	    100000, NULL, 0,
+	    "database look-ups of accounts not cached, at once (beyond: 403)" },
+	{ "TENANT_LOOKUP_PER_S", CFG_INT, OFF(tenant_lookup_per_s), "5", 1,
+	    100000, NULL, 0,
+	    "look-ups of accounts not cached allowed per second after that" },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL },
 };
 

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -235,4 +236,22 @@ log_kv(enum log_level level, const char *msg, ...)
 	}
 	va_end(ap);
 	line_end(&l);
+}
+
+int
+log_throttle_pass(struct log_throttle *t, unsigned long long *dropped)
+{
+	unsigned long long now = util_now_ms() / 1000 + 1;
+	unsigned long long last = atomic_load(&t->last_s);
+
+	if (last == now ||
+	    !atomic_compare_exchange_strong(&t->last_s, &last, now)) {
+		atomic_fetch_add(&t->dropped, 1);
+		return 0;
+	}
+	if (dropped != NULL)
+		*dropped = atomic_exchange(&t->dropped, 0);
+	else
+		atomic_store(&t->dropped, 0);
+	return 1;
 }
