@@ -18,6 +18,7 @@
 #include "config.h"
 #include "db.h"
 #include "db_group.h"
+#include "doctor.h"
 #include "events.h"
 #include "hub.h"
 #include "http.h"
@@ -306,6 +307,20 @@ run_serve(int argc, char **argv)
 }
 
 static int
+run_doctor(int argc, char **argv)
+{
+	struct config cfg;
+	int status;
+
+	if (no_args("doctor", argc, argv) != 0)
+		return CMDLINE_USAGE;
+	cmdline_config(&cfg, cmdline_need_db);
+	status = doctor_run(&cfg);
+	config_cleanup(&cfg);
+	return status;
+}
+
+static int
 run_migrate(int argc, char **argv)
 {
 	return no_args("migrate", argc, argv) != 0 ? CMDLINE_USAGE
@@ -379,6 +394,7 @@ static const struct {
 	{ "migrate", "migrate", run_migrate },
 	{ "worker", "worker", run_worker },
 	{ "provision", "provision", run_provision },
+	{ "doctor", "doctor", run_doctor },
 	{ "tenant", "tenant", admin_tenant },
 	{ "create-user", "create-user", admin_create_user },
 	{ "user", "user", admin_user },

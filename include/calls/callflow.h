@@ -34,6 +34,13 @@ int callflow_url(char *out, size_t outlen, const struct config *cfg,
  */
 int callflow_reply(struct http_req *r, struct twiml *t, const char *apology);
 
+/*
+ * The answer to a voice webhook refused because the call it names is
+ * another tenant's (store_scope.h): whatever t held is dropped for a
+ * lone <Hangup/>, so the leg is neither kept, queued nor bridged.
+ */
+void callflow_refused(struct twiml *t);
+
 /* 200 with an empty TwiML document (TWIML_EMPTY).  As a handler. */
 int callflow_reply_empty(struct http_req *r);
 

@@ -93,9 +93,10 @@ enum db_result hold_request(struct db_conn *c, const struct hold_call *hc,
  * participant's join/leave/hold in conference_participants (idempotent,
  * SequenceNumber-ordered); when the held party joins, or its hold differs
  * from what the agent wants, queues the hold job.  200 when the signature
- * was good; while the database is unavailable the event is spooled
- * (include/core/spool.h) and stored later by hold_replay (503 only when the
- * spool cannot be written either).
+ * was good, 400 (nothing stored) when a leg, the conference name or the
+ * ConferenceSid is another tenant's; while the database is unavailable
+ * the event is spooled (include/core/spool.h) and stored later by
+ * hold_replay (503 only when the spool cannot be written either).
  */
 int hold_conference_callback(struct http_req *r);
 

@@ -13,12 +13,14 @@ struct http_req;
  * callback in call_events and moves the call's row forward, idempotently
  * and whatever the arrival order.  While the database is unreachable the
  * callback is spooled to local disk and still acknowledged with 200.
+ * A callback that cannot be stored, or that names a call (or parent) of
+ * another tenant, is answered 400 and kept nowhere.
  */
 int status_callback(struct http_req *r);
 
 /*
  * Store one status callback (parameters f, received at received_at,
- * RFC 3339); NEVER is logged.
+ * RFC 3339); NEVER and REFUSED (a call of another tenant) are logged.
  */
 enum outcome status_apply(const struct form *f, const char *received_at, int replayed);
 

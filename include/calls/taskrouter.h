@@ -36,8 +36,10 @@ struct http_req;
  * parameters, so the answer is the same with the database down.  A voice
  * task (TaskAttributes with call_sid and from) gets a `call` instruction
  * that rings the worker's contact_uri (or client:<identity>) with the
- * whisper URL; anything else gets `reject` and a log line.  The
- * reservation, task and call link are recorded when the database is up.
+ * whisper URL; anything else gets `reject` and a log line, and so does
+ * a task, reservation, worker or call that is another tenant's
+ * (store_scope.h).  The reservation, task and call link are recorded
+ * when the database is up.
  */
 int taskrouter_assignment(struct http_req *r);
 
@@ -48,14 +50,16 @@ int taskrouter_assignment(struct http_req *r);
  * order.  Unknown event types are stored, logged and acknowledged.
  * While the database is unreachable the event is spooled to local disk
  * (route PATH_TR_EVENTS, replayed by taskrouter_replay) and still
- * acknowledged.
+ * acknowledged.  400 for an event that cannot be stored or that names a
+ * task, reservation, worker or call of another tenant (nothing kept).
  */
 int taskrouter_events(struct http_req *r);
 
 /*
  * Store one event callback (parameters f, received at received_at, RFC
- * 3339).  0 stored, 1 database unavailable (try later), -1 the event can
- * never be stored (logged).
+ * 3339).  DONE stored, LATER database unavailable (try later), NEVER
+ * the event can never be stored, REFUSED it is another tenant's (both
+ * logged).
  */
 enum outcome taskrouter_event_apply(const struct form *f, const char *received_at,
     int replayed);

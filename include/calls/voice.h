@@ -117,8 +117,9 @@ int voice_voicemail_degraded(struct http_req *r);
  * recordings row (idempotent, never moves a finished recording back),
  * links its voicemail, and on "completed" queues a recording.archive job
  * (dedupe key: the RecordingSid) in the same transaction.  Answers 200;
- * 400 for a callback without a valid RecordingSid; spools while the
- * database is down (503 only when even the spool fails).
+ * 400 for a callback without a valid RecordingSid, or whose recording or
+ * call is another tenant's (nothing stored); spools while the database
+ * is down (503 only when even the spool fails).
  */
 int voice_recording(struct http_req *r);
 

@@ -20,6 +20,12 @@ enum db_result {
 	DB_INVALID, /* other integrity / data errors (class 22, 23) */
 	DB_UNAVAILABLE, /* no connection, or it broke */
 	DB_ERR, /* anything else */
+	/*
+	 * Never from db_exec: a store helper's tenant-scoped write found the
+	 * row (a SID of the request) to be another tenant's and changed
+	 * nothing (store_scope.h).
+	 */
+	DB_FOREIGN,
 };
 
 /* A named statement: prepared on every connection of the pool. */

@@ -19,7 +19,8 @@
  * Replays go through the route table: each spooled event names its route
  * path, and the route's replay function (http.h) stores it; DONE deletes
  * the file, LATER keeps it and ends this round (database still down),
- * NEVER moves it aside to <dir>/failed/ (logged).
+ * NEVER and REFUSED (it names another tenant's call) move it aside to
+ * <dir>/failed/ (logged).
  */
 /*
  * The quota of events spooled unverified (spool_put_unverified): their

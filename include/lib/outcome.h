@@ -10,6 +10,12 @@ enum outcome {
 	OUTCOME_DONE = 0, /* stored (or nothing to store) */
 	OUTCOME_LATER = 1, /* the database is away: keep it, try again */
 	OUTCOME_NEVER = -1, /* can never be stored (bad data): set aside */
+	/*
+	 * Signed by an account that does not own the call (or recording,
+	 * task, reservation, conference) it names: refused, never stored,
+	 * never retried; set aside like NEVER, answered like invalid data.
+	 */
+	OUTCOME_REFUSED = -2,
 };
 
 #endif

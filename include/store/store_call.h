@@ -15,12 +15,19 @@
  * (merged by store.c); none opens a transaction of its own.  Strings are
  * borrowed from the caller unless said otherwise; NULL means SQL NULL.
  * Thread-safe as far as each thread uses its own connection.
+ *
+ * Every write is tenant-scoped (store_scope.h): when a SID it names (the
+ * call, a parent or agent leg, a recording, reservation or task) is
+ * another tenant's, it changes nothing, logs STORE_SCOPE_REFUSED and
+ * returns DB_FOREIGN.
  */
 extern const struct db_stmt store_call_statements[];
 
 /*
  * Append one raw callback to call_events (params_json: a JSON object of
- * the parameters).  A db_result.
+ * the parameters).  A db_result; DB_FOREIGN (nothing appended) when
+ * call_sid is another tenant's; DB_OK, storing nothing, when the account
+ * is unknown.
  */
 enum db_result store_call_event(struct db_conn *c, const char *account_sid,
     const char *call_sid, const char *route, const char *received_at,
@@ -59,7 +66,8 @@ struct store_call_status {
  * store_call_event) and move the call's row forward (created when it does
  * not exist yet).  Idempotent and order-safe: see call_status_upsert.
  * c NULL: committed through the group commit (db_group.h), keyed by the
- * CallSid.  A db_result.
+ * CallSid.  A db_result; DB_FOREIGN when the call or its parent is
+ * another tenant's (neither the row nor the event is written).
  */
 enum db_result store_call_status(struct db_conn *c,
     const struct store_call_status *s, const char *route,
@@ -93,7 +101,8 @@ struct store_call_inbound {
  * who is available), else queue when have_workflow, else voicemail;
  * in->routing and in->disclaimer_played are ignored.  DB_NOTFOUND when
  * the number (the row is stored as unknown-number) or the tenant (nothing
- * stored) is unknown; *out as store_call_number.  c NULL: committed
+ * stored) is unknown; DB_FOREIGN (nothing stored) when the CallSid is
+ * another tenant's; *out as store_call_number.  c NULL: committed
  * through the group commit (db_group.h), keyed by the CallSid.
  */
 enum db_result store_call_inbound_number(struct db_conn *c,
@@ -136,7 +145,8 @@ enum db_result store_call_queue_exit(struct db_conn *c, const char *account_sid,
  * the whisper's CallSid; NULL: unchanged; the hold API's link between the
  * two legs).  Creates the row when missing.  On DB_OK, *from
  * and *label are new strings (free()) with the caller's number and the
- * line's label, or NULL when unknown.
+ * line's label, or NULL when unknown.  DB_FOREIGN when either leg, the
+ * reservation or the task is another tenant's.
  */
 enum db_result store_call_agent(struct db_conn *c, const char *account_sid,
     const char *call_sid, const char *identity, const char *reservation_sid,
@@ -145,7 +155,8 @@ enum db_result store_call_agent(struct db_conn *c, const char *account_sid,
 
 /*
  * The CallSid of the tenant's newest call with this reservation, into
- * out[outlen].  DB_NOTFOUND when none.
+ * out[outlen].  DB_NOTFOUND when none; DB_FOREIGN (logged) when the
+ * reservation is another tenant's.
  */
 enum db_result store_call_by_reservation(struct db_conn *c,
     const char *account_sid, const char *reservation_sid, char *out,
@@ -165,8 +176,9 @@ struct store_voicemail {
 
 /*
  * Store a voicemail (idempotent on recording_sid) and link the recording
- * row with the same RecordingSid when it exists.  DB_NOTFOUND when the
- * tenant is unknown.
+ * row with the same RecordingSid when it exists (and is the same
+ * tenant's).  DB_NOTFOUND when the tenant is unknown; DB_FOREIGN when
+ * the call or the RecordingSid is another tenant's.
  */
 enum db_result store_call_voicemail(struct db_conn *c,
     const struct store_voicemail *v);
@@ -196,7 +208,8 @@ int store_recording_rank(const char *status);
  * one has the same RecordingSid.  *archive is set to 1 when this call
  * moved a completed recording's archive_state from NULL to 'queued': the
  * caller then queues the archive job in the same transaction.
- * DB_NOTFOUND when the tenant is unknown.
+ * DB_NOTFOUND when the tenant is unknown; DB_FOREIGN when the recording
+ * (or a voicemail of that RecordingSid) or its call is another tenant's.
  */
 enum db_result store_call_recording(struct db_conn *c,
     const struct store_recording *rec, int *archive);

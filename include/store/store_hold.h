@@ -133,7 +133,8 @@ struct store_hold_participant {
 /*
  * Store a participant event (idempotent; hold and mute move only with a
  * newer SequenceNumber, a leave is final) and set *hold and *left to
- * what the participant's row says afterwards.
+ * what the participant's row says afterwards.  DB_NOTFOUND, writing
+ * nothing, when the conference's rows are another tenant's.
  */
 enum db_result store_hold_conf_participant(struct db_conn *c,
     const struct store_hold_participant *p, int *hold, int *left);

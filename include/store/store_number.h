@@ -1,6 +1,8 @@
 #ifndef RAMAL_STORE_NUMBER_H
 #define RAMAL_STORE_NUMBER_H
 
+#include <stddef.h>
+
 #include "db.h"
 
 /*
@@ -80,5 +82,6 @@ struct store_number {
 
 /* Free the strings of n (NULL-safe); n may be filled again afterwards. */
 void store_number_cleanup(struct store_number *n);
+
 
 #endif

@@ -52,12 +52,16 @@ struct store_outbound_call {
 /*
  * Create the row of the agent's leg, or complete one a status callback
  * made first (its status moves only forward).  DB_NOTFOUND when the
- * tenant is unknown.
+ * tenant is unknown; DB_FOREIGN (logged, nothing written) when call_sid
+ * is another tenant's.
  */
 enum db_result store_outbound_call(struct db_conn *c,
     const struct store_outbound_call *oc);
 
-/* The <Dial> of call_sid ended with dial_status.  DB_NOTFOUND: no row. */
+/*
+ * The <Dial> of call_sid ended with dial_status.  DB_NOTFOUND: no row;
+ * DB_FOREIGN (logged, nothing written): another tenant's call.
+ */
 enum db_result store_outbound_dial_done(struct db_conn *c,
     const char *account_sid, const char *call_sid, const char *dial_status);
 

@@ -1,6 +1,7 @@
 #ifndef RAMAL_STORE_TENANT_H
 #define RAMAL_STORE_TENANT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -31,5 +32,22 @@ enum db_result store_tenant_put(struct db_conn *c,
  */
 enum db_result store_tenant_token(struct db_conn *c,
     const uint8_t key[SECRET_KEY_LEN], const char *account_sid, char **token);
+
+/* An active tenant, as listed by store_tenant_list. */
+struct store_tenant_row {
+	char *account_sid;
+	char *friendly_name; /* "" when none */
+	int primary;
+};
+
+/*
+ * Every active tenant, the primary first, then by id: a new array of *n
+ * entries in *out (free with store_tenant_list_free), NULL and 0 when
+ * none.  A db_result.
+ */
+enum db_result store_tenant_list(struct db_conn *c,
+    struct store_tenant_row **out, size_t *n);
+
+void store_tenant_list_free(struct store_tenant_row *v, size_t n);
 
 #endif

@@ -94,7 +94,8 @@ struct store_tr_task {
 /*
  * Create the task or move it forward: the status and attributes of the
  * newest callback win, by (final, event time, status rank); canceled and
- * completed are final.  Idempotent.
+ * completed are final.  Idempotent.  DB_FOREIGN (logged, nothing
+ * written) when the task or its call is another tenant's.
  */
 enum db_result store_tr_task_upsert(struct db_conn *c,
     const struct store_tr_task *t);
@@ -112,7 +113,8 @@ struct store_tr_reservation {
 
 /*
  * Create the reservation or move it forward (higher rank, then later
- * event time).  Idempotent.
+ * event time).  Idempotent.  DB_FOREIGN (logged, nothing written) when
+ * the reservation, its task or its call is another tenant's.
  */
 enum db_result store_tr_reservation_upsert(struct db_conn *c,
     const struct store_tr_reservation *r);

@@ -64,6 +64,14 @@ callflow_reply(struct http_req *r, struct twiml *t, const char *apology)
 	return http_reply_twiml(r, doc, len);
 }
 
+void
+callflow_refused(struct twiml *t)
+{
+	twiml_cleanup(t);
+	twiml_init(t);
+	twiml_leaf(t, "Hangup", NULL, NULL);
+}
+
 int
 callflow_reply_empty(struct http_req *r)
 {

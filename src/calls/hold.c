@@ -20,6 +20,7 @@
 #include "spool.h"
 #include "store_call.h"
 #include "store_hold.h"
+#include "store_scope.h"
 #include "twapi.h"
 #include "twapi_account.h"
 #include "twiml.h"
@@ -284,12 +285,21 @@ conference_apply(struct db_conn *c, const struct form *f,
 	const char *state = NULL;
 	struct store_hold_anchor a;
 	struct store_hold_participant p;
+	struct store_scope sc;
 	int join, leave, p_hold = 0, p_left = 0;
 	enum db_result res;
 	json_t *payload;
 
 	if (event == NULL)
 		event = "";
+	/* another tenant's leg, conference name or ConferenceSid: refused */
+	memset(&sc, 0, sizeof(sc));
+	sc.account_sid = account;
+	sc.call_sid = twparam_sid(call, "CA") ? call : NULL;
+	sc.conference_name = name;
+	sc.conference_sid = twparam_sid(conf_sid, "CF") ? conf_sid : NULL;
+	if ((res = store_scope_check(c, &sc)) != DB_OK)
+		return res;
 	res =
 	    store_call_event(c, account, twparam_sid(call, "CA") ? call : NULL,
 		PATH_CONFERENCE, received_at, json, replayed);
@@ -337,6 +347,11 @@ conference_apply(struct db_conn *c, const struct form *f,
 	p.left = leave;
 	p.event_time = received_at;
 	res = store_hold_conf_participant(c, &p, &p_hold, &p_left);
+	if (res == DB_NOTFOUND) {
+		/* the conference became another tenant's meanwhile */
+		res = store_scope_explain(c, &sc, res);
+		return res == DB_NOTFOUND ? DB_OK : res;
+	}
 	/* only an event of the party to hold (see hold_request) moves on */
 	if (res != DB_OK || strcmp(call, a.held_call_sid) != 0)
 		return res;
@@ -353,8 +368,9 @@ conference_apply(struct db_conn *c, const struct form *f,
 }
 
 /*
- * Store one conference event: 0 stored, 1 not now (database unavailable:
- * spool it), -1 never (bad data).
+ * Store one conference event: DONE, LATER (database unavailable: spool
+ * it), NEVER (bad data) or REFUSED (a leg or the conference is another
+ * tenant's: nothing stored).
  */
 static enum outcome
 conference_store(const struct form *f, const char *received_at, int replayed)
@@ -380,6 +396,8 @@ conference_store(const struct form *f, const char *received_at, int replayed)
 	free(json);
 	if (res == DB_OK)
 		return OUTCOME_DONE;
+	if (res == DB_FOREIGN)
+		return OUTCOME_REFUSED; /* logged by the store */
 	if (res == DB_INVALID || res == DB_CONFLICT) {
 		log_kv(LOG_ERROR, "conference event cannot be stored", "event",
 		    form_get(f, "StatusCallbackEvent"), NULL);
@@ -403,6 +421,9 @@ hold_conference_callback(struct http_req *r)
 	    form_get(f, "StatusCallbackEvent"), "conference",
 	    form_get(f, "FriendlyName"), NULL);
 	rc = conference_store(f, received_at, 0);
+	if (rc == OUTCOME_REFUSED)
+		return http_reply_error(r, 400,
+		    "conference event cannot be stored (see the log)");
 	if (rc == OUTCOME_LATER) {
 		/* kept on disk; hold_replay stores it once the database is back */
 		body = http_req_body(r, &len);

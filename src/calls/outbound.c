@@ -61,8 +61,13 @@ dial_done(struct http_req *r)
 	twiml_init(&t);
 	c = db_acquire();
 	if (c != NULL && twparam_sid(form_get(f, "CallSid"), "CA")) {
-		store_outbound_dial_done(c, form_get(f, "AccountSid"),
-		    form_get(f, "CallSid"), status);
+		if (store_outbound_dial_done(c, form_get(f, "AccountSid"),
+			form_get(f, "CallSid"), status) == DB_FOREIGN) {
+			/* another tenant's call (logged): nothing to say */
+			db_release(c);
+			callflow_refused(&t);
+			return callflow_reply(r, &t, db_down);
+		}
 		if (hold_answer_conference(c, cfg, f, &t) == 1) {
 			db_release(c);
 			return callflow_reply(r, &t, db_down);
@@ -225,7 +230,13 @@ outbound_voice(struct http_req *r)
 	oc.status = call_status;
 	oc.rank = st_rank;
 	oc.received_at = received_at;
-	if (store_outbound_call(c, &oc) != DB_OK)
+	res = store_outbound_call(c, &oc);
+	if (res == DB_FOREIGN) {
+		/* another tenant's CallSid: logged by the store */
+		refuse(&t, not_agent);
+		goto out;
+	}
+	if (res != DB_OK)
 		goto down;
 
 	if (callflow_url(action, sizeof(action), cfg, "%s%s",

@@ -109,9 +109,14 @@ status_apply(const struct form *f, const char *received_at, int replayed)
 		res = store_call_event(c, st.account_sid, st.call_sid,
 		    PATH_STATUS, received_at, json, replayed);
 	}
-	/* Bad data can never be stored; anything else may work later. */
+	/*
+	 * Bad data can never be stored, nor another tenant's call (logged
+	 * by the store); anything else may work later.
+	 */
 	if (res == DB_OK)
 		result = OUTCOME_DONE;
+	else if (res == DB_FOREIGN)
+		result = OUTCOME_REFUSED;
 	else
 		result = res == DB_INVALID ? OUTCOME_NEVER : OUTCOME_LATER;
 out:
@@ -152,6 +157,7 @@ status_callback(struct http_req *r)
 	case OUTCOME_DONE:
 		break;
 	case OUTCOME_NEVER:
+	case OUTCOME_REFUSED: /* answered as invalid data: Twilio never retries */
 		return http_reply_error(r, 400,
 		    "status callback cannot be stored (see the log)");
 	case OUTCOME_LATER:

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "spool.h"
 #include "store_events.h"
+#include "store_scope.h"
 #include "store_tr.h"
 #include "taskrouter.h"
 #include "twparam.h"
@@ -158,6 +159,35 @@ json_str(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+static const char *
+sid_or_null(const struct form *f, const char *name, const char *prefix)
+{
+	const char *v = form_get(f, name);
+
+	return twparam_sid(v, prefix) ? v : NULL;
+}
+
+/*
+ * Is a SID of this callback (its task's call, the task, the reservation,
+ * the worker) another tenant's?  DB_FOREIGN then (logged), else DB_OK or
+ * the failure.  The task and reservation upserts are scoped as well;
+ * this refuses the whole callback, its raw event included.
+ */
+static enum db_result
+scope_check(struct db_conn *c, const struct form *f, const json_t *attrs)
+{
+	const char *call = json_str(attrs, "call_sid");
+	struct store_scope sc;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.account_sid = form_get(f, "AccountSid");
+	sc.call_sid = twparam_sid(call, "CA") ? call : NULL;
+	sc.task_sid = sid_or_null(f, "TaskSid", "WT");
+	sc.reservation_sid = sid_or_null(f, "ReservationSid", "WR");
+	sc.worker_sid = sid_or_null(f, "WorkerSid", "WK");
+	return store_scope_check(c, &sc);
+}
+
 /* ---- assignment callback ---- */
 
 /*
@@ -204,8 +234,10 @@ valid_caller(const char *s)
  * Record what an assignment callback tells (the raw callback, the task,
  * the reservation and the call's task), best effort: the event callbacks
  * carry the same facts, so nothing is lost when the database is down.
+ * DB_FOREIGN (logged, nothing recorded) when a SID of it is another
+ * tenant's; otherwise what happened does not matter to the caller.
  */
-static void
+static enum db_result
 assignment_record(const struct form *f, const json_t *task,
     const char *received_at)
 {
@@ -220,7 +252,7 @@ assignment_record(const struct form *f, const json_t *task,
 	struct store_tr_task t;
 	struct store_tr_reservation rv;
 	struct db_conn *c = NULL;
-	enum db_result res;
+	enum db_result res = DB_UNAVAILABLE;
 
 	if (!twparam_sid(call, "CA"))
 		call = NULL;
@@ -235,6 +267,8 @@ assignment_record(const struct form *f, const json_t *task,
 		goto out;
 	if (db_simple(c, "BEGIN") != DB_OK ||
 	    db_simple(c, "SET LOCAL statement_timeout = 1500") != DB_OK)
+		goto fail;
+	if ((res = scope_check(c, f, task)) != DB_OK)
 		goto fail;
 
 	memset(&ev, 0, sizeof(ev));
@@ -283,16 +317,18 @@ assignment_record(const struct form *f, const json_t *task,
 		if (res != DB_OK && res != DB_NOTFOUND)
 			goto fail;
 	}
-	if (db_simple(c, "COMMIT") == DB_OK)
+	if ((res = db_simple(c, "COMMIT")) == DB_OK)
 		goto out;
 fail:
 	db_simple(c, "ROLLBACK");
-	log_kv(LOG_WARN, "assignment not recorded (answered anyway)",
-	    "reservation", wr, NULL);
+	if (res != DB_FOREIGN)
+		log_kv(LOG_WARN, "assignment not recorded (answered anyway)",
+		    "reservation", wr, NULL);
 out:
 	db_release(c);
 	free(json);
 	free(attrs);
+	return res;
 }
 
 /*
@@ -346,7 +382,11 @@ taskrouter_assignment(struct http_req *r)
 	task = json_param(f, "TaskAttributes");
 	worker = json_param(f, "WorkerAttributes");
 	log_ctx_call(json_str(task, "call_sid"));
-	assignment_record(f, task, received_at);
+	if (assignment_record(f, task, received_at) == DB_FOREIGN) {
+		rc = reject(r, "another tenant's task, reservation or call", wr,
+		    wt);
+		goto out;
+	}
 
 	call = json_str(task, "call_sid");
 	from = json_str(task, "from");
@@ -415,14 +455,6 @@ reservation_status(const char *type)
 		if (strcmp(type, map[i].event) == 0)
 			return map[i].status;
 	return NULL;
-}
-
-static const char *
-sid_or_null(const struct form *f, const char *name, const char *prefix)
-{
-	const char *v = form_get(f, name);
-
-	return twparam_sid(v, prefix) ? v : NULL;
 }
 
 /* The task part of an event.  A db_result. */
@@ -560,6 +592,8 @@ taskrouter_event_apply(const struct form *f, const char *received_at,
 		goto out;
 	if ((res = db_simple(c, "BEGIN")) != DB_OK)
 		goto fail;
+	if ((res = scope_check(c, f, attrs)) != DB_OK)
+		goto fail;
 	memset(&ev, 0, sizeof(ev));
 	ev.account_sid = account;
 	ev.event_type = type;
@@ -614,8 +648,14 @@ taskrouter_event_apply(const struct form *f, const char *received_at,
 fail:
 	if (res != DB_UNAVAILABLE)
 		db_simple(c, "ROLLBACK");
-	/* Bad data can never be stored; anything else may work later. */
-	result = res == DB_INVALID ? OUTCOME_NEVER : OUTCOME_LATER;
+	/*
+	 * Bad data can never be stored, nor what is another tenant's
+	 * (logged by the store); anything else may work later.
+	 */
+	if (res == DB_FOREIGN)
+		result = OUTCOME_REFUSED;
+	else
+		result = res == DB_INVALID ? OUTCOME_NEVER : OUTCOME_LATER;
 out:
 	db_release(c);
 	json_decref(attrs);
@@ -654,6 +694,7 @@ taskrouter_events(struct http_req *r)
 	case OUTCOME_DONE:
 		break;
 	case OUTCOME_NEVER:
+	case OUTCOME_REFUSED: /* answered as invalid data */
 		return http_reply_error(r, 400,
 		    "TaskRouter event cannot be stored (see the log)");
 	case OUTCOME_LATER:

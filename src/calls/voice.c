@@ -323,6 +323,8 @@ stored(enum db_result res, const char *what)
 		log_kv(LOG_WARN, "not stored: invalid data", "what", what,
 		    NULL);
 		return OUTCOME_NEVER;
+	case DB_FOREIGN: /* another tenant's call: logged by the store */
+		return OUTCOME_REFUSED;
 	default:
 		return OUTCOME_LATER;
 	}
@@ -735,6 +737,11 @@ voice_inbound(struct http_req *r)
 		    cfg->twilio_workflow_sid != NULL, &num);
 		have_num = res == DB_OK;
 		stored = res == DB_OK || res == DB_NOTFOUND;
+		if (res == DB_FOREIGN) {
+			twiml_init(&t);
+			callflow_refused(&t);
+			goto answer;
+		}
 		if (!stored && res != DB_UNAVAILABLE)
 			c = db_acquire(); /* to store it as apply_inbound does */
 	} else if ((c = db_acquire()) != NULL && to != NULL) {
@@ -857,6 +864,12 @@ voice_whisper(struct http_req *r)
 		spool(r, PATH_VOICE_WHISPER, received_at, &q);
 	}
 	db_release(c);
+	twiml_init(&t);
+	if (rc == OUTCOME_REFUSED) {
+		/* another tenant's caller: this agent is never bridged */
+		callflow_refused(&t);
+		goto out;
+	}
 
 	/*
 	 * On a dedicated leg From is the caller's own number; the TaskRouter
@@ -873,7 +886,6 @@ voice_whisper(struct http_req *r)
 	} else
 		buf_addstr(&text, ".");
 
-	twiml_init(&t);
 	callflow_say(&t, buf_cstr(&text));
 	if (overflow) {
 		if (!twparam_sid(res_sid, "WR") ||
@@ -897,6 +909,7 @@ voice_whisper(struct http_req *r)
 		}
 	}
 	buf_cleanup(&text);
+out:
 	form_cleanup(&q);
 	free(from);
 	free(label);
@@ -978,6 +991,8 @@ voice_overflow(struct http_req *r)
 	rc = apply_dial(c, f, &q);
 	if (rc == OUTCOME_LATER)
 		spool(r, PATH_VOICE_OVERFLOW, received_at, &q);
+	if (rc == OUTCOME_REFUSED)
+		callflow_refused(&t); /* neither the queue nor voicemail */
 	form_cleanup(&q);
 	db_release(c);
 	store_number_cleanup(&num);
@@ -1064,7 +1079,9 @@ voice_queue_exit(struct http_req *r)
 		spool(r, PATH_VOICE_QUEUE_EXIT, received_at, &q);
 	}
 	twiml_init(&t);
-	if (is_one_of(result, queue_done)) {
+	if (rc == OUTCOME_REFUSED)
+		callflow_refused(&t); /* another tenant's call: logged */
+	else if (is_one_of(result, queue_done)) {
 		log_kv(LOG_INFO, "call left the queue", "result", result,
 		    "queue_time", form_get(f, "QueueTime"), NULL);
 		/* hold escalation (hold.c): the conference instead */
@@ -1119,8 +1136,12 @@ voice_voicemail(struct http_req *r)
 			spool(r, PATH_VOICE_VOICEMAIL, received_at, &q);
 			form_cleanup(&q);
 		}
-		callflow_say(&t, vm_thanks);
-		twiml_leaf(&t, "Hangup", NULL, NULL);
+		if (rc == OUTCOME_REFUSED)
+			callflow_refused(&t);
+		else {
+			callflow_say(&t, vm_thanks);
+			twiml_leaf(&t, "Hangup", NULL, NULL);
+		}
 	} else {
 		if (c != NULL && form_get(f, "To") != NULL &&
 		    store_call_number(c, form_get(f, "AccountSid"),

@@ -128,6 +128,9 @@ fail:
 		    "recording", rec.recording_sid, NULL);
 		result = OUTCOME_NEVER;
 		break;
+	case DB_FOREIGN: /* another tenant's recording or call: logged */
+		result = OUTCOME_REFUSED;
+		break;
 	default:
 		result = OUTCOME_LATER;
 		break;
@@ -152,6 +155,7 @@ voice_recording(struct http_req *r)
 	case OUTCOME_DONE:
 		break;
 	case OUTCOME_NEVER:
+	case OUTCOME_REFUSED: /* answered as invalid data */
 		return http_reply_error(r, 400,
 		    "recording callback cannot be stored (see the log)");
 	case OUTCOME_LATER:

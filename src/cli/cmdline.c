@@ -40,6 +40,12 @@ static const struct form_usage forms[] = {
 	    "  Needs TWILIO_ACCOUNT_SID and its credentials, BASE_URL,\n"
 	    "  DATABASE_URL and RAMAL_SECRET_KEY.  Running it again changes "
 	    "nothing.\n" },
+	{ "doctor", NULL, "",
+	    "check this deployment against its Twilio\n"
+	    "account (read only)",
+	    "  One line per check, with what to do when it fails; exit 0 "
+	    "only\n"
+	    "  when all pass.  Needs the same settings as `serve`.\n" },
 	{ "tenant", "add", "<AccountSid> [--name NAME]",
 	    "add or update a Twilio (sub)account;\n"
 	    "its auth token is read from stdin",

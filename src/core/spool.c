@@ -600,7 +600,7 @@ spool_replay(const struct http_route *routes, size_t nroutes)
 			break; /* still down: keep the rest for later */
 		if (rc == OUTCOME_NEVER && forged)
 			drop_forged(names[i], path);
-		else if (rc == OUTCOME_NEVER)
+		else if (rc == OUTCOME_NEVER || rc == OUTCOME_REFUSED)
 			move_aside(names[i]);
 		else {
 			unlink(path);

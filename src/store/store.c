@@ -10,6 +10,7 @@
 #include "store_hold.h"
 #include "store_number.h"
 #include "store_outbound.h"
+#include "store_scope.h"
 #include "store_tenant.h"
 #include "store_tr.h"
 #include "store_user.h"
@@ -19,7 +20,8 @@
 static const struct db_stmt *const tables[] = { store_tenant_statements,
 	store_user_statements, store_number_statements, store_call_statements,
 	store_tr_statements, store_auth_statements, store_hold_statements,
-	store_outbound_statements, store_events_statements };
+	store_outbound_statements, store_events_statements,
+	store_scope_statements };
 
 const struct db_stmt *
 store_statements(void)

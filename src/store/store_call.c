@@ -4,7 +4,9 @@
  *
  * Every write to calls is an upsert on call_sid, so the rows the TwiML
  * webhooks write and those of /twilio/status (call_status_upsert below)
- * complete each other in whatever order they arrive.
+ * complete each other in whatever order they arrive; and every one is
+ * tenant-scoped (include/store/store_scope.h): another tenant's row is
+ * never updated, nor a row inserted that names another tenant's call.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +15,13 @@
 #include "db_group.h"
 #include "log.h"
 #include "store_call.h"
+#include "store_scope.h"
 #include "util.h"
 
 /*
  * The caller's row from the inbound webhook: completes a row a status
- * callback made first, never overwriting what that one knew.
+ * callback made first, never overwriting what that one knew; never
+ * another tenant's row.
  */
 #define INBOUND_ON_CONFLICT \
 	" ON CONFLICT (call_sid) DO UPDATE SET" STORE_CALL_STATUS_FORWARD \
@@ -30,14 +34,18 @@
 	" disclaimer_played = c.disclaimer_played" \
 	"  OR excluded.disclaimer_played," \
 	" started_at = LEAST(c.started_at, excluded.started_at)," \
-	" updated_at = now()"
+	" updated_at = now()" \
+	" WHERE c.tenant_id = excluded.tenant_id"
 
 const struct db_stmt store_call_statements[] = {
 	{ "call_event_insert",
 	    "INSERT INTO call_events (tenant_id, call_sid, route, received_at,"
 	    " params, replayed)"
 	    " SELECT t.id, $2, $3, $4::timestamptz, $5::jsonb, $6::boolean"
-	    " FROM tenants t WHERE t.account_sid = $1",
+	    " FROM tenants t WHERE t.account_sid = $1"
+	    " AND NOT EXISTS (SELECT 1 FROM calls o"
+	    "  WHERE o.call_sid = $2 AND o.tenant_id <> t.id)"
+	    " RETURNING id",
 	    6 },
 	/*
 	 * One status callback in one statement (one round trip, one
@@ -48,14 +56,19 @@ const struct db_stmt store_call_statements[] = {
 	 * (rank, SequenceNumber, status) triple, times keep the earliest
 	 * start and the latest end, so any arrival order of the same
 	 * callbacks gives the same row.
+	 *
+	 * Tenant-scoped: when the call (or its parent) is another tenant's,
+	 * nothing is written, not even the event (ev runs only after up
+	 * wrote), and the one row back says so: refused, and the first
+	 * such CallSid and its owner's account when visible.
 	 */
 	{ "call_status_upsert",
 	    "WITH t AS (SELECT id FROM tenants WHERE account_sid = $1),"
-	    " ev AS (INSERT INTO call_events (tenant_id, call_sid, route,"
-	    " received_at, params, replayed)"
-	    " SELECT t.id, $2, $14, $15::timestamptz, $16::jsonb, $17::boolean"
-	    " FROM t) "
-	    "INSERT INTO calls AS c (tenant_id, call_sid, parent_call_sid,"
+	    " f AS (SELECT o.call_sid::text AS sid, a.account_sid"
+	    " FROM t, calls o JOIN tenants a ON a.id = o.tenant_id"
+	    " WHERE o.call_sid IN ($2::twilio_call_sid, $3::twilio_call_sid)"
+	    " AND o.tenant_id <> t.id LIMIT 1),"
+	    " up AS (INSERT INTO calls AS c (tenant_id, call_sid, parent_call_sid,"
 	    " direction, from_number, to_number, status, status_rank,"
 	    " last_sequence, started_at, ringing_at, answered_at, ended_at,"
 	    " duration_s, sip_response_code, answered_by)"
@@ -67,7 +80,7 @@ const struct db_stmt store_call_statements[] = {
 	    "  THEN $10::timestamptz - make_interval(secs => $11::integer) END,"
 	    " CASE WHEN $8::integer = 4 THEN $10::timestamptz END,"
 	    " $11::integer, $12::integer, $13"
-	    " FROM t"
+	    " FROM t WHERE NOT EXISTS (SELECT 1 FROM f)"
 	    " ON CONFLICT (call_sid) DO UPDATE SET" STORE_CALL_STATUS_FORWARD
 	    " last_sequence = CASE WHEN (excluded.status_rank,"
 	    "  excluded.last_sequence, excluded.status) > (c.status_rank,"
@@ -86,7 +99,15 @@ const struct db_stmt store_call_statements[] = {
 	    " sip_response_code = GREATEST(c.sip_response_code,"
 	    "  excluded.sip_response_code),"
 	    " answered_by = coalesce(c.answered_by, excluded.answered_by),"
-	    " updated_at = now()",
+	    " updated_at = now()"
+	    " WHERE c.tenant_id = excluded.tenant_id"
+	    " RETURNING 1),"
+	    " ev AS (INSERT INTO call_events (tenant_id, call_sid, route,"
+	    " received_at, params, replayed)"
+	    " SELECT t.id, $2, $14, $15::timestamptz, $16::jsonb, $17::boolean"
+	    " FROM t WHERE EXISTS (SELECT 1 FROM up))"
+	    " SELECT EXISTS (SELECT 1 FROM t) AND NOT EXISTS (SELECT 1 FROM up),"
+	    " (SELECT sid FROM f), (SELECT account_sid FROM f)",
 	    17 },
 	{ "voice_number",
 	    "SELECT p.id, p.label, p.ring_timeout_s, p.disclaimer_text,"
@@ -111,8 +132,10 @@ const struct db_stmt store_call_statements[] = {
 	    " (SELECT p.id FROM phone_numbers p"
 	    "  WHERE p.tenant_id = t.id AND p.e164 = $4),"
 	    " $5, $6::boolean, $7, $8::smallint, $9::timestamptz"
-	    " FROM tenants t WHERE t.account_sid = $1" INBOUND_ON_CONFLICT
-	    " RETURNING c.id",
+	    " FROM tenants t WHERE t.account_sid = $1"
+	    " AND NOT EXISTS (SELECT 1 FROM calls o"
+	    "  WHERE o.call_sid = $2::twilio_call_sid"
+	    "  AND o.tenant_id <> t.id)" INBOUND_ON_CONFLICT " RETURNING c.id",
 	    9 },
 	/*
 	 * /twilio/voice/inbound in one round trip: find the number (as
@@ -122,10 +145,15 @@ const struct db_stmt store_call_statements[] = {
 	 * queue ($5: a workflow is configured) or voicemail.  The disclaimer
 	 * is played unless the number has an empty text and no audio.  One
 	 * row back, the number's columns NULL when it is unknown; none when
-	 * the tenant is.
+	 * the tenant is.  The last three: refused (the call is another
+	 * tenant's: nothing written), the CallSid and its owner's account.
 	 */
 	{ "voice_inbound_number",
 	    "WITH t AS (SELECT id FROM tenants WHERE account_sid = $1),"
+	    " f AS (SELECT o.call_sid::text AS sid, a.account_sid"
+	    " FROM t, calls o JOIN tenants a ON a.id = o.tenant_id"
+	    " WHERE o.call_sid = $2::twilio_call_sid"
+	    " AND o.tenant_id <> t.id LIMIT 1),"
 	    " n AS (SELECT p.id, p.label, p.ring_timeout_s, p.disclaimer_text,"
 	    " p.disclaimer_language, p.disclaimer_voice,"
 	    " p.disclaimer_audio_url, p.voicemail_enabled, u.identity,"
@@ -145,11 +173,14 @@ const struct db_stmt store_call_statements[] = {
 	    " n.id IS NOT NULL AND (coalesce(n.disclaimer_audio_url, '') <> ''"
 	    "  OR n.disclaimer_text IS DISTINCT FROM ''),"
 	    " $6, $7::smallint, $8::timestamptz"
-	    " FROM t LEFT JOIN n ON true" INBOUND_ON_CONFLICT ")"
+	    " FROM t LEFT JOIN n ON true"
+	    " WHERE NOT EXISTS (SELECT 1 FROM f)" INBOUND_ON_CONFLICT
+	    " RETURNING 1)"
 	    " SELECT n.id, n.label, n.ring_timeout_s, n.disclaimer_text,"
 	    " n.disclaimer_language, n.disclaimer_voice,"
 	    " n.disclaimer_audio_url, n.voicemail_enabled, n.identity,"
-	    " n.available"
+	    " n.available, NOT EXISTS (SELECT 1 FROM ins),"
+	    " (SELECT sid FROM f), (SELECT account_sid FROM f)"
 	    " FROM t LEFT JOIN n ON true",
 	    8 },
 	{ "voice_call_dial",
@@ -157,12 +188,15 @@ const struct db_stmt store_call_statements[] = {
 	    " from_number, to_number, dial_status, routing)"
 	    " SELECT t.id, $2, 'inbound', $3, $4, $5, $6"
 	    " FROM tenants t WHERE t.account_sid = $1"
+	    " AND NOT EXISTS (SELECT 1 FROM calls o"
+	    "  WHERE o.call_sid = $2::twilio_call_sid AND o.tenant_id <> t.id)"
 	    " ON CONFLICT (call_sid) DO UPDATE SET"
 	    " from_number = coalesce(c.from_number, excluded.from_number),"
 	    " to_number = coalesce(c.to_number, excluded.to_number),"
 	    " dial_status = coalesce(excluded.dial_status, c.dial_status),"
 	    " routing = coalesce(excluded.routing, c.routing),"
 	    " updated_at = now()"
+	    " WHERE c.tenant_id = excluded.tenant_id"
 	    " RETURNING c.id",
 	    6 },
 	{ "voice_call_queue_exit",
@@ -170,12 +204,15 @@ const struct db_stmt store_call_statements[] = {
 	    " queue_result, queue_time_s, queue_sid, abandoned)"
 	    " SELECT t.id, $2, 'inbound', $3, $4::integer, $5, $6::boolean"
 	    " FROM tenants t WHERE t.account_sid = $1"
+	    " AND NOT EXISTS (SELECT 1 FROM calls o"
+	    "  WHERE o.call_sid = $2::twilio_call_sid AND o.tenant_id <> t.id)"
 	    " ON CONFLICT (call_sid) DO UPDATE SET"
 	    " queue_result = coalesce(excluded.queue_result, c.queue_result),"
 	    " queue_time_s = coalesce(excluded.queue_time_s, c.queue_time_s),"
 	    " queue_sid = coalesce(excluded.queue_sid, c.queue_sid),"
 	    " abandoned = c.abandoned OR excluded.abandoned,"
 	    " updated_at = now()"
+	    " WHERE c.tenant_id = excluded.tenant_id"
 	    " RETURNING c.id",
 	    6 },
 	{ "voice_call_agent",
@@ -190,6 +227,13 @@ const struct db_stmt store_call_statements[] = {
 	    "  WHERE p.tenant_id = t.id AND p.id = $5::bigint),"
 	    " $6, $7"
 	    " FROM tenants t WHERE t.account_sid = $1"
+	    " AND NOT EXISTS (SELECT 1 FROM calls o"
+	    "  WHERE o.call_sid IN ($2::twilio_call_sid, $7::twilio_call_sid)"
+	    "  AND o.tenant_id <> t.id)"
+	    " AND NOT EXISTS (SELECT 1 FROM reservations r"
+	    "  WHERE r.reservation_sid = $4 AND r.tenant_id <> t.id)"
+	    " AND NOT EXISTS (SELECT 1 FROM tasks k"
+	    "  WHERE k.task_sid = $6 AND k.tenant_id <> t.id)"
 	    " ON CONFLICT (call_sid) DO UPDATE SET"
 	    /* the agent's leg (hold); kept once the call is in a conference */
 	    " agent_call_sid = CASE WHEN c.conference_name IS NULL"
@@ -203,6 +247,7 @@ const struct db_stmt store_call_statements[] = {
 	    " phone_number_id = coalesce(c.phone_number_id,"
 	    "  excluded.phone_number_id),"
 	    " updated_at = now()"
+	    " WHERE c.tenant_id = excluded.tenant_id"
 	    " RETURNING c.from_number,"
 	    " (SELECT p.label FROM phone_numbers p"
 	    "  WHERE p.id = c.phone_number_id)",
@@ -222,16 +267,24 @@ const struct db_stmt store_call_statements[] = {
 	    "  WHERE p.tenant_id = t.id AND p.e164 = $3),"
 	    " $4, $5, $6, $7::integer, $8::timestamptz"
 	    " FROM tenants t WHERE t.account_sid = $1"
+	    " AND NOT EXISTS (SELECT 1 FROM calls o"
+	    "  WHERE o.call_sid = $2 AND o.tenant_id <> t.id)"
+	    " AND NOT EXISTS (SELECT 1 FROM recordings r"
+	    "  WHERE r.recording_sid = $4 AND r.tenant_id <> t.id)"
 	    " ON CONFLICT (recording_sid) DO UPDATE SET"
 	    " recording_url = coalesce(v.recording_url, excluded.recording_url),"
 	    " duration_s = coalesce(v.duration_s, excluded.duration_s),"
 	    " from_number = coalesce(v.from_number, excluded.from_number),"
 	    " created_at = LEAST(v.created_at, excluded.created_at)"
+	    " WHERE v.tenant_id = excluded.tenant_id"
 	    " RETURNING v.id",
 	    8 },
+	/* The voicemail's own tenant's recording only. */
 	{ "voice_recording_link",
-	    "UPDATE recordings SET voicemail_id = $2::bigint, updated_at = now()"
-	    " WHERE recording_sid = $1 AND voicemail_id IS NULL",
+	    "UPDATE recordings r SET voicemail_id = v.id, updated_at = now()"
+	    " FROM voicemails v WHERE v.id = $2::bigint"
+	    " AND r.recording_sid = $1 AND r.tenant_id = v.tenant_id"
+	    " AND r.voicemail_id IS NULL RETURNING r.id",
 	    2 },
 	/*
 	 * The furthest status wins; its values replace the others', and
@@ -243,8 +296,13 @@ const struct db_stmt store_call_statements[] = {
 	    " started_at, error_code, voicemail_id)"
 	    " SELECT t.id, $2, $3, $4, $5, $6::smallint, $7::smallint,"
 	    " $8::integer, $9, $10, $11::timestamptz, $12,"
-	    " (SELECT v.id FROM voicemails v WHERE v.recording_sid = $2)"
+	    " (SELECT v.id FROM voicemails v WHERE v.recording_sid = $2"
+	    "  AND v.tenant_id = t.id)"
 	    " FROM tenants t WHERE t.account_sid = $1"
+	    " AND NOT EXISTS (SELECT 1 FROM calls o"
+	    "  WHERE o.call_sid = $3 AND o.tenant_id <> t.id)"
+	    " AND NOT EXISTS (SELECT 1 FROM voicemails v"
+	    "  WHERE v.recording_sid = $2 AND v.tenant_id <> t.id)"
 	    " ON CONFLICT (recording_sid) DO UPDATE SET"
 	    " status = CASE WHEN excluded.status_rank > r.status_rank"
 	    "  THEN excluded.status ELSE r.status END,"
@@ -265,14 +323,20 @@ const struct db_stmt store_call_statements[] = {
 	    " error_code = coalesce(excluded.error_code, r.error_code),"
 	    " voicemail_id = coalesce(r.voicemail_id, excluded.voicemail_id),"
 	    " updated_at = now()"
+	    " WHERE r.tenant_id = excluded.tenant_id"
 	    " RETURNING r.id",
 	    12 },
-	/* Row-locked: of two concurrent "completed" callbacks, one wins. */
+	/*
+	 * Row-locked: of two concurrent "completed" callbacks, one wins.
+	 * $1 RecordingSid, $2 its account.
+	 */
 	{ "voice_recording_archive_claim",
 	    "UPDATE recordings SET archive_state = 'queued', updated_at = now()"
 	    " WHERE recording_sid = $1 AND status = 'completed'"
-	    " AND archive_state IS NULL RETURNING id",
-	    1 },
+	    " AND archive_state IS NULL"
+	    " AND tenant_id = (SELECT id FROM tenants WHERE account_sid = $2)"
+	    " RETURNING id",
+	    2 },
 	{ NULL, NULL, 0 },
 };
 
@@ -285,6 +349,41 @@ exec_status(struct db_conn *c, const char *stmt, int n,
 
 	PQclear(db_exec(c, stmt, n, params, &res));
 	return res;
+}
+
+/*
+ * The result of a tenant-scoped write of call_sid (and call2) by
+ * account: DB_NOTFOUND explained (store_scope_explain).
+ */
+static enum db_result
+scoped(struct db_conn *c, enum db_result res, const char *account,
+    const char *call_sid, const char *call2)
+{
+	struct store_scope sc;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.account_sid = account;
+	sc.call_sid = call_sid;
+	sc.call_sid2 = call2;
+	return store_scope_explain(c, &sc, res);
+}
+
+/*
+ * A refusal the statement detected itself: row 0's columns col (the
+ * refused flag), col + 1 (the CallSid, may be NULL) and col + 2 (its
+ * owner's account, may be NULL).  Logs it; DB_FOREIGN, or res.
+ */
+static enum db_result
+refused_in_row(const PGresult *r, int col, enum db_result res,
+    const char *account, const char *call_sid)
+{
+	if (res != DB_OK || strcmp(PQgetvalue(r, 0, col), "t") != 0)
+		return res;
+	store_scope_log("call",
+	    PQgetisnull(r, 0, col + 1) ? call_sid : PQgetvalue(r, 0, col + 1),
+	    account,
+	    PQgetisnull(r, 0, col + 2) ? NULL : PQgetvalue(r, 0, col + 2));
+	return DB_FOREIGN;
 }
 
 /* A copy of a result field, NULL for SQL NULL. */
@@ -352,6 +451,7 @@ store_call_inbound_number(struct db_conn *c,
 	r = c != NULL ? db_exec(c, "voice_inbound_number", 8, params, &res)
 		      : db_group_exec(in->call_sid, "voice_inbound_number", 8,
 			    params, &res);
+	res = refused_in_row(r, 10, res, in->account_sid, in->call_sid);
 	if (res == DB_OK && PQgetisnull(r, 0, 0))
 		res = DB_NOTFOUND;
 	if (res == DB_OK)
@@ -377,7 +477,8 @@ store_call_inbound(struct db_conn *c, const struct store_call_inbound *in)
 	params[6] = ok ? in->status : "ringing";
 	params[7] = rank;
 	params[8] = in->received_at;
-	return exec_status(c, "voice_call_inbound", 9, params);
+	return scoped(c, exec_status(c, "voice_call_inbound", 9, params),
+	    in->account_sid, in->call_sid, NULL);
 }
 
 enum db_result
@@ -388,7 +489,8 @@ store_call_dial(struct db_conn *c, const char *account_sid,
 	const char *params[6] = { account_sid, call_sid, from, to, dial_status,
 		routing };
 
-	return exec_status(c, "voice_call_dial", 6, params);
+	return scoped(c, exec_status(c, "voice_call_dial", 6, params),
+	    account_sid, call_sid, NULL);
 }
 
 enum db_result
@@ -399,7 +501,8 @@ store_call_queue_exit(struct db_conn *c, const char *account_sid,
 	const char *params[6] = { account_sid, call_sid, result, queue_time_s,
 		queue_sid, abandoned ? "true" : "false" };
 
-	return exec_status(c, "voice_call_queue_exit", 6, params);
+	return scoped(c, exec_status(c, "voice_call_queue_exit", 6, params),
+	    account_sid, call_sid, NULL);
 }
 
 enum db_result
@@ -410,6 +513,7 @@ store_call_agent(struct db_conn *c, const char *account_sid,
 {
 	const char *params[7] = { account_sid, call_sid, identity,
 		reservation_sid, number_id, task_sid, agent_call_sid };
+	struct store_scope sc;
 	enum db_result res;
 	PGresult *r;
 
@@ -421,7 +525,13 @@ store_call_agent(struct db_conn *c, const char *account_sid,
 		*label = field_dup(r, 0, 1);
 	}
 	PQclear(r);
-	return res;
+	memset(&sc, 0, sizeof(sc));
+	sc.account_sid = account_sid;
+	sc.call_sid = call_sid;
+	sc.call_sid2 = agent_call_sid;
+	sc.reservation_sid = reservation_sid;
+	sc.task_sid = task_sid;
+	return store_scope_explain(c, &sc, res);
 }
 
 enum db_result
@@ -429,11 +539,18 @@ store_call_by_reservation(struct db_conn *c, const char *account_sid,
     const char *reservation_sid, char *out, size_t outlen)
 {
 	const char *params[2] = { account_sid, reservation_sid };
+	struct store_scope sc;
 	enum db_result res;
 	PGresult *r;
 
 	out[0] = '\0';
 	r = db_exec(c, "voice_call_by_reservation", 2, params, &res);
+	if (res == DB_NOTFOUND) {
+		memset(&sc, 0, sizeof(sc));
+		sc.account_sid = account_sid;
+		sc.reservation_sid = reservation_sid;
+		res = store_scope_explain(c, &sc, res);
+	}
 	if (res == DB_OK &&
 	    snprintf(out, outlen, "%s", PQgetvalue(r, 0, 0)) >= (int)outlen) {
 		out[0] = '\0';
@@ -450,6 +567,7 @@ store_call_voicemail(struct db_conn *c, const struct store_voicemail *v)
 		v->recording_sid, v->recording_url, v->from, v->duration_s,
 		v->received_at };
 	const char *link[2];
+	struct store_scope sc;
 	enum db_result res;
 	PGresult *r;
 	char *id = NULL;
@@ -458,6 +576,13 @@ store_call_voicemail(struct db_conn *c, const struct store_voicemail *v)
 	if (res == DB_OK)
 		id = xstrdup(PQgetvalue(r, 0, 0));
 	PQclear(r);
+	if (res == DB_NOTFOUND) {
+		memset(&sc, 0, sizeof(sc));
+		sc.account_sid = v->account_sid;
+		sc.call_sid = v->call_sid;
+		sc.recording_sid = v->recording_sid;
+		res = store_scope_explain(c, &sc, res);
+	}
 	if (res != DB_OK)
 		goto out;
 	link[0] = v->recording_sid;
@@ -488,7 +613,8 @@ store_call_recording(struct db_conn *c, const struct store_recording *rec,
     int *archive)
 {
 	char rank[16];
-	const char *params[12];
+	const char *params[12], *claim[2];
+	struct store_scope sc;
 	enum db_result res;
 
 	*archive = 0;
@@ -506,9 +632,18 @@ store_call_recording(struct db_conn *c, const struct store_recording *rec,
 	params[10] = rec->started_at;
 	params[11] = rec->error_code;
 	res = exec_status(c, "voice_recording_upsert", 12, params);
+	if (res == DB_NOTFOUND) {
+		memset(&sc, 0, sizeof(sc));
+		sc.account_sid = rec->account_sid;
+		sc.call_sid = rec->call_sid;
+		sc.recording_sid = rec->recording_sid;
+		res = store_scope_explain(c, &sc, res);
+	}
 	if (res != DB_OK)
 		return res;
-	res = exec_status(c, "voice_recording_archive_claim", 1, params + 1);
+	claim[0] = rec->recording_sid;
+	claim[1] = rec->account_sid;
+	res = exec_status(c, "voice_recording_archive_claim", 2, claim);
 	if (res == DB_OK)
 		*archive = 1;
 	return res == DB_NOTFOUND ? DB_OK : res;
@@ -549,7 +684,9 @@ store_call_event(struct db_conn *c, const char *account_sid,
 	enum db_result res;
 
 	PQclear(db_exec(c, "call_event_insert", 6, params, &res));
-	return res;
+	res = scoped(c, res, account_sid, call_sid, NULL);
+	/* an unknown account: nothing stored, as ever */
+	return res == DB_NOTFOUND ? DB_OK : res;
 }
 
 enum db_result
@@ -560,6 +697,7 @@ store_call_status(struct db_conn *c, const struct store_call_status *s,
 	char rank[8], seq[16];
 	const char *params[17];
 	enum db_result res;
+	PGresult *r;
 
 	snprintf(rank, sizeof(rank), "%d", s->rank);
 	snprintf(seq, sizeof(seq), "%ld", s->sequence);
@@ -580,8 +718,10 @@ store_call_status(struct db_conn *c, const struct store_call_status *s,
 	params[14] = received_at;
 	params[15] = params_json;
 	params[16] = replayed ? "true" : "false";
-	PQclear(c != NULL ? db_exec(c, "call_status_upsert", 17, params, &res)
-			  : db_group_exec(s->call_sid, "call_status_upsert", 17,
-				params, &res));
+	r = c != NULL ? db_exec(c, "call_status_upsert", 17, params, &res)
+		      : db_group_exec(s->call_sid, "call_status_upsert", 17,
+			    params, &res);
+	res = refused_in_row(r, 0, res, s->account_sid, s->call_sid);
+	PQclear(r);
 	return res;
 }

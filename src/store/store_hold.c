@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "store_hold.h"
+#include "store_scope.h"
 
 /* The columns of a calls row the hold logic reads ("HOLD_COLS"). */
 #define HOLD_COLS \
@@ -101,16 +102,19 @@ const struct db_stmt store_hold_statements[] = {
 	 * $4 CallSid, $5 joined (bool), $6 left (bool), $7 hold (bool or
 	 * NULL: unchanged), $8 muted (bool or NULL), $9 SequenceNumber (-1
 	 * none), $10 event time).  Hold and mute move only with a newer
-	 * SequenceNumber; a leave is final.  Returns hold, left.
+	 * SequenceNumber; a leave is final.  Returns hold, left; no row
+	 * when the conference (or the row) is another tenant's.
 	 */
 	{ "conf_participant",
 	    "INSERT INTO conference_participants AS p (tenant_id,"
 	    " conference_sid, conference_name, call_sid, hold, muted,"
 	    " joined_at, left_at, last_sequence)"
-	    " VALUES ($1::bigint, $2, $3, $4, coalesce($7::boolean, false),"
+	    " SELECT $1::bigint, $2, $3, $4, coalesce($7::boolean, false),"
 	    " coalesce($8::boolean, false),"
 	    " CASE WHEN $5::boolean THEN $10::timestamptz END,"
-	    " CASE WHEN $6::boolean THEN $10::timestamptz END, $9::integer)"
+	    " CASE WHEN $6::boolean THEN $10::timestamptz END, $9::integer"
+	    " WHERE NOT EXISTS (SELECT 1 FROM conference_participants o"
+	    "  WHERE o.conference_sid = $2 AND o.tenant_id <> $1::bigint)"
 	    " ON CONFLICT (conference_sid, call_sid) DO UPDATE SET"
 	    " hold = CASE WHEN excluded.last_sequence >= p.last_sequence"
 	    "  AND $7::boolean IS NOT NULL THEN $7::boolean ELSE p.hold END,"
@@ -121,6 +125,7 @@ const struct db_stmt store_hold_statements[] = {
 	    " last_sequence = GREATEST(p.last_sequence,"
 	    "  excluded.last_sequence),"
 	    " updated_at = now()"
+	    " WHERE p.tenant_id = excluded.tenant_id"
 	    " RETURNING p.hold, p.left_at IS NOT NULL",
 	    10 },
 	/*

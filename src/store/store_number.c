@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store_number.h"
+#include "util.h"
 
 const struct db_stmt store_number_statements[] = {
 	{ "number_put",
@@ -117,3 +118,4 @@ store_number_cleanup(struct store_number *n)
 	free(n->owner_identity);
 	memset(n, 0, sizeof(*n));
 }
+

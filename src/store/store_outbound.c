@@ -8,6 +8,7 @@
 
 #include "store_call.h"
 #include "store_outbound.h"
+#include "store_scope.h"
 
 const struct db_stmt store_outbound_statements[] = {
 	/*
@@ -33,7 +34,8 @@ const struct db_stmt store_outbound_statements[] = {
 	 * The agent's leg of an outbound call ($1 account, $2 CallSid, $3
 	 * from, $4 to, $5 agent id, $6 caller_id, $7 dialled, $8 bridge,
 	 * $9 status, $10 rank, $11 received_at).  Completes a row a status
-	 * callback made first; the status moves only forward.
+	 * callback made first; the status moves only forward.  Never
+	 * another tenant's row.
 	 */
 	{ "out_call",
 	    "INSERT INTO calls AS c (tenant_id, call_sid, direction,"
@@ -43,6 +45,8 @@ const struct db_stmt store_outbound_statements[] = {
 	    " SELECT t.id, $2, 'outbound', $3, $4, $5::bigint, $6, $7, $8,"
 	    " 'outbound', $2, $9, $10::smallint, $11::timestamptz"
 	    " FROM tenants t WHERE t.account_sid = $1"
+	    " AND NOT EXISTS (SELECT 1 FROM calls o"
+	    "  WHERE o.call_sid = $2::twilio_call_sid AND o.tenant_id <> t.id)"
 	    " ON CONFLICT (call_sid) DO UPDATE SET" STORE_CALL_STATUS_FORWARD
 	    " direction = 'outbound', from_number = excluded.from_number,"
 	    " to_number = excluded.to_number,"
@@ -52,6 +56,7 @@ const struct db_stmt store_outbound_statements[] = {
 	    " agent_call_sid = excluded.agent_call_sid,"
 	    " started_at = LEAST(c.started_at, excluded.started_at),"
 	    " updated_at = now()"
+	    " WHERE c.tenant_id = excluded.tenant_id"
 	    " RETURNING c.id",
 	    11 },
 	/* The outbound <Dial> ended ($1 account, $2 CallSid, $3 status). */
@@ -63,6 +68,19 @@ const struct db_stmt store_outbound_statements[] = {
 	    3 },
 	{ NULL, NULL, 0 },
 };
+
+/* DB_NOTFOUND of a write of call_sid: DB_FOREIGN when it is another's. */
+static enum db_result
+explain(struct db_conn *c, enum db_result res, const char *account_sid,
+    const char *call_sid)
+{
+	struct store_scope sc;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.account_sid = account_sid;
+	sc.call_sid = call_sid;
+	return store_scope_explain(c, &sc, res);
+}
 
 enum db_result
 store_outbound_agent(struct db_conn *c, const char *account_sid,
@@ -120,7 +138,7 @@ store_outbound_call(struct db_conn *c, const struct store_outbound_call *oc)
 	params[9] = rank;
 	params[10] = oc->received_at;
 	PQclear(db_exec(c, "out_call", 11, params, &res));
-	return res;
+	return explain(c, res, oc->account_sid, oc->call_sid);
 }
 
 enum db_result
@@ -131,5 +149,5 @@ store_outbound_dial_done(struct db_conn *c, const char *account_sid,
 	enum db_result res;
 
 	PQclear(db_exec(c, "out_dial_done", 3, params, &res));
-	return res;
+	return explain(c, res, account_sid, call_sid);
 }

@@ -2,9 +2,11 @@
  * Store helpers of tenants.  See include/store/store_tenant.h.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "store_tenant.h"
+#include "util.h"
 
 const struct db_stmt store_tenant_statements[] = {
 	{ "tenant_demote_primary",
@@ -24,6 +26,10 @@ const struct db_stmt store_tenant_statements[] = {
 	    "SELECT auth_token_enc FROM tenants"
 	    " WHERE account_sid = $1 AND status = 'active'",
 	    1 },
+	{ "tenant_list",
+	    "SELECT account_sid, friendly_name, is_primary FROM tenants"
+	    " WHERE status = 'active' ORDER BY is_primary DESC, id",
+	    0 },
 	{ NULL, NULL, 0 },
 };
 
@@ -89,4 +95,45 @@ store_tenant_token(struct db_conn *c, const uint8_t key[SECRET_KEY_LEN],
 out:
 	PQclear(r);
 	return res;
+}
+
+enum db_result
+store_tenant_list(struct db_conn *c, struct store_tenant_row **out, size_t *n)
+{
+	enum db_result res;
+	PGresult *r;
+	int rows;
+
+	*out = NULL;
+	*n = 0;
+	r = db_exec(c, "tenant_list", 0, NULL, &res);
+	if (res == DB_NOTFOUND) {
+		PQclear(r);
+		return DB_OK;
+	}
+	if (res != DB_OK)
+		goto out;
+	rows = PQntuples(r);
+	*out = xcalloc((size_t)rows, sizeof(**out));
+	for (int i = 0; i < rows; i++) {
+		struct store_tenant_row *t = &(*out)[i];
+
+		t->account_sid = xstrdup(PQgetvalue(r, i, 0));
+		t->friendly_name = xstrdup(PQgetvalue(r, i, 1));
+		t->primary = strcmp(PQgetvalue(r, i, 2), "t") == 0;
+	}
+	*n = (size_t)rows;
+out:
+	PQclear(r);
+	return res;
+}
+
+void
+store_tenant_list_free(struct store_tenant_row *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].account_sid);
+		free(v[i].friendly_name);
+	}
+	free(v);
 }

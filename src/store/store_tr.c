@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_scope.h"
 #include "store_tr.h"
 #include "util.h"
 
@@ -76,6 +77,8 @@ const struct db_stmt store_tr_statements[] = {
 	    " SELECT t.id, $2, $3, $4, $5, $6, coalesce($7::jsonb, '{}'),"
 	    " $8, $9::smallint, $10, $11::integer, $12::timestamptz"
 	    " FROM tenants t WHERE t.account_sid = $1"
+	    " AND NOT EXISTS (SELECT 1 FROM calls o"
+	    "  WHERE o.call_sid = $6 AND o.tenant_id <> t.id)"
 	    " ON CONFLICT (task_sid) DO UPDATE SET"
 	    " assignment_status = CASE WHEN " TASK_NEWER
 	    " THEN coalesce(excluded.assignment_status, k.assignment_status)"
@@ -97,7 +100,8 @@ const struct db_stmt store_tr_statements[] = {
 	    " workflow_sid = coalesce(k.workflow_sid, excluded.workflow_sid),"
 	    " call_sid = coalesce(k.call_sid, excluded.call_sid),"
 	    " last_event_at = GREATEST(k.last_event_at, excluded.last_event_at),"
-	    " updated_at = now()",
+	    " updated_at = now()"
+	    " WHERE k.tenant_id = excluded.tenant_id",
 	    12 },
 	{ "tr_reservation_upsert",
 	    "INSERT INTO reservations AS r (tenant_id, reservation_sid,"
@@ -105,6 +109,10 @@ const struct db_stmt store_tr_statements[] = {
 	    " last_event_at)"
 	    " SELECT t.id, $2, $3, $4, $5, $6, $7::smallint, $8::timestamptz"
 	    " FROM tenants t WHERE t.account_sid = $1"
+	    " AND NOT EXISTS (SELECT 1 FROM calls o"
+	    "  WHERE o.call_sid = $5 AND o.tenant_id <> t.id)"
+	    " AND NOT EXISTS (SELECT 1 FROM tasks k WHERE k.task_sid = $3"
+	    "  AND k.tenant_id <> t.id)"
 	    " ON CONFLICT (reservation_sid) DO UPDATE SET"
 	    " status = CASE WHEN " RESERVATION_NEWER
 	    " THEN excluded.status ELSE r.status END,"
@@ -112,7 +120,8 @@ const struct db_stmt store_tr_statements[] = {
 	    " last_event_at = GREATEST(r.last_event_at, excluded.last_event_at),"
 	    " worker_sid = coalesce(r.worker_sid, excluded.worker_sid),"
 	    " call_sid = coalesce(r.call_sid, excluded.call_sid),"
-	    " updated_at = now()",
+	    " updated_at = now()"
+	    " WHERE r.tenant_id = excluded.tenant_id",
 	    8 },
 	{ "tr_worker_activity",
 	    "UPDATE users u SET status = $3,"
@@ -301,6 +310,7 @@ store_tr_task_upsert(struct db_conn *c, const struct store_tr_task *t)
 {
 	char rank[8];
 	const char *params[12];
+	struct store_scope sc;
 
 	snprintf(rank, sizeof(rank), "%d",
 	    store_tr_task_rank(t->assignment_status));
@@ -316,7 +326,12 @@ store_tr_task_upsert(struct db_conn *c, const struct store_tr_task *t)
 	params[9] = t->reason;
 	params[10] = t->priority;
 	params[11] = t->event_at;
-	return run_update(c, "tr_task_upsert", 12, params);
+	memset(&sc, 0, sizeof(sc));
+	sc.account_sid = t->account_sid;
+	sc.call_sid = t->call_sid;
+	sc.task_sid = t->task_sid;
+	return store_scope_explain(c, &sc,
+	    run_update(c, "tr_task_upsert", 12, params));
 }
 
 enum db_result
@@ -327,10 +342,17 @@ store_tr_reservation_upsert(struct db_conn *c,
 	const char *params[8] = { r->account_sid, r->reservation_sid,
 		r->task_sid, r->worker_sid, r->call_sid, r->status, rank,
 		r->event_at };
+	struct store_scope sc;
 
 	snprintf(rank, sizeof(rank), "%d",
 	    store_tr_reservation_rank(r->status));
-	return run_update(c, "tr_reservation_upsert", 8, params);
+	memset(&sc, 0, sizeof(sc));
+	sc.account_sid = r->account_sid;
+	sc.call_sid = r->call_sid;
+	sc.task_sid = r->task_sid;
+	sc.reservation_sid = r->reservation_sid;
+	return store_scope_explain(c, &sc,
+	    run_update(c, "tr_reservation_upsert", 8, params));
 }
 
 enum db_result

@@ -14,8 +14,10 @@ says `type: array`, and that required ones are present.  Every request is
 recorded in `fake.requests`; problems also go to `fake.violations`.
 
 Answers: a programmed response when one matches (`fake.respond(...)`),
-otherwise Twilio's error JSON (401/404/405/400) or a JSON body built from
-the response schema with the spec's success status code.
+otherwise Twilio's error JSON (401/404/405/400), a GET answered from the
+account resources a test set (see "account resources" below: accounts,
+TwiML Apps, IncomingPhoneNumbers, TaskRouter objects), or a JSON body built
+from the response schema with the spec's success status code.
 """
 
 import base64
@@ -25,6 +27,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -176,6 +179,7 @@ class FakeTwilio:
         # test fixtures fail a test whose server sent a request off the spec
         self.unexpected = []
         self._seq = 0
+        self._resources_init()
         handler = type("Handler", (_Handler,), {"fake": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -233,6 +237,7 @@ class FakeTwilio:
         with self.lock:
             self.requests.clear()
             self.programmed.clear()
+        self._resources_reset()
 
     def take_unexpected(self):
         """Return and forget the violations seen since the last call (a test
@@ -381,6 +386,9 @@ class FakeTwilio:
             return 404, twilio_error(404, 20404, "The requested resource %s was not found" % rec.path), {}
         if rec.violations:
             return 400, twilio_error(400, 20001, "; ".join(rec.violations)), {}
+        held = self._resource_answer(rec, route, op)
+        if held is not None:
+            return held
         return self._success(rec, route, op)
 
     def _validate(self, rec, op, bad_form):
@@ -490,6 +498,198 @@ class FakeTwilio:
             return None  # e.g. parent_call_sid of a new call
         h = hashlib.sha256(("%s:%s:%s:%d" % (prefix, rec.path, field, rec.seq)).encode()).hexdigest()
         return prefix + h[:32]
+
+
+    # -- account resources (GETs from state a test sets) -----------------
+    #
+    # Kept apart from the rest of the fake on purpose.  A test puts
+    # resources of an account here (add_resource) and GETs answer from
+    # them, shaped by the spec's schema: GET /Accounts/{Sid}.json for every
+    # account of add_account (status from set_account_status), TwiML Apps
+    # and IncomingPhoneNumbers of any account (404 when not added), and
+    # the TaskRouter objects of an account once a test added one or called
+    # manage_taskrouter() (other accounts keep the generic answers that
+    # test_provision programs).  Lists page by PageSize/Page (page_size_cap
+    # makes pages smaller) and filter by FriendlyName and PhoneNumber.
+    # POSTs do not change this state.  API keys are Standard unless
+    # set_key_type() says "main": as at Twilio, a Standard key may not use
+    # /Accounts or /Keys (a violation, 401).
+
+    RESOURCE_ROUTES = {
+        # template: (kind = the list's key, SID prefix, instance path param)
+        "/2010-04-01/Accounts/{AccountSid}/Applications.json": ("applications", "AP", None),
+        "/2010-04-01/Accounts/{AccountSid}/Applications/{Sid}.json": ("applications", "AP", "Sid"),
+        "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json": ("incoming_phone_numbers", "PN", None),
+        "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json":
+            ("incoming_phone_numbers", "PN", "Sid"),
+        "/v1/Workspaces": ("workspaces", "WS", None),
+        "/v1/Workspaces/{Sid}": ("workspaces", "WS", "Sid"),
+        "/v1/Workspaces/{WorkspaceSid}/Activities": ("activities", "WA", None),
+        "/v1/Workspaces/{WorkspaceSid}/Activities/{Sid}": ("activities", "WA", "Sid"),
+        "/v1/Workspaces/{WorkspaceSid}/TaskQueues": ("task_queues", "WQ", None),
+        "/v1/Workspaces/{WorkspaceSid}/TaskQueues/{Sid}": ("task_queues", "WQ", "Sid"),
+        "/v1/Workspaces/{WorkspaceSid}/Workflows": ("workflows", "WW", None),
+        "/v1/Workspaces/{WorkspaceSid}/Workflows/{Sid}": ("workflows", "WW", "Sid"),
+        "/v1/Workspaces/{WorkspaceSid}/Workers": ("workers", "WK", None),
+        "/v1/Workspaces/{WorkspaceSid}/Workers/{Sid}": ("workers", "WK", "Sid"),
+    }
+    RESOURCE_PREFIX = {kind: prefix for kind, prefix, _ in RESOURCE_ROUTES.values()}
+    TASKROUTER_KINDS = ("workspaces", "activities", "task_queues", "workflows", "workers")
+    LIST_FILTERS = {"FriendlyName": "friendly_name", "PhoneNumber": "phone_number"}
+
+    def _resources_init(self):
+        self.key_types = {}  # key sid -> "standard" | "main"; kept across reset()
+        self._resources_reset()
+
+    def _resources_reset(self):
+        with self.lock:
+            self._resources = {}  # account -> kind -> {sid: dict}
+            self._tr_accounts = set()
+            self._account_status = {}
+            self.page_size_cap = None
+
+    def set_key_type(self, key_sid, key_type):
+        """"standard" (the default) or "main" (may use /Accounts and /Keys)."""
+        assert key_type in ("standard", "main")
+        with self.lock:
+            self.key_types[key_sid] = key_type
+
+    def set_account_status(self, account_sid, status):
+        """What GET /Accounts/{Sid}.json says: active, suspended or closed."""
+        with self.lock:
+            self._account_status[account_sid] = status
+
+    def manage_taskrouter(self, account_sid):
+        """Answer this account's TaskRouter GETs from the state (404 for
+        whatever was not added)."""
+        with self.lock:
+            self._tr_accounts.add(account_sid)
+
+    def add_resource(self, account_sid, kind, fields=None, sid=None):
+        """Put one resource of kind ("applications", "incoming_phone_numbers",
+        "workspaces", "activities", "task_queues", "workflows", "workers";
+        TaskRouter children need workspace_sid) on account_sid.  Returns the
+        stored dict, fields as Twilio's JSON names them: change it and later
+        GETs answer the change."""
+        item = dict(fields or {})
+        item["sid"] = sid or item.get("sid") or self.RESOURCE_PREFIX[kind] + secrets.token_hex(16)
+        item["account_sid"] = account_sid
+        if kind in self.TASKROUTER_KINDS[1:]:
+            assert item.get("workspace_sid"), "%s need a workspace_sid" % kind
+        with self.lock:
+            self._resources.setdefault(account_sid, {}).setdefault(kind, {})[item["sid"]] = item
+            if kind in self.TASKROUTER_KINDS:
+                self._tr_accounts.add(account_sid)
+        return item
+
+    def remove_resource(self, account_sid, kind, sid):
+        with self.lock:
+            del self._resources[account_sid][kind][sid]
+
+    def resource(self, account_sid, kind, sid):
+        """The stored dict (change it in place)."""
+        with self.lock:
+            return self._resources[account_sid][kind][sid]
+
+    def _resource_answer(self, rec, route, op):
+        """(status, body, headers) for a request the state answers, else None."""
+        with self.lock:
+            standard = (rec.auth_user or "").startswith("SK") and \
+                self.key_types.get(rec.auth_user, "standard") == "standard"
+        if standard and (route.template.startswith("/2010-04-01/Accounts.json")
+                         or route.template == "/2010-04-01/Accounts/{Sid}.json"
+                         or "/Keys" in route.template):
+            rec.violations.append("auth: the Standard API key %s may not use %s (Twilio refuses it)"
+                                  % (rec.auth_user, route.template))
+            return 401, twilio_error(401, 20003, "Authenticate"), {}
+        if rec.method != "GET":
+            return None
+        if route.template == "/2010-04-01/Accounts/{Sid}.json":
+            return self._account_answer(rec, route, op)
+        spec = self.RESOURCE_ROUTES.get(route.template)
+        if spec is None:
+            return None
+        kind, _, sid_param = spec
+        pp = rec.path_params
+        if kind in self.TASKROUTER_KINDS:
+            account = rec.auth_account
+            with self.lock:
+                if account not in self._tr_accounts:
+                    return None
+        else:
+            account = pp["AccountSid"]
+        with self.lock:
+            held = self._resources.get(account, {})
+            items = [dict(v) for v in held.get(kind, {}).values()]
+            workspaces = set(held.get("workspaces", {}))
+        if "WorkspaceSid" in pp:
+            if pp["WorkspaceSid"] not in workspaces:
+                return 404, twilio_error(404, 20404, "The requested resource %s was not found" % rec.path), {}
+            items = [v for v in items if v.get("workspace_sid") == pp["WorkspaceSid"]]
+        schema = self._resolve(op["responses"]["200"]["schema"])
+        if sid_param is not None:
+            hit = [v for v in items if v["sid"] == pp[sid_param]]
+            if not hit:
+                return 404, twilio_error(404, 20404, "The requested resource %s was not found" % rec.path), {}
+            return 200, self._shaped(schema, rec, route, hit[0]), {}
+        return 200, self._list_page(schema, rec, route, kind, items), {}
+
+    def _account_answer(self, rec, route, op):
+        sid = rec.path_params["Sid"]
+        with self.lock:
+            allowed = self._account_allowed(rec.auth_account, sid)
+            cred = self.credentials.get(sid)
+            status = self._account_status.get(sid, "active")
+            parent = self.parents.get(sid)
+        if not allowed:
+            rec.violations.append("auth: %s may not read account %s" % (rec.auth_user, sid))
+            return 401, twilio_error(401, 20003, "Authenticate"), {}
+        if cred is None:
+            return 404, twilio_error(404, 20404, "The requested resource %s was not found" % rec.path), {}
+        schema = self._resolve(op["responses"]["200"]["schema"])
+        fields = {"sid": sid, "status": status, "auth_token": cred[0], "owner_account_sid": parent or sid,
+                  "friendly_name": sid, "type": "Full"}
+        return 200, self._shaped(schema, rec, route, fields), {}
+
+    def _shaped(self, schema, rec, route, item):
+        out = self.build(schema, rec, route)
+        out.update(item)
+        return out
+
+    def _list_page(self, schema, rec, route, kind, items):
+        query = dict(rec.query)
+        for param, field in self.LIST_FILTERS.items():
+            if param in query:
+                items = [v for v in items if v.get(field) == query[param]]
+        size = int(query.get("PageSize", 50))
+        if self.page_size_cap:
+            size = min(size, self.page_size_cap)
+        page = int(query.get("Page", 0))
+        chunk = items[page * size:(page + 1) * size]
+        more = len(items) > (page + 1) * size
+        item_schema = self._resolve(schema["properties"][kind]["items"])
+
+        def link(p):
+            keep = [(k, v) for k, v in rec.query if k not in ("PageSize", "Page", "PageToken")]
+            keep += [("PageSize", str(size)), ("Page", str(p))]
+            if p > 0:
+                keep.append(("PageToken", "PT%d" % p))
+            return rec.path + "?" + urllib.parse.urlencode(keep)
+
+        out = self.build(schema, rec, route)
+        out[kind] = [self._shaped(item_schema, rec, route, v) for v in chunk]
+        if route.product == "api_v2010":
+            out.update(page=page, page_size=size, start=page * size, end=page * size + max(len(chunk) - 1, 0),
+                       uri=link(page), first_page_uri=link(0),
+                       next_page_uri=link(page + 1) if more else None,
+                       previous_page_uri=link(page - 1) if page > 0 else None)
+        else:
+            out["meta"] = {"first_page_url": self.url + link(0), "key": kind,
+                           "next_page_url": self.url + link(page + 1) if more else None,
+                           "page": page, "page_size": size,
+                           "previous_page_url": self.url + link(page - 1) if page > 0 else None,
+                           "url": self.url + link(page)}
+        return out
 
 
 class _Handler(BaseHTTPRequestHandler):
