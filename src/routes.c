@@ -27,15 +27,17 @@
 /*
  * A Twilio webhook: signed by the account's auth token (the key of a
  * subaccount is in the database), where it runs, the answer given when
- * that key cannot be read (voice webhooks: TwiML that keeps the caller),
- * and how a spooled event of it is stored later.
+ * that key cannot be read (voice webhooks: TwiML fit for where Twilio
+ * fetched it, made without the database: the caller kept in the queue or
+ * voicemail, the waiting and held parties kept in music, an agent's or
+ * callee's leg never enqueued), and how a spooled event of it is stored
+ * later.
  */
 #define TWILIO(p, h, run_, degraded_, replay_)                               \
 	{ .method = "POST", .path = (p), .handler = (h),                     \
 		.guard = webhook_guard, .run = (run_),                       \
 		.degraded = (degraded_), .replay = (replay_) }
 #define WORKER HTTP_RUN_WORKER
-#define KEEP voice_fallback /* the degraded answer of voice webhooks */
 
 /* The app's API: a signed-in user of at least the guard's role. */
 #define API(m, p, h, g)                                                      \
@@ -49,13 +51,13 @@ static const struct http_route routes[] = {
 
 	/* path, handler, where it runs, degraded answer, spool replay */
 	/* Static TwiML: never waits on the database. */
-	TWILIO(PATH_VOICE_FALLBACK, voice_fallback, HTTP_RUN_INLINE, KEEP,
-	    NULL),
+	TWILIO(PATH_VOICE_FALLBACK, voice_fallback, HTTP_RUN_INLINE,
+	    voice_fallback, NULL),
 	/* One group-committed write each (db_group.h). */
 	TWILIO(PATH_STATUS, status_callback, HTTP_RUN_COMMIT, NULL,
 	    status_replay),
-	TWILIO(PATH_VOICE_INBOUND, voice_inbound, HTTP_RUN_COMMIT, KEEP,
-	    voice_inbound_replay),
+	TWILIO(PATH_VOICE_INBOUND, voice_inbound, HTTP_RUN_COMMIT,
+	    voice_inbound_degraded, voice_inbound_replay),
 	TWILIO(PATH_TR_ASSIGNMENT, taskrouter_assignment, WORKER, NULL, NULL),
 	/*
 	 * Spool-only: the bookkeeping of an assignment answered before it
@@ -68,20 +70,23 @@ static const struct http_route routes[] = {
 	    .run = WORKER, .replay = taskrouter_assignment_replay },
 	TWILIO(PATH_TR_EVENTS, taskrouter_events, WORKER, NULL,
 	    taskrouter_replay),
-	TWILIO(PATH_VOICE_WHISPER, voice_whisper, WORKER, KEEP,
-	    voice_whisper_replay),
-	TWILIO(PATH_VOICE_OVERFLOW, voice_overflow, WORKER, KEEP,
-	    voice_overflow_replay),
-	TWILIO(PATH_VOICE_QUEUE_WAIT, voice_queue_wait, WORKER, KEEP, NULL),
-	TWILIO(PATH_VOICE_QUEUE_EXIT, voice_queue_exit, WORKER, KEEP,
-	    voice_queue_exit_replay),
-	TWILIO(PATH_VOICE_VOICEMAIL, voice_voicemail, WORKER, KEEP,
-	    voice_voicemail_replay),
+	TWILIO(PATH_VOICE_WHISPER, voice_whisper, WORKER,
+	    voice_whisper_degraded, voice_whisper_replay),
+	TWILIO(PATH_VOICE_OVERFLOW, voice_overflow, WORKER,
+	    voice_overflow_degraded, voice_overflow_replay),
+	TWILIO(PATH_VOICE_QUEUE_WAIT, voice_queue_wait, WORKER,
+	    voice_queue_wait, NULL),
+	TWILIO(PATH_VOICE_QUEUE_EXIT, voice_queue_exit, WORKER,
+	    voice_queue_exit_degraded, voice_queue_exit_replay),
+	TWILIO(PATH_VOICE_VOICEMAIL, voice_voicemail, WORKER,
+	    voice_voicemail_degraded, voice_voicemail_replay),
 	TWILIO(PATH_RECORDING, voice_recording, WORKER, NULL,
 	    voice_recording_replay),
-	TWILIO(PATH_VOICE_OUTBOUND, outbound_voice, WORKER, KEEP, NULL),
-	TWILIO(PATH_VOICE_DISCLAIMER, outbound_disclaimer, WORKER, KEEP, NULL),
-	TWILIO(PATH_VOICE_HOLD, hold_music, WORKER, KEEP, NULL),
+	TWILIO(PATH_VOICE_OUTBOUND, outbound_voice, WORKER, outbound_degraded,
+	    NULL),
+	TWILIO(PATH_VOICE_DISCLAIMER, outbound_disclaimer, WORKER,
+	    outbound_disclaimer_degraded, NULL),
+	TWILIO(PATH_VOICE_HOLD, hold_music, WORKER, hold_music, NULL),
 	TWILIO(PATH_CONFERENCE, hold_conference_callback, WORKER, NULL,
 	    hold_replay),
 

@@ -38,4 +38,15 @@ int outbound_voice(struct http_req *r);
  */
 int outbound_disclaimer(struct http_req *r);
 
+/*
+ * The degraded answers of /twilio/voice/outbound and /disclaimer (their
+ * routes' .degraded): what is answered when the request's signature
+ * cannot be checked (a subaccount's key while the database is down).
+ * They read and store nothing.  outbound: the spoken apology that the
+ * call cannot be placed now and <Hangup/> (?step=done: <Hangup/>);
+ * disclaimer: the default disclaimer, to the callee, before the bridge.
+ */
+int outbound_degraded(struct http_req *r);
+int outbound_disclaimer_degraded(struct http_req *r);
+
 #endif

@@ -89,6 +89,30 @@ int voice_voicemail(struct http_req *r);
 int voice_fallback(struct http_req *r);
 
 /*
+ * The degraded answers of the voice routes (the routes' .degraded in
+ * routes.c): what a route answers when its request's signature cannot be
+ * checked because the account's key is in the unreachable database.  The
+ * request is unverified, so they store and spool nothing and need no
+ * database; each answers what is legal and safe where Twilio fetched it.
+ *
+ * inbound: the default disclaimer, then the queue (Task reason
+ * "degraded"), or voicemail without a workflow.  whisper: an empty
+ * document for a dedicated leg (Twilio then bridges); for a queue leg
+ * with a valid reservation, the bridge <Dial><Queue reservationSid>.
+ * overflow: <Hangup/> after a conversation, else the queue (or
+ * voicemail).  queue-exit: <Hangup/> after a conversation or a hang-up,
+ * else the voicemail prompt.  voicemail: the prompt and <Record>, or
+ * (step=done) thanks and <Hangup/>.  Never an <Enqueue> where Twilio does
+ * not allow one or where it would queue an agent.  (queue-wait and
+ * fallback need no database and are their own degraded answers.)
+ */
+int voice_inbound_degraded(struct http_req *r);
+int voice_whisper_degraded(struct http_req *r);
+int voice_overflow_degraded(struct http_req *r);
+int voice_queue_exit_degraded(struct http_req *r);
+int voice_voicemail_degraded(struct http_req *r);
+
+/*
  * POST /twilio/recording — recordingStatusCallback.  Upserts the
  * recordings row (idempotent, never moves a finished recording back),
  * links its voicemail, and on "completed" queues a recording.archive job
@@ -116,12 +140,12 @@ enum outcome voice_whisper_replay(const char *route, const char *received_at,
     const char *body, size_t len);
 enum outcome voice_overflow_replay(const char *route, const char *received_at,
     const char *body, size_t len);
-enum outcome voice_queue_exit_replay(const char *route,
-    const char *received_at, const char *body, size_t len);
-enum outcome voice_voicemail_replay(const char *route,
-    const char *received_at, const char *body, size_t len);
-enum outcome voice_recording_replay(const char *route,
-    const char *received_at, const char *body, size_t len);
+enum outcome voice_queue_exit_replay(const char *route, const char *received_at,
+    const char *body, size_t len);
+enum outcome voice_voicemail_replay(const char *route, const char *received_at,
+    const char *body, size_t len);
+enum outcome voice_recording_replay(const char *route, const char *received_at,
+    const char *body, size_t len);
 
 /*
  * Job handler of kind "recording.archive" (payload: recording_sid,

@@ -104,6 +104,18 @@ struct config_var {
 	const char *help; /* one line, as in .env.example */
 };
 
+/*
+ * The softphone's token refresh margin: web/src/phone/voice.ts sets the
+ * Voice SDK's tokenRefreshMs to this many seconds, so tokenWillExpire
+ * fires that long before the access token expires (tests/unit/lib/
+ * test_config.c keeps the two in step).  A token living less than the
+ * margin is "about to expire" as soon as it arrives, and the SDK asks for
+ * another at once, in a loop; TOKEN_TTL_S must leave room, so its floor
+ * is three times the margin.
+ */
+#define CONFIG_SOFTPHONE_REFRESH_S 60
+#define CONFIG_TOKEN_TTL_MIN_S (3 * CONFIG_SOFTPHONE_REFRESH_S)
+
 /* The table, ending with a NULL name (borrowed, static). */
 const struct config_var *config_vars(void);
 

@@ -32,9 +32,11 @@ int twsig_sign(const struct twsig_key *k, const char *url,
 
 /*
  * 1 when sig matches url + params, also trying url with the scheme's
- * default port added (https :443, http :80) when it has none, and removed
- * when it has it.  Constant-time comparison.  0 otherwise (also for a NULL
- * or malformed sig).
+ * default port added (https :443, http :80) when it has none, and with its
+ * port removed when it has one, default or not (Twilio signs HTTPS voice
+ * webhooks without the port; its helper libraries try both forms).
+ * Constant-time comparison.  0 otherwise (also for a NULL or malformed
+ * sig).
  */
 int twsig_check_form(const struct twsig_key *k, const char *url,
     const struct form *params, const char *sig);

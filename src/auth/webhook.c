@@ -25,8 +25,9 @@ reject(struct http_req *r, const char *why, const char *account)
 
 /*
  * The account's key is in the unreachable database.  A route with a
- * degraded answer gets it (a voice webhook: TwiML that reveals nothing and
- * keeps the caller); a callback, a route with a replay and no degraded
+ * degraded answer gets it (a voice webhook: its route's own TwiML, made
+ * without the database, that reveals and stores nothing, keeps the caller
+ * and never queues an agent or a callee; voice.h); a callback, a route with a replay and no degraded
  * answer, is kept on disk with its signature, checked when the database
  * is back, within the spool's small unverified quota (503 beyond it, so
  * forged callbacks never take the room of checked ones); anything else is

@@ -308,3 +308,34 @@ outbound_disclaimer(struct http_req *r)
 	store_number_cleanup(&num);
 	return callflow_reply(r, &t, db_down);
 }
+
+/*
+ * Degraded answers (the routes' .degraded): the request's signature
+ * cannot be checked, so nothing is read or stored.  The agent hears that
+ * the call cannot be placed now (an <Enqueue> would queue the agent as a
+ * customer); the callee hears the default disclaimer, which the recorded
+ * bridge needs and a Number url document allows.
+ */
+int
+outbound_degraded(struct http_req *r)
+{
+	const char *step = http_req_query(r, "step");
+	struct twiml t;
+
+	twiml_init(&t);
+	if (step != NULL && strcmp(step, "done") == 0)
+		twiml_leaf(&t, "Hangup", NULL, NULL);
+	else
+		refuse(&t, db_down);
+	return callflow_reply(r, &t, db_down);
+}
+
+int
+outbound_disclaimer_degraded(struct http_req *r)
+{
+	struct twiml t;
+
+	twiml_init(&t);
+	voice_disclaimer(&t, NULL);
+	return callflow_reply(r, &t, db_down);
+}

@@ -39,7 +39,6 @@
 #define MAX_SPOOLED_PAIRS 512
 #define MAX_QUERY_PAIRS 64
 
-
 static const char default_disclaimer[] =
     "Esta ligação poderá ser gravada para fins de qualidade.";
 static const char unknown_number[] =
@@ -110,7 +109,6 @@ is_one_of(const char *s, const char *const *list)
 	return 0;
 }
 
-
 /* Append s percent-encoded (RFC 3986 unreserved kept) to b.  0 / -1. */
 static int
 pct_encode(struct buf *b, const char *s)
@@ -179,8 +177,6 @@ speak_number(const char *num, char *out, size_t outlen)
 }
 
 /* ---- replies ---- */
-
-
 
 /* The number's disclaimer; the default one when num is NULL. */
 static int
@@ -265,15 +261,23 @@ emit_queue(struct twiml *t, const struct config *cfg,
 		emit_voicemail(t, cfg, voicemail_enabled);
 		return 1;
 	}
-	if (callflow_url(action, sizeof(action), cfg, PATH_VOICE_QUEUE_EXIT) != 0 ||
+	if (callflow_url(action, sizeof(action), cfg, PATH_VOICE_QUEUE_EXIT) !=
+		0 ||
 	    callflow_url(wait, sizeof(wait), cfg, PATH_VOICE_QUEUE_WAIT) != 0) {
 		emit_voicemail(t, cfg, voicemail_enabled);
 		return 1;
 	}
-	attrs = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+	/*
+	 * dedicated_agent is always a string, "" when the line has no owner:
+	 * the workflow routes on dedicated_agent != '' (provision.c), and
+	 * TaskRouter's expressions know string, number and boolean constants,
+	 * not null.
+	 */
+	attrs = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:s?, s:s?}",
 	    "type", "inbound", "call_sid", task->call_sid, "from", task->from,
-	    "to", task->to, "line", task->label, "dedicated_agent", task->agent,
-	    "account_sid", task->account_sid, "reason", task->reason);
+	    "to", task->to, "line", task->label, "dedicated_agent",
+	    task->agent != NULL ? task->agent : "", "account_sid",
+	    task->account_sid, "reason", task->reason);
 	if (attrs != NULL && task->dial_status != NULL)
 		json_object_set_new(attrs, "dial_status",
 		    json_string(task->dial_status));
@@ -574,8 +578,8 @@ apply_dial(struct db_conn *c, const struct form *f, const struct form *q)
 	if (c == NULL)
 		return OUTCOME_LATER;
 	return stored(store_call_dial(c, form_get(f, "AccountSid"), call,
-			   form_get(f, "From"), form_get(f, "To"), status,
-			   routing),
+			  form_get(f, "From"), form_get(f, "To"), status,
+			  routing),
 	    "dial result");
 }
 
@@ -598,7 +602,7 @@ apply_queue_exit(struct db_conn *c, const struct form *f)
 	if (c == NULL)
 		return OUTCOME_LATER;
 	return stored(store_call_queue_exit(c, form_get(f, "AccountSid"), call,
-			   result, qtime, qsid, strcmp(result, "hangup") == 0),
+			  result, qtime, qsid, strcmp(result, "hangup") == 0),
 	    "queue result");
 }
 
@@ -806,10 +810,11 @@ voice_inbound(struct http_req *r)
 		    "to", to, NULL);
 	played = emit_disclaimer(&t, have_num ? &num : NULL);
 	if (have_num && num.owner_identity != NULL && num.owner_available &&
-	    callflow_url(action, sizeof(action), cfg, "%s?agent=%s", PATH_VOICE_OVERFLOW,
-		num.owner_identity) == 0 &&
+	    callflow_url(action, sizeof(action), cfg, "%s?agent=%s",
+		PATH_VOICE_OVERFLOW, num.owner_identity) == 0 &&
 	    callflow_url(whisper, sizeof(whisper), cfg,
-		"%s?reason=dedicated&n=%lld", PATH_VOICE_WHISPER, num.id) == 0 &&
+		"%s?reason=dedicated&n=%lld", PATH_VOICE_WHISPER,
+		num.id) == 0 &&
 	    callflow_url(rec_cb, sizeof(rec_cb), cfg, PATH_RECORDING) == 0 &&
 	    callflow_url(status_cb, sizeof(status_cb), cfg, PATH_STATUS) == 0) {
 		routing = "dedicated";
@@ -953,15 +958,56 @@ out:
 	return callflow_reply(r, &t, NULL);
 }
 
+/* DialCallStatus says the dedicated agent and the caller talked. */
+static int
+dial_answered(const char *status)
+{
+	return status != NULL &&
+	    (strcmp(status, "completed") == 0 ||
+		strcmp(status, "answered") == 0);
+}
+
+/*
+ * The queue for a caller the dedicated agent did not take (num: the
+ * called number, NULL when unknown).  1 when it chose voicemail.
+ */
+static int
+emit_overflow_queue(struct http_req *r, struct twiml *t,
+    const struct store_number *num)
+{
+	const struct form *f = http_req_form(r);
+	const char *status = form_get(f, "DialCallStatus");
+	const char *agent = http_req_query(r, "agent");
+	struct queue_task task;
+
+	memset(&task, 0, sizeof(task));
+	task.call_sid = form_get(f, "CallSid");
+	task.from = form_get(f, "From");
+	task.to = form_get(f, "To");
+	task.label = num != NULL ? num->label : NULL;
+	/*
+	 * No dedicated_agent: the workflow's dedicated step would offer the
+	 * call first, for its whole timeout, to the agent who just did not
+	 * answer.  The overflow goes to the team at once.
+	 */
+	task.agent = NULL;
+	task.account_sid = form_get(f, "AccountSid");
+	task.reason = "overflow";
+	task.dial_status = status ? status : "unknown";
+	log_kv(LOG_INFO, "dedicated agent did not take the call", "agent",
+	    twparam_identity(agent) ? agent : NULL, "dial_status",
+	    task.dial_status, NULL);
+	return emit_queue(t, http_req_config(r), &task,
+	    num != NULL ? num->voicemail_enabled : 1);
+}
+
 int
 voice_overflow(struct http_req *r)
 {
 	const struct config *cfg = http_req_config(r);
 	const struct form *f = http_req_form(r);
 	const char *status = form_get(f, "DialCallStatus");
-	const char *agent = http_req_query(r, "agent");
 	struct store_number num;
-	struct queue_task task;
 	struct db_conn *c;
 	struct form q;
 	struct twiml t;
@@ -971,9 +1017,7 @@ voice_overflow(struct http_req *r)
 
 	memset(&num, 0, sizeof(num));
 	util_rfc3339_now(received_at, sizeof(received_at));
-	answered = status != NULL &&
-	    (strcmp(status, "completed") == 0 ||
-		strcmp(status, "answered") == 0);
+	answered = dial_answered(status);
 	c = db_acquire();
 	twiml_init(&t);
 	if (answered) {
@@ -988,25 +1032,7 @@ voice_overflow(struct http_req *r)
 			note_result(&c, res);
 			have_num = res == DB_OK;
 		}
-		memset(&task, 0, sizeof(task));
-		task.call_sid = form_get(f, "CallSid");
-		task.from = form_get(f, "From");
-		task.to = form_get(f, "To");
-		task.label = have_num ? num.label : NULL;
-		/*
-		 * No dedicated_agent: the workflow's dedicated step would offer
-		 * the call first, for its whole timeout, to the agent who just
-		 * did not answer.  The overflow goes to the team at once.
-		 */
-		task.agent = NULL;
-		task.account_sid = form_get(f, "AccountSid");
-		task.reason = "overflow";
-		task.dial_status = status ? status : "unknown";
-		log_kv(LOG_INFO, "dedicated agent did not take the call",
-		    "agent", twparam_identity(agent) ? agent : NULL,
-		    "dial_status", task.dial_status, NULL);
-		vm = emit_queue(&t, cfg, &task,
-		    have_num ? num.voicemail_enabled : 1);
+		vm = emit_overflow_queue(r, &t, have_num ? &num : NULL);
 		query_form(r, &q, "routing", vm ? "voicemail" : "overflow",
 		    NULL);
 	}
@@ -1074,11 +1100,12 @@ voice_queue_wait(struct http_req *r)
 	return callflow_reply(r, &t, NULL);
 }
 
+static const char *const queue_done[] = { "bridged", "bridging-in-process",
+	"redirected", "redirected-from-bridged", NULL };
+
 int
 voice_queue_exit(struct http_req *r)
 {
-	static const char *const done[] = { "bridged", "bridging-in-process",
-		"redirected", "redirected-from-bridged", NULL };
 	const struct config *cfg = http_req_config(r);
 	const struct form *f = http_req_form(r);
 	const char *result = form_get(f, "QueueResult");
@@ -1102,7 +1129,7 @@ voice_queue_exit(struct http_req *r)
 	twiml_init(&t);
 	if (rc == OUTCOME_REFUSED)
 		callflow_refused(&t); /* another tenant's call: logged */
-	else if (is_one_of(result, done)) {
+	else if (is_one_of(result, queue_done)) {
 		log_kv(LOG_INFO, "call left the queue", "result", result,
 		    "queue_time", form_get(f, "QueueTime"), NULL);
 		/* hold escalation (hold.c): the conference instead */
@@ -1217,6 +1244,107 @@ voice_fallback(struct http_req *r)
 	    "true", NULL);
 	callflow_say(&t, fallback_nothing);
 	twiml_leaf(&t, "Hangup", NULL, NULL);
+	return callflow_reply(r, &t, NULL);
+}
+
+/*
+ * ---- degraded answers ----
+ *
+ * What each route answers when its request's signature cannot be checked
+ * (a subaccount's key while the database is down; webhook.c): TwiML fit
+ * for the context Twilio fetched it in, built from the request alone.
+ * The request is unverified, so nothing is stored or spooled and nothing
+ * is read from the database.
+ */
+
+int
+voice_inbound_degraded(struct http_req *r)
+{
+	const struct form *f = http_req_form(r);
+	struct queue_task task;
+	struct twiml t;
+
+	twiml_init(&t);
+	emit_disclaimer(&t, NULL);
+	memset(&task, 0, sizeof(task));
+	task.call_sid = form_get(f, "CallSid");
+	task.from = form_get(f, "From");
+	task.to = form_get(f, "To");
+	task.account_sid = form_get(f, "AccountSid");
+	task.reason = "degraded";
+	emit_queue(&t, http_req_config(r), &task, 1);
+	return callflow_reply(r, &t, NULL);
+}
+
+int
+voice_whisper_degraded(struct http_req *r)
+{
+	const char *reason = http_req_query(r, "reason");
+	const char *res_sid = http_req_query(r, "reservation");
+	char cb[URL_MAX];
+	struct twiml t;
+
+	twiml_init(&t);
+	/*
+	 * A queue leg still bridges: the reservation is in the URL.  A
+	 * dedicated leg gets an empty document, and Twilio bridges when it
+	 * ends; never the queue, which would enqueue the agent.
+	 */
+	if (reason != NULL && strcmp(reason, "overflow") == 0 &&
+	    twparam_sid(res_sid, "WR") &&
+	    callflow_url(cb, sizeof(cb), http_req_config(r), PATH_RECORDING) ==
+		0) {
+		callflow_say(&t, "Transbordo da fila.");
+		twiml_open(&t, "Dial", "record", "record-from-answer-dual",
+		    "recordingStatusCallback", cb,
+		    "recordingStatusCallbackMethod", "POST",
+		    "recordingStatusCallbackEvent", "completed absent", NULL);
+		twiml_leaf(&t, "Queue", NULL, "reservationSid", res_sid, NULL);
+		twiml_close(&t);
+	}
+	return callflow_reply(r, &t, NULL);
+}
+
+int
+voice_overflow_degraded(struct http_req *r)
+{
+	struct twiml t;
+
+	twiml_init(&t);
+	if (dial_answered(form_get(http_req_form(r), "DialCallStatus")))
+		twiml_leaf(&t, "Hangup", NULL, NULL);
+	else
+		emit_overflow_queue(r, &t, NULL);
+	return callflow_reply(r, &t, NULL);
+}
+
+int
+voice_queue_exit_degraded(struct http_req *r)
+{
+	const char *result = form_get(http_req_form(r), "QueueResult");
+	struct twiml t;
+
+	twiml_init(&t);
+	if (is_one_of(result, queue_done) ||
+	    (result != NULL && strcmp(result, "hangup") == 0))
+		twiml_leaf(&t, "Hangup", NULL, NULL);
+	else
+		emit_voicemail(&t, http_req_config(r), 1);
+	return callflow_reply(r, &t, NULL);
+}
+
+int
+voice_voicemail_degraded(struct http_req *r)
+{
+	const char *step = http_req_query(r, "step");
+	struct twiml t;
+
+	twiml_init(&t);
+	if (step != NULL && strcmp(step, "done") == 0) {
+		callflow_say(&t, vm_thanks);
+		twiml_leaf(&t, "Hangup", NULL, NULL);
+	} else
+		emit_voicemail(&t, http_req_config(r), 1);
 	return callflow_reply(r, &t, NULL);
 }
 

@@ -18,6 +18,7 @@
 #include "store_number.h"
 #include "store_tenant.h"
 #include "store_user.h"
+#include "twparam.h"
 #include "util.h"
 
 #define USAGE CMDLINE_USAGE
@@ -156,17 +157,44 @@ e164(const char *in, char *out, size_t outlen)
 	return (n >= 9 && n <= 16 && out[1] != '0') ? 0 : -1;
 }
 
+/* The default identity: the part of the email before '@', made safe. */
 static void
 identity_from_email(const char *email, char *out, size_t outlen)
 {
-	size_t n = 0;
+	twparam_identity_make_safe(email, strcspn(email, "@"), out, outlen);
+}
 
-	for (const char *p = email; *p && *p != '@' && n + 1 < outlen; p++)
-		out[n++] = (isalnum((unsigned char)*p) || *p == '.' ||
-			       *p == '-' || *p == '_')
-		    ? *p
-		    : '_';
-	out[n] = '\0';
+/*
+ * The identity of a new user into out: --identity when given (refused,
+ * with the safe identity it would make, when it has other characters
+ * than letters, digits and _), else the default from the email.  0, or
+ * -1 after saying why.
+ */
+static int
+new_identity(const char *given, const char *email, char *out, size_t outlen)
+{
+	if (given == NULL)
+		identity_from_email(email, out, outlen);
+	else if (twparam_identity_safe(given)) {
+		snprintf(out, outlen, "%s", given);
+		return 0;
+	} else {
+		twparam_identity_make_safe(given, strlen(given), out, outlen);
+		fprintf(stderr,
+		    "ramal: --identity %s: a Voice identity may contain only "
+		    "letters, digits and _ (at most 121; Twilio's rule, and "
+		    "TaskRouter expressions do not support hyphens)%s%s\n",
+		    given, out[0] != '\0' ? "; use --identity " : "", out);
+		return -1;
+	}
+	if (!twparam_identity_safe(out)) {
+		fprintf(stderr,
+		    "ramal: no identity can be made from the email %s: give "
+		    "one with --identity (letters, digits and _)\n",
+		    email);
+		return -1;
+	}
+	return 0;
 }
 
 static const char *
@@ -353,11 +381,9 @@ admin_create_user(int argc, char **argv)
 		    "admin\n");
 		return USAGE;
 	}
-	if (opt_get(o, no, "identity") != NULL)
-		snprintf(u.identity, sizeof(u.identity), "%s",
-		    opt_get(o, no, "identity"));
-	else
-		identity_from_email(u.email, u.identity, sizeof(u.identity));
+	if (new_identity(opt_get(o, no, "identity"), u.email, u.identity,
+		sizeof(u.identity)) != 0)
+		return USAGE;
 	cmdline_config(&cfg, cmdline_need_db);
 	status = create_user(&cfg, &u);
 	config_cleanup(&cfg);

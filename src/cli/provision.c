@@ -23,6 +23,7 @@
 #include "store_tr.h"
 #include "taskrouter.h"
 #include "twapi.h"
+#include "twparam.h"
 #include "util.h"
 
 #define MAX_PAGES 50
@@ -501,9 +502,10 @@ out:
  * Dedicated first, then overflow: a task naming its agent in
  * dedicated_agent waits PROVISION_DEDICATED_TIMEOUT_S seconds for the
  * worker with that identity, then goes to the whole team; every other
- * task goes straight to the team.  (A key a task lacks resolves to NULL
- * in TaskRouter expressions, so the filter matches only tasks that have
- * one.)
+ * task goes straight to the team.  TaskRouter's expression grammar has
+ * string, number and boolean constants only (no null), so every task
+ * ramal makes carries dedicated_agent as a string, "" when the line has
+ * no owner (voice.c), and the filter compares it with ''.
  */
 static json_t *
 workflow_config(const char *queue)
@@ -512,7 +514,7 @@ workflow_config(const char *queue)
 			 " s:{s:s}}}",
 	    "task_routing", "filters", "filter_friendly_name",
 	    "dedicated agent, then the team", "expression",
-	    "dedicated_agent != null", "targets", "queue", queue, "expression",
+	    "dedicated_agent != ''", "targets", "queue", queue, "expression",
 	    "worker.identity == task.dedicated_agent", "timeout",
 	    PROVISION_DEDICATED_TIMEOUT_S, "queue", queue, "default_filter",
 	    "queue", queue);
@@ -621,6 +623,80 @@ worker_attributes(const struct store_tr_agent *a, json_t *have)
 	json_object_set_new(o, "contact_uri", json_string(uri));
 	json_object_set_new(o, "name", json_string(a->name));
 	return o;
+}
+
+/*
+ * 1 when name (a worker's FriendlyName) is the form identity had before
+ * sql/016_identities.sql made it safe: made safe it is the identity,
+ * or the identity less the _<n> added to keep it unique.
+ */
+static int
+renamed_from(const char *name, const char *identity)
+{
+	char safe[128];
+	size_t n;
+
+	if (name == NULL || strcmp(name, identity) == 0 ||
+	    twparam_identity_safe(name))
+		return 0;
+	twparam_identity_make_safe(name, strlen(name), safe, sizeof(safe));
+	n = strlen(safe);
+	if (strcmp(safe, identity) == 0)
+		return 1;
+	return strncmp(safe, identity, n) == 0 && identity[n] == '_' &&
+	    identity[n + 1] != '\0' &&
+	    strspn(identity + n + 1, "0123456789") == strlen(identity + n + 1);
+}
+
+/*
+ * An agent that has its worker: when that worker is still named after
+ * the identity's form from before sql/016_identities.sql, give it the
+ * identity (FriendlyName) and attributes (contact_uri client:<identity>),
+ * or TaskRouter would call the old identity, which no softphone
+ * registers any more.  Any other worker is left alone, as before.
+ * 0 / -1 (printed).
+ */
+static int
+step_worker_renamed(struct prov *p, const struct store_tr_agent *a)
+{
+	char path[256], *text = NULL;
+	const char *at;
+	struct form f;
+	json_t *w = NULL, *have = NULL, *attrs = NULL;
+	int rc = -1;
+
+	if (!sid_ok(a->worker_sid, "WK"))
+		return 0;
+	snprintf(path, sizeof(path), "/v1/Workspaces/%s/Workers/%s",
+	    p->sids.workspace_sid, a->worker_sid);
+	switch (fetch(p, "finding a TaskRouter worker", path, &w)) {
+	case -1:
+		return -1;
+	case 0:
+		return 0;
+	}
+	form_init(&f);
+	if (!renamed_from(twapi_json_str(w, "friendly_name"), a->identity)) {
+		rc = 0;
+		goto out;
+	}
+	at = twapi_json_str(w, "attributes");
+	have = at ? json_loads(at, 0, NULL) : NULL;
+	attrs = worker_attributes(a, have);
+	text = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
+	form_add(&f, "FriendlyName", a->identity);
+	form_add(&f, "Attributes", text ? text : "{}");
+	if (post(p, "renaming a TaskRouter worker", path, &f, "WK", NULL) != 0)
+		goto out;
+	report(p, "worker", a->identity, a->worker_sid, UPDATED);
+	rc = 0;
+out:
+	form_cleanup(&f);
+	free(text);
+	json_decref(attrs);
+	json_decref(have);
+	json_decref(w);
+	return rc;
 }
 
 static int
@@ -824,8 +900,9 @@ steps(struct prov *p, const struct store_tr_config *stored, int have_stored,
 	if (step_workflow(p, ww, cfg->twilio_workflow_sid != NULL) != 0)
 		return -1;
 	for (size_t i = 0; i < nagents; i++)
-		if (agents[i].worker_sid == NULL &&
-		    step_worker(p, &agents[i]) != 0)
+		if ((agents[i].worker_sid == NULL
+			    ? step_worker(p, &agents[i])
+			    : step_worker_renamed(p, &agents[i])) != 0)
 			return -1;
 	return 0;
 }

@@ -487,7 +487,9 @@ assign_agent(struct sim *s, const char *task_json)
 	new_sid(res, "WR");
 	new_sid(worker, "WK");
 	t = json_loads(task_json ? task_json : "{}", 0, NULL);
-	if (t != NULL && json_is_string(json_object_get(t, "dedicated_agent")))
+	if (t != NULL &&
+	    json_is_string(json_object_get(t, "dedicated_agent")) &&
+	    json_string_length(json_object_get(t, "dedicated_agent")) > 0)
 		identity =
 		    json_string_value(json_object_get(t, "dedicated_agent"));
 	snprintf(attrs, sizeof(attrs),

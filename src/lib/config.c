@@ -147,7 +147,8 @@ static const struct config_var vars[] = {
 	    "oldest)" },
 	{ "TRUST_PROXY", CFG_INT, OFF(trust_proxy), "0", 0, 10, NULL, 0,
 	    "proxies in front whose X-Forwarded-For is trusted (0: none)" },
-	{ "TOKEN_TTL_S", CFG_INT, OFF(token_ttl_s), "3600", 60, 86400, NULL, 0,
+	{ "TOKEN_TTL_S", CFG_INT, OFF(token_ttl_s), "3600",
+	    CONFIG_TOKEN_TTL_MIN_S, 86400, NULL, 0,
 	    "lifetime of the softphone's Voice access token, seconds" },
 	{ "EVENTS_HEARTBEAT_S", CFG_INT, OFF(events_heartbeat_s), "15", 1, 300,
 	    NULL, 0, "seconds between heartbeats on /api/events streams" },
@@ -165,6 +166,25 @@ static const struct config_var vars[] = {
 	    "look-ups of accounts not cached allowed per second after that" },
 	{ NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL },
 };
+
+/* Why a variable's minimum is what it is, said when a value is below it. */
+static const struct {
+	const char *name, *why;
+} min_whys[] = {
+	{ "TOKEN_TTL_S",
+	    "three times the softphone's token refresh margin (the "
+	    "tokenRefreshMs of web/src/phone/voice.ts): a shorter lifetime "
+	    "makes the Voice SDK renew its token over and over" },
+};
+
+static const char *
+min_why(const char *name)
+{
+	for (size_t i = 0; i < sizeof(min_whys) / sizeof(min_whys[0]); i++)
+		if (strcmp(min_whys[i].name, name) == 0)
+			return min_whys[i].why;
+	return NULL;
+}
 
 const struct config_var *
 config_vars(void)
@@ -369,6 +389,13 @@ set_value(struct config *cfg, const struct config_var *v, const char *val,
 	case CFG_INT:
 		errno = 0;
 		n = strtol(val, &end, 10);
+		if (errno == 0 && end != val && *end == '\0' && n < v->min &&
+		    min_why(v->name) != NULL) {
+			snprintf(err, errlen,
+			    "%s: must be at least %ld, %s (got \"%.40s\")",
+			    v->name, v->min, min_why(v->name), val);
+			return -1;
+		}
 		if (errno != 0 || end == val || *end != '\0' || n < v->min ||
 		    n > v->max) {
 			snprintf(err, errlen,

@@ -26,6 +26,36 @@ twparam_identity(const char *s)
 		"0123456789_.-") == n;
 }
 
+#define TWPARAM_IDENTITY_MAX 121
+#define TWPARAM_IDENTITY_CHARS \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+
+int
+twparam_identity_safe(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n >= 1 && n <= TWPARAM_IDENTITY_MAX &&
+	    strspn(s, TWPARAM_IDENTITY_CHARS) == n;
+}
+
+void
+twparam_identity_make_safe(const char *in, size_t n, char *out, size_t outlen)
+{
+	size_t len = 0, max = outlen - 1;
+
+	if (max > TWPARAM_IDENTITY_MAX)
+		max = TWPARAM_IDENTITY_MAX;
+	for (size_t i = 0; i < n && in[i] != '\0' && len < max; i++) {
+		if (strchr(TWPARAM_IDENTITY_CHARS, in[i]) != NULL)
+			out[len++] = in[i];
+		else if (i == 0 ||
+		    strchr(TWPARAM_IDENTITY_CHARS, in[i - 1]) != NULL)
+			out[len++] = '_'; /* the first byte of a run */
+	}
+	out[len] = '\0';
+}
+
 int
 twparam_rfc2822(const char *s, char *out, size_t outlen)
 {

@@ -183,11 +183,13 @@ out:
 }
 
 /*
- * Split url into the forms to try: itself, and the variant with the
- * scheme's default port added or removed.  Returns how many (1 or 2).
- * Only http and https get a variant, and only when the authority is a
- * plain host (a name, IPv4 or a bracketed IPv6 literal) with no port or
- * the default one; userinfo is not supported.
+ * Split url into the forms to try, as Twilio's helper libraries do: itself,
+ * and the variant with its port removed when it has one (any port:
+ * Twilio signs HTTPS voice webhooks without it, whatever it is), or with
+ * the scheme's default port added when it has none.  Returns how many (1
+ * or 2).  Only http and https get a variant, and only when the authority
+ * is a plain host (a name, IPv4 or a bracketed IPv6 literal) with no port
+ * or a port of digits; userinfo is not supported.
  */
 static int
 twsig_url_variants(const char *url, struct twsig_url v[2])
@@ -243,10 +245,10 @@ twsig_url_variants(const char *url, struct twsig_url v[2])
 		return 2;
 	}
 
-	plen = (size_t)(end - colon);
-	if (plen != strlen(dport) || memcmp(colon, dport, plen) != 0)
+	plen = (size_t)(end - colon - 1);
+	if (plen == 0 || plen > 5 || strspn(colon + 1, "0123456789") != plen)
 		return 1;
-	/* The default port: try without it. */
+	/* A port, default or not: try without it. */
 	v[1].part[0] = url;
 	v[1].len[0] = (size_t)(colon - url);
 	v[1].part[1] = end;

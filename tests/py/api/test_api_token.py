@@ -21,7 +21,7 @@ APP = "AP" + secrets.token_hex(16)
 def srv(module_factory):
     s = module_factory.start(TWILIO_API_KEY_SID=API_KEY, TWILIO_API_KEY_SECRET=API_SECRET,
                              TWILIO_TWIML_APP_SID=APP, TOKEN_TTL_S="1800", LOG_LEVEL="info")
-    add_user(s, "ana@example.com", identity="ana.souza")
+    add_user(s, "ana@example.com", identity="ana_souza")
     return s
 
 
@@ -36,7 +36,7 @@ def test_token_for_the_signed_in_agent(srv):
     r = call(srv, "GET", "/token", headers=bearer(srv))
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["identity"] == "ana.souza"
+    assert body["identity"] == "ana_souza"
     tok = Jwt.from_jwt(body["token"], key=API_SECRET)  # verifies HS256 with the secret
     assert tok.headers["cty"] == "twilio-fpa;v=1" and tok.headers["alg"] == "HS256"
     claims = tok.payload
@@ -45,7 +45,7 @@ def test_token_for_the_signed_in_agent(srv):
     assert t0 - 5 <= claims["nbf"] <= t0 + 5
     assert claims["exp"] - claims["nbf"] == 1800
     g = claims["grants"]
-    assert g["identity"] == "ana.souza"
+    assert g["identity"] == "ana_souza"
     assert g["voice"]["incoming"] == {"allow": True}
     assert g["voice"]["outgoing"]["application_sid"] == APP
     exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(claims["exp"]))

@@ -3,20 +3,26 @@ answers TwiML that keeps the caller (never a 5xx), what would be lost is
 spooled to disk, and all of it is stored once the database is back, even
 by a restarted server."""
 
+import secrets
 import xml.etree.ElementTree as ET
 
 import pytest
 
+from ramaltest import harness
 from ramaltest.database import Db
 from ramaltest.harness import sid
 from ramaltest.server import RamalFactory
-from ramaltest.voice import (DEFAULT_DISCLAIMER, INBOUND, OVERFLOW, QUEUE_EXIT, QUEUE_WAIT, RECORDING, STATUS,
-                             VOICEMAIL, WHISPER, WORKFLOW_SID, assert_enqueue, assert_hangup_only, assert_say,
+from ramaltest.voice import (DEFAULT_DISCLAIMER, FALLBACK, INBOUND, OVERFLOW, QUEUE_EXIT, QUEUE_WAIT, RECORDING,
+                             STATUS, VOICEMAIL, WHISPER, WORKFLOW_SID, assert_enqueue, assert_hangup_only, assert_say,
                              assert_voicemail, call_params, follow, post, recording_params, spool_files, tags,
                              twiml, wait_for, with_params)
 
 # every test here stops (or never needs) its own database
 pytestmark = pytest.mark.outage
+
+OUTBOUND = "/twilio/voice/outbound"
+DISCLAIMER = "/twilio/voice/disclaimer"
+HOLD = "/twilio/voice/hold"
 
 
 def start(factory, spool, **extra):
@@ -59,8 +65,8 @@ def test_calls_survive_a_database_outage(private_pg, tmp_path, fake_twilio_serve
         # The agent did not answer: overflow, queue, waiting, voicemail.
         out = follow(webhook, srv, overflow_url, with_params(a, DialCallStatus="no-answer"))
         attrs = assert_enqueue(out, srv)
-        # dedicated_agent null: the dedicated step is not for the agent who missed it
-        assert attrs["call_sid"] == call_a and attrs["dedicated_agent"] is None and attrs["reason"] == "overflow"
+        # dedicated_agent "" (none): the dedicated step is not for the agent who missed it
+        assert attrs["call_sid"] == call_a and attrs["dedicated_agent"] == "" and attrs["reason"] == "overflow"
         enq = out.find("Enqueue")
         wait = follow(webhook, srv, enq.get("waitUrl"),
                       with_params(a, QueueTime="3", QueuePosition="1", QueueSid=sid("QU")))
@@ -211,5 +217,114 @@ def test_queue_wait_never_needs_the_database(private_pg, tmp_path, fake_twilio_s
         assert tags(root)[-2:] == ["Play", "Redirect"]
         assert spool_files(spool) == []
         ET.tostring(root)
+    finally:
+        factory.close()
+
+
+# What Twilio allows in the documents it fetches in each context: waitUrl
+# (<Enqueue>), HoldUrl (error 13238) and the url of a <Number>/<Client>
+# (runs on the called party before the bridge: no Dial, no Enqueue).
+WAIT_URL_VERBS = {"Say", "Play", "Pause", "Redirect", "Leave", "Gather", "Hangup"}
+HOLD_URL_VERBS = {"Say", "Play", "Pause", "Redirect"}
+CALLED_PARTY_VERBS = {"Say", "Play", "Pause", "Gather", "Hangup", "Redirect"}
+
+
+def test_unverifiable_subaccount_gets_each_routes_own_answer(private_pg, tmp_path, fake_twilio_server, webhook):
+    """A subaccount whose key this server never read, while the database
+    is down: its signatures cannot be checked, so each voice route answers
+    what is legal and safe where Twilio fetched it, without the database:
+    never an <Enqueue> in a waitUrl or HoldUrl document, and never the
+    queue for an agent's or a callee's leg (before issue #11 every route
+    answered the fallback's <Enqueue>)."""
+    spool = str(tmp_path)
+    factory = RamalFactory(private_pg, fake_twilio_server)
+    try:
+        srv = start(factory, spool, TWILIO_WORKFLOW_SID=WORKFLOW_SID)
+        sub, tok = sid("AC"), secrets.token_hex(16)
+        r = harness.run_cli(["tenant", "add", sub], srv.env, input=tok + "\n")
+        assert r.returncode == 0, r.stderr
+        private_pg.stop()
+
+        def answer(path, params, query=""):
+            r = webhook.post(srv, params, path=path, query=query, token=tok)
+            assert r.status_code == 200, (path, r.status_code, r.text)
+            assert r.headers["Content-Type"].split(";")[0].strip() == "text/xml"
+            root = ET.fromstring(r.content)
+            assert root.tag == "Response"
+            return root
+
+        did = "+551130000000"
+        caller = call_params(sub, did, frm="+5511987654321")
+        call = dict(caller)["CallSid"]
+
+        # inbound: the caller is kept, after the default disclaimer
+        root = answer(INBOUND, caller)
+        assert tags(root) == ["Say", "Enqueue"]
+        assert_say(root[0], DEFAULT_DISCLAIMER)
+        attrs = assert_enqueue(root, srv)
+        assert attrs["reason"] == "degraded" and attrs["call_sid"] == call and attrs["account_sid"] == sub
+
+        # the dedicated agent's whisper: empty (Twilio bridges), not the queue
+        leg = agent_leg(sub, "ana", "+5511987654321", call)
+        root = answer(WHISPER, leg, "reason=dedicated&n=7")
+        assert tags(root) == []
+        # a queue leg still bridges to its reservation
+        wr = sid("WR")
+        root = answer(WHISPER, agent_leg(sub, "ana", "+5511987654321"),
+                      "reason=overflow&reservation=%s&task=%s&call=%s" % (wr, sid("WT"), call))
+        assert tags(root) == ["Say", "Dial"] and root.find("Dial/Queue").get("reservationSid") == wr
+        assert not set(tags(root)) - CALLED_PARTY_VERBS - {"Dial"}
+
+        # overflow: a conversation ended, or the queue with the agent named
+        assert tags(answer(OVERFLOW, with_params(caller, DialCallStatus="completed"), "agent=ana")) == ["Hangup"]
+        attrs = assert_enqueue(answer(OVERFLOW, with_params(caller, DialCallStatus="no-answer"), "agent=ana"), srv)
+        assert attrs["reason"] == "overflow" and attrs["dedicated_agent"] == ""  # not the agent who missed it
+        assert attrs["dial_status"] == "no-answer"
+
+        # queue-wait: music and announcements, only waitUrl verbs
+        root = answer(QUEUE_WAIT, with_params(caller, QueueTime="40", QueuePosition="2"))
+        assert "Play" in tags(root) and not set(tags(root)) - WAIT_URL_VERBS
+        root = answer(QUEUE_WAIT, with_params(caller, QueueTime="400", QueuePosition="2"))
+        assert tags(root)[-1] == "Leave" and not set(tags(root)) - WAIT_URL_VERBS
+
+        # queue-exit: hang up after a conversation or a hang-up, else voicemail
+        for result in ("bridged", "hangup"):
+            assert tags(answer(QUEUE_EXIT, with_params(caller, QueueResult=result))) == ["Hangup"]
+        assert_voicemail(answer(QUEUE_EXIT, with_params(caller, QueueResult="leave")), srv)
+
+        # voicemail: the prompt, then thanks
+        assert_voicemail(answer(VOICEMAIL, caller), srv)
+        rs = sid("RE")
+        assert tags(answer(VOICEMAIL, with_params(caller, RecordingSid=rs, RecordingDuration="4"),
+                           "step=done")) == ["Say", "Hangup"]
+
+        # an agent's outbound call cannot be placed now; never the queue
+        out = agent_leg(sub, "ana", "client:ana")
+        out = sorted(dict(out, From="client:ana", To="+5511912345678", Direction="inbound").items())
+        root = answer(OUTBOUND, out)
+        assert tags(root) == ["Say", "Hangup"]
+        assert_say(root[0], contains=("não foi possível completar",))
+        assert tags(answer(OUTBOUND, with_params(out, DialCallStatus="busy"), "step=done")) == ["Hangup"]
+
+        # the callee's disclaimer: the default one, before the bridge
+        callee = sorted({"AccountSid": sub, "CallSid": sid("CA"), "ParentCallSid": dict(out)["CallSid"],
+                         "From": "+551130000000", "To": "+5511912345678", "CallStatus": "in-progress",
+                         "Direction": "outbound-dial"}.items())
+        root = answer(DISCLAIMER, callee, "caller=%2B551130000000")
+        assert tags(root) == ["Say"] and not set(tags(root)) - CALLED_PARTY_VERBS
+        assert_say(root[0], DEFAULT_DISCLAIMER)
+
+        # a held party: music, only HoldUrl verbs (error 13238 otherwise)
+        root = answer(HOLD, callee)
+        assert tags(root) == ["Play"] and root[0].get("loop") == "0"
+        assert not set(tags(root)) - HOLD_URL_VERBS
+
+        # the fallback keeps the caller, as always
+        assert "Enqueue" in tags(answer(FALLBACK, caller))
+
+        # unverified: nothing was spooled, nothing will be stored
+        assert spool_files(spool) == []
+        assert "degraded answer" in srv.log()
+        private_pg.start()
     finally:
         factory.close()

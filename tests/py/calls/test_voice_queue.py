@@ -51,11 +51,11 @@ def test_unanswered_dedicated_call_overflows_to_the_queue(env, webhook, dial_sta
     out = follow(webhook, srv, action, with_params(params, **extra))
     assert tags(out) == ["Enqueue"]
     attrs = assert_enqueue(out, srv)
-    # dedicated_agent null (as for a line without owner): the workflow's
+    # dedicated_agent "" (as for a line without owner): the workflow's
     # dedicated step is for the first routing only, not for the agent who
     # just did not answer
     assert attrs == {"type": "inbound", "call_sid": call, "from": "+5511987654321", "to": dict(params)["To"],
-                     "line": "Vendas", "dedicated_agent": None, "account_sid": srv.account_sid,
+                     "line": "Vendas", "dedicated_agent": "", "account_sid": srv.account_sid,
                      "reason": "overflow", "dial_status": dial_status or "unknown"}
     row = db.call(call, "routing", "dial_status", "phone_number_id")
     assert row == {"routing": "overflow", "dial_status": dial_status or "unknown", "phone_number_id": nid}

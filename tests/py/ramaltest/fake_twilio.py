@@ -799,7 +799,7 @@ class Workspace:
             want = t["attributes"].get("dedicated_agent")
             out = []
             for wk, w in self.workers.items():
-                if want is not None and w["attributes"].get("identity") != want:
+                if want and w["attributes"].get("identity") != want:
                     continue
                 out.append(wk)
             return out
@@ -811,7 +811,7 @@ class Workspace:
             t = self.tasks[wt]
             if t["status"] != "pending":
                 return None
-            dedicated = not skip_dedicated and t["attributes"].get("dedicated_agent") is not None
+            dedicated = not skip_dedicated and bool(t["attributes"].get("dedicated_agent"))
             pool = self.eligible(wt) if dedicated else list(self.workers)
             for wk in pool:
                 if self.can_take(wk):

@@ -31,30 +31,32 @@ def rows(env, *args):
 def test_agents_and_dedicated_numbers(cli_env, pg):
     r = cli(cli_env, "create-user", "--email", "Ana.Souza@Example.com", "--name", "Ana Souza")
     assert r.returncode == 0, r.stderr
-    assert "identity Ana.Souza" in r.stdout
+    # the part before @ made safe: a Voice identity has only letters,
+    # digits and _ (this test expected "Ana_Souza" before issue #11)
+    assert "identity Ana_Souza" in r.stdout
     r = cli(cli_env, "create-user", "--email", "bruno@example.com", "--name", "Bruno",
             "--identity", "bruno_1", "--role", "supervisor")
     assert r.returncode == 0, r.stderr
     users = {u["identity"]: u for u in rows(cli_env, "user", "list")}
-    assert set(users) == {"Ana.Souza", "bruno_1"}
-    assert users["Ana.Souza"]["email"] == "ana.souza@example.com"
+    assert set(users) == {"Ana_Souza", "bruno_1"}
+    assert users["Ana_Souza"]["email"] == "ana.souza@example.com"
     assert users["bruno_1"]["role"] == "supervisor"
     assert users["bruno_1"]["status"] == "offline"
     assert users["bruno_1"]["disabled"] == "no"
-    r = cli(cli_env, "user", "status", "Ana.Souza", "available")
+    r = cli(cli_env, "user", "status", "Ana_Souza", "available")
     assert r.returncode == 0 and "available" in r.stdout, r.stderr
-    assert {u["identity"]: u["status"] for u in rows(cli_env, "user", "list")}["Ana.Souza"] == "available"
-    r = cli(cli_env, "user", "status", "Ana.Souza", "napping")
+    assert {u["identity"]: u["status"] for u in rows(cli_env, "user", "list")}["Ana_Souza"] == "available"
+    r = cli(cli_env, "user", "status", "Ana_Souza", "napping")
     assert r.returncode == 2 and "available, busy" in r.stderr
     r = cli(cli_env, "user", "status", "ghost", "busy")
     assert r.returncode == 1 and "no such user" in r.stderr
 
     r = cli(cli_env, "number", "add", "+55 (11) 3000-1234", "--label", "Vendas SP",
-            "--owner", "Ana.Souza", "--ring-timeout", "25",
+            "--owner", "Ana_Souza", "--ring-timeout", "25",
             "--disclaimer", "Esta ligação será gravada.")
     assert r.returncode == 0, r.stderr
     nums = rows(cli_env, "number", "list")
-    assert nums == [{"number": "+551130001234", "label": "Vendas SP", "owner": "Ana.Souza",
+    assert nums == [{"number": "+551130001234", "label": "Vendas SP", "owner": "Ana_Souza",
                      "ring_timeout_s": "25", "voicemail": "on", "sid": ""}]
 
     # re-adding updates only what is given; assign moves the number
@@ -95,6 +97,27 @@ def test_mistakes_get_clear_errors(cli_env):
     assert r.returncode == 2
     r = cli(cli_env, "number", "frobnicate", "+551130001234")
     assert r.returncode == 2 and "usage" in r.stderr
+
+
+@pytest.mark.parametrize("given, safe", [("ana.souza", "ana_souza"), ("agent-07", "agent_07"),
+                                         ("maria silva", "maria_silva"), ("joão", "jo_o")])
+def test_identity_outside_twilios_alphabet_is_refused(cli_env, given, safe):
+    """Voice identities have only letters, digits and _, and TaskRouter
+    expressions no hyphens: create-user refuses another identity, saying
+    which one it could use, and creates nothing."""
+    r = cli(cli_env, "create-user", "--email", "ana@example.com", "--name", "Ana", "--identity", given)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "letters, digits and _" in r.stderr and "--identity %s" % safe in r.stderr
+    assert rows(cli_env, "user", "list") == []
+    r = cli(cli_env, "create-user", "--email", "ana@example.com", "--name", "Ana", "--identity", safe)
+    assert r.returncode == 0, r.stderr
+    assert [u["identity"] for u in rows(cli_env, "user", "list")] == [safe]
+
+
+def test_default_identity_from_the_email_is_safe(cli_env):
+    for email in ("maria.silva-sp@example.com", "jose+vendas@example.com"):
+        assert cli(cli_env, "create-user", "--email", email, "--name", "X").returncode == 0
+    assert sorted(u["identity"] for u in rows(cli_env, "user", "list")) == ["jose_vendas", "maria_silva_sp"]
 
 
 def test_numbers_belong_to_one_account(cli_env, pg):

@@ -33,6 +33,30 @@ REPORT_RE = re.compile(r"^  (workspace|activity|task queue|workflow|worker)\s+(\
 
 _has_command = {}
 
+# TaskRouter's expression grammar (https://www.twilio.com/docs/taskrouter/expression-syntax):
+# string, number and boolean constants, JSON keys (dotted), comparison and
+# logical operators, lists; hyphens are not supported.
+EXPR_TOKEN = re.compile(r"""\s*(?:(?P<str>'[^']*'|"[^"]*")|(?P<num>[0-9]+(?:\.[0-9]+)?)"""
+                        r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
+                        r"|(?P<op>==|!=|>=|<=|>|<|\(|\)|\[|\]|,))")
+EXPR_KEYWORDS = {"and", "or", "not", "has", "in", "contains"}
+
+
+def assert_documented_expression(expr):
+    """Every token of expr is a documented constant, key, operator or
+    keyword; null (an undocumented constant) and hyphens are refused."""
+    pos, words = 0, []
+    expr = expr.strip()
+    while pos < len(expr):
+        m = EXPR_TOKEN.match(expr, pos)
+        assert m and m.end() > pos, "not TaskRouter's grammar at %r in %r" % (expr[pos:], expr)
+        if m.group("word"):
+            words.append(m.group("word"))
+        pos = m.end()
+    for w in words:
+        assert w.lower() != "null", "null is not a documented constant: %r" % expr
+    return words
+
 
 def provision_argv():
     """`ramal provision` once main.c has it, else provisionctl."""
@@ -197,7 +221,7 @@ def state_from_first_run(fake, setup, r):
 
 def test_first_run_creates_everything(setup, fake_twilio):
     ana = setup.add_user("ana", "Ana Souza")
-    setup.add_user("bruno.2", "Bruno", role="supervisor")
+    setup.add_user("bruno_2", "Bruno", role="supervisor")
     setup.add_user("carla", "Carla", disabled=True)
     setup.add_user("dani", "Dani", worker_sid=sid("WK"))
     setup.add_user("root", "Admin", role="admin")
@@ -209,7 +233,7 @@ def test_first_run_creates_everything(setup, fake_twilio):
     assert {o for _, o in got.values()} == {"created"}
     assert set(got) == {("workspace", "ramal"), ("activity", "Available"), ("activity", "Busy"),
                         ("activity", "Offline"), ("activity", "Wrap-up"), ("task queue", "equipe"),
-                        ("workflow", "ramal"), ("worker", "ana"), ("worker", "bruno.2")}
+                        ("workflow", "ramal"), ("worker", "ana"), ("worker", "bruno_2")}
 
     # every request authenticated as the account, on the TaskRouter base
     reqs = fake_twilio.requests
@@ -239,6 +263,10 @@ def test_first_run_creates_everything(setup, fake_twilio):
     assert routing["default_filter"] == {"queue": wq}
     (flt,) = routing["filters"]
     assert "dedicated_agent" in flt["expression"]
+    # only what TaskRouter's expression grammar documents (no null)
+    assert flt["expression"].replace(" ", "") == "dedicated_agent!=''"
+    for expr in [flt["expression"], wqf["TargetWorkers"]] + [t["expression"] for t in flt["targets"] if "expression" in t]:
+        assert_documented_expression(expr)
     first, team = flt["targets"]
     # dedicated first: the worker whose identity the task names, for a while
     assert first["queue"] == wq
@@ -249,7 +277,7 @@ def test_first_run_creates_everything(setup, fake_twilio):
 
     # workers: FriendlyName = identity, attributes for the softphone
     wk = {form_of(q)["FriendlyName"]: form_of(q) for q in fake_twilio.requests_to("POST", r"/Workers$")}
-    assert set(wk) == {"ana", "bruno.2"}
+    assert set(wk) == {"ana", "bruno_2"}
     assert json.loads(wk["ana"]["Attributes"]) == {"identity": "ana", "contact_uri": "client:ana",
                                                     "name": "Ana Souza"}
     offline = setup.config_row()[5]
@@ -263,7 +291,7 @@ def test_first_run_creates_everything(setup, fake_twilio):
     assert row[3:] == tuple(got[("activity", n)][0] for n in ACTIVITIES)
     workers = setup.workers()
     assert workers["ana"] == got[("worker", "ana")][0]
-    assert workers["bruno.2"] == got[("worker", "bruno.2")][0]
+    assert workers["bruno_2"] == got[("worker", "bruno_2")][0]
     assert workers["carla"] is None and workers["root"] is None
     assert "TWILIO_WORKSPACE_SID=%s" % row[0] in r.stdout.splitlines()
     assert "TWILIO_WORKFLOW_SID=%s" % row[1] in r.stdout.splitlines()
@@ -459,3 +487,39 @@ def test_next_page_on_another_host_is_refused(setup, fake_twilio):
     r = provision(setup.env)
     assert r.returncode == 1 and "bad request URL" in r.stderr
     assert setup.config_row() is None
+
+
+def test_worker_of_a_renamed_identity_is_renamed(setup, fake_twilio):
+    """sql/016_identities.sql made "ana.souza" "ana_souza"; her worker at
+    TaskRouter still has the old name and contact_uri client:ana.souza,
+    which no softphone registers any more.  provision renames that worker
+    (the one her row names) instead of leaving it or making a second."""
+    setup.add_user("ana_souza", "Ana Souza")
+    first = provision(setup.env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    state = state_from_first_run(fake_twilio, setup, first)
+    (worker,) = state["workers"]
+    wk = worker["sid"]
+    worker.update(friendly_name="ana.souza",
+                  attributes=json.dumps({"identity": "ana.souza", "contact_uri": "client:ana.souza",
+                                         "name": "Ana Souza", "skills": ["pt"]}))
+    # another agent's worker with a name of its own is left alone
+    other = sid("WK")
+    setup.add_user("bia", "Bia", worker_sid=other)
+    state["workers"].append({"sid": other, "friendly_name": "Beatriz", "attributes": "{}",
+                             "workspace_sid": worker["workspace_sid"]})
+
+    fake_twilio.reset()
+    TaskRouterState(fake_twilio).program(**state)
+    r = provision(setup.env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert fake_twilio.violations == []
+    assert outcomes(r)[("worker", "ana_souza")] == (wk, "updated")
+    assert not fake_twilio.requests_to("POST", r"/Workers$"), "a second worker was made"
+    (upd,) = fake_twilio.requests_to("POST", r"/Workers/WK[0-9a-f]{32}$")
+    assert upd.path.endswith(wk)
+    f = form_of(upd)
+    assert f["FriendlyName"] == "ana_souza"
+    assert json.loads(f["Attributes"]) == {"identity": "ana_souza", "contact_uri": "client:ana_souza",
+                                           "name": "Ana Souza", "skills": ["pt"]}
+    assert setup.workers() == {"ana_souza": wk, "bia": other}

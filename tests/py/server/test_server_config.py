@@ -107,6 +107,31 @@ def test_bad_knob_is_named(good_env, var, value):
     assert_names(serve_fails(with_(good_env, **{var: value})), var)
 
 
+def softphone_refresh_margin_s():
+    """The tokenRefreshMs the softphone gives the Voice SDK, in seconds
+    (the SDK's default, 10 s, when it sets none)."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "web", "src", "phone", "voice.ts")
+    with open(path) as f:
+        m = re.search(r"tokenRefreshMs:\s*([0-9_]+)", f.read())
+    return int(m.group(1).replace("_", "")) // 1000 if m else 10
+
+
+@pytest.mark.parametrize("ttl", ["60", "120", "179"])
+def test_token_ttl_below_the_softphone_refresh_floor(good_env, ttl):
+    """A token that lives less than three times the softphone's refresh
+    margin would be renewed in a loop: start-up refuses it and says why."""
+    floor = 3 * softphone_refresh_margin_s()
+    assert int(ttl) < floor
+    line = serve_fails(with_(good_env, TOKEN_TTL_S=ttl))
+    assert_names(line, "TOKEN_TTL_S")
+    assert "at least %d" % floor in line and "refresh" in line and '"%s"' % ttl in line
+
+
+def test_token_ttl_at_the_floor_starts(ramal_factory):
+    floor = 3 * softphone_refresh_margin_s()
+    ramal_factory.start(TOKEN_TTL_S=str(floor))
+
+
 @pytest.mark.outage
 def test_config_errors_do_not_need_the_database(good_env):
     env = with_(good_env, RAMAL_SECRET_KEY=None,

@@ -405,3 +405,65 @@ def test_readyz_answers_when_the_database_hangs(private_pg, fake_twilio_server, 
             except ProcessLookupError:
                 pass
         factory.close()
+
+
+def test_identities_outside_twilios_alphabet_are_migrated(ramal_factory, pg):
+    """Migration 016: every identity with other characters than letters,
+    digits and _ (Voice's alphabet; TaskRouter expressions have no
+    hyphens) becomes a safe one, unique in its tenant, and the calls that
+    name it (client:<identity>) follow; the rule then holds for any
+    writer."""
+    env = ramal_factory.env()
+    db = dbname_of(env["DATABASE_URL"])
+    assert harness.run_cli(["migrate"], env).returncode == 0
+    conn = pg.connect(db)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            # the database as it was before 016 (003 allowed . and -)
+            cur.execute("DELETE FROM schema_migrations WHERE version = 16")
+            cur.execute("ALTER TABLE users DROP CONSTRAINT users_identity_check,"
+                        " ADD CONSTRAINT users_identity_check CHECK (identity ~ '^[A-Za-z0-9_.-]{1,121}$')")
+            tenants = []
+            for _ in range(2):
+                cur.execute("INSERT INTO tenants (account_sid, auth_token_enc) VALUES (%s, 'v1:x') RETURNING id",
+                            ("AC" + secrets.token_hex(16),))
+                tenants.append(cur.fetchone()[0])
+            a, b = tenants
+            users = {}
+            for tenant, ident in [(a, "ana.souza"), (a, "ana_souza"), (a, "ana-souza"), (a, "bob"),
+                                  (a, "x.y-z"), (a, "team..sp"), (b, "ana.souza")]:
+                cur.execute("INSERT INTO users (tenant_id, email, name, identity) VALUES (%s, %s, 'X', %s)"
+                            " RETURNING id", (tenant, secrets.token_hex(4) + "@example.com", ident))
+                users[(tenant, ident)] = cur.fetchone()[0]
+            calls = {}
+            for name, tenant, frm, to in [("a_in", a, "+5511987654321", "client:ana.souza"),
+                                          ("a_out", a, "client:ana-souza", "client:bob"),
+                                          ("b_in", b, "+5511987654321", "client:ana.souza"),
+                                          ("other", a, "+5511987654321", "client:ana.souzas")]:
+                calls[name] = "CA" + secrets.token_hex(16)
+                cur.execute("INSERT INTO calls (tenant_id, call_sid, from_number, to_number) VALUES (%s, %s, %s, %s)",
+                            (tenant, calls[name], frm, to))
+
+        r = harness.run_cli(["migrate"], env)
+        assert r.returncode == 0, r.stderr
+
+        with conn.cursor() as cur:
+            cur.execute("SELECT id, identity FROM users")
+            now = dict(cur.fetchall())
+            assert {k: now[v] for k, v in users.items()} == {
+                (a, "ana.souza"): "ana_souza_2", (a, "ana_souza"): "ana_souza", (a, "ana-souza"): "ana_souza_3",
+                (a, "bob"): "bob", (a, "x.y-z"): "x_y_z", (a, "team..sp"): "team_sp", (b, "ana.souza"): "ana_souza"}
+            cur.execute("SELECT call_sid, from_number, to_number FROM calls")
+            got = {sid: (f, t) for sid, f, t in cur.fetchall()}
+            assert got[calls["a_in"]] == ("+5511987654321", "client:ana_souza_2")
+            assert got[calls["a_out"]] == ("client:ana_souza_3", "client:bob")
+            assert got[calls["b_in"]] == ("+5511987654321", "client:ana_souza")
+            assert got[calls["other"]] == ("+5511987654321", "client:ana.souzas")
+            cur.execute("SELECT count(*) FROM schema_migrations WHERE version = 16")
+            assert cur.fetchone() == (1,)
+            with pytest.raises(psycopg2.errors.CheckViolation):
+                cur.execute("INSERT INTO users (tenant_id, email, name, identity) VALUES (%s, 'n@x.y', 'N', 'n.o')",
+                            (a,))
+    finally:
+        conn.close()

@@ -392,7 +392,10 @@ def test_json_body_refusals(ramal, webhook):
 
 
 @pytest.mark.parametrize("base, good, bad", [
-    ("http://ramal.example.test:8080", ["http://ramal.example.test:8080"], ["http://ramal.example.test"]),
+    # any port may be left out, as Twilio's helper libraries allow (this
+    # case refused "http://ramal.example.test" before issue #11)
+    ("http://ramal.example.test:8080", ["http://ramal.example.test:8080", "http://ramal.example.test"],
+     ["http://ramal.example.test:8081", "http://ramal.example.test:80", "https://ramal.example.test"]),
     ("http://ramal.example.test", ["http://ramal.example.test", "http://ramal.example.test:80"],
      ["http://ramal.example.test:443", "https://ramal.example.test"]),
     ("https://ramal.example.test:443", ["https://ramal.example.test", "https://ramal.example.test:443"],
@@ -406,3 +409,27 @@ def test_base_url_shapes(ramal_factory, webhook, base, good, bad):
         assert r.status_code == 200, (u, r.text)
     for u in bad:
         assert_forbidden(webhook.post(srv, params, sign_url=u + FALLBACK))
+
+
+def test_https_base_url_with_a_port(ramal_factory, webhook, signer):
+    """BASE_URL=https://host:8443: Twilio signs an HTTPS voice webhook over
+    the URL without the port, and twilio's RequestValidator accepts it with
+    and without; so does ramal, for form and JSON (bodySHA256) bodies."""
+    srv = ramal_factory.start(BASE_URL="https://ramal.example.test:8443")
+    params = voice_params(srv.account_sid)
+    with_port = "https://ramal.example.test:8443" + FALLBACK
+    without = "https://ramal.example.test" + FALLBACK
+    for u in (without, with_port):
+        sig = signer.library(srv.auth_token, u, params)
+        # what the helper library itself says of the URL ramal is called at
+        assert signer.validate(srv.auth_token, with_port, dict(params), sig)
+        assert_twiml(webhook.post(srv, params, signature=sig), srv)
+    for u in ("https://ramal.example.test:8444", "https://ramal.example.test:443", "http://ramal.example.test:8443",
+              "http://ramal.example.test"):
+        assert_forbidden(webhook.post(srv, params, sign_url=u + FALLBACK))
+
+    body = json.dumps(json_payload(srv.account_sid)).encode()
+    query = "bodySHA256=" + hashlib.sha256(body).hexdigest()
+    sig = signer.library(srv.auth_token, without + "?" + query, {})
+    assert signer.validate(srv.auth_token, with_port + "?" + query, body.decode(), sig)
+    assert_twiml(webhook.post(srv, [], query=query, body=body, signature=sig, content_type="application/json"), srv)

@@ -54,12 +54,12 @@ def srv(module_factory, fake_twilio_server):
     # The REST jobs (hold) authenticate with the API key, as in production.
     fake_twilio_server.add_api_key(key_sid, key_secret, s.account_sid)
     r = harness.run_cli(["create-user", "--email", "ana@example.com", "--name", "Ana Souza", "--role", "agent",
-                         "--identity", "ana.souza", "--password-stdin"], s.env, input=PASSWORD + "\n")
+                         "--identity", "ana_souza", "--password-stdin"], s.env, input=PASSWORD + "\n")
     assert r.returncode == 0, r.stderr
     return s
 
 
-IDENTITY = "ana.souza"
+IDENTITY = "ana_souza"
 CALLER = "+5511987654321"
 
 

@@ -149,6 +149,15 @@ test_bad_values(void **state)
 	expect_error("DATABASE_URL", "mysql://x", "DATABASE_URL:");
 	expect_error("WHATSAPP_TO", "+55 11 9999", "WHATSAPP_TO:");
 	expect_error("TWILIO_API_BASE", "ftp://x", "TWILIO_API_BASE:");
+	/* Below the floor: the reason, not only the range. */
+	expect_error("TOKEN_TTL_S", "120",
+	    "TOKEN_TTL_S: must be at least 180, three times the softphone's "
+	    "token refresh margin");
+	expect_error("TOKEN_TTL_S", "60", "TOKEN_TTL_S: must be at least 180");
+	expect_error("TOKEN_TTL_S", "0", "TOKEN_TTL_S: must be at least 180");
+	expect_error("TOKEN_TTL_S", "90000",
+	    "TOKEN_TTL_S: must be an integer from 180 to 86400");
+	expect_error("TOKEN_TTL_S", "2h", "TOKEN_TTL_S: must be an integer");
 	/* A token without its account, and the reverse. */
 	expect_error("TWILIO_AUTH_TOKEN", "abc",
 	    "TWILIO_ACCOUNT_SID: required");
@@ -224,6 +233,46 @@ test_dotenv(void **state)
 	assert_int_equal(config_read_dotenv(path, err, sizeof(err)), 0);
 }
 
+/*
+ * TOKEN_TTL_S's floor is three times the softphone's refresh margin: the
+ * tokenRefreshMs web/src/phone/voice.ts gives the Voice SDK (its default,
+ * 10 s, when it sets none).
+ */
+static void
+test_token_ttl_floor(void **state)
+{
+	struct config cfg;
+	char err[256], *text = read_file("web/src/phone/voice.ts"), *p;
+	long ms = 10000;
+
+	(void)state;
+	assert_non_null(text);
+	if ((p = strstr(text, "tokenRefreshMs:")) != NULL) {
+		char digits[32];
+		size_t n = 0;
+
+		for (p += strlen("tokenRefreshMs:");
+		     *p && *p != ',' && *p != '\n' && n + 1 < sizeof(digits);
+		     p++)
+			if (*p >= '0' && *p <= '9')
+				digits[n++] = *p;
+		digits[n] = '\0';
+		assert_true(n > 0);
+		ms = strtol(digits, NULL, 10);
+	}
+	free(text);
+	assert_int_equal(CONFIG_SOFTPHONE_REFRESH_S * 1000L, ms);
+	assert_int_equal(CONFIG_TOKEN_TTL_MIN_S,
+	    3 * CONFIG_SOFTPHONE_REFRESH_S);
+
+	clear_env();
+	setenv("TOKEN_TTL_S", "180", 1);
+	assert_int_equal(config_load(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.token_ttl_s, CONFIG_TOKEN_TTL_MIN_S);
+	config_cleanup(&cfg);
+	unsetenv("TOKEN_TTL_S");
+}
+
 static void
 test_redact(void **state)
 {
@@ -251,6 +300,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_env_example_matches_table),
+		cmocka_unit_test(test_token_ttl_floor),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_good_values),

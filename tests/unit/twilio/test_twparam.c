@@ -43,6 +43,55 @@ test_identity(void **state)
 }
 
 static void
+test_identity_safe(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "ana.souza", "ana_souza" },
+		{ "Ana.Souza", "Ana_Souza" },
+		{ "team.sp-agent_07", "team_sp_agent_07" },
+		{ "a.-b", "a_b" }, /* a run becomes one _ */
+		{ "a_.b",
+		    "a__b" }, /* as regexp_replace('[^A-Za-z0-9_]+', '_') */
+		{ "jo\xc3\xa3o", "jo_o" },
+		{ ".x.", "_x_" },
+		{ "maria silva", "maria_silva" },
+		{ "agent_07", "agent_07" },
+		{ "", "" },
+	};
+	char out[128], longer[200];
+	size_t i;
+
+	(void)state;
+	assert_true(twparam_identity_safe("ana_souza_1"));
+	assert_true(twparam_identity_safe("A9_"));
+	assert_false(twparam_identity_safe("ana.souza"));
+	assert_false(twparam_identity_safe("agent-07"));
+	assert_false(twparam_identity_safe(""));
+	assert_false(twparam_identity_safe(NULL));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		twparam_identity_make_safe(cases[i].in, strlen(cases[i].in),
+		    out, sizeof(out));
+		assert_string_equal(out, cases[i].out);
+		if (out[0] != '\0')
+			assert_true(twparam_identity_safe(out));
+	}
+	/* only the first n bytes: the part of an email before '@' */
+	twparam_identity_make_safe("ana.souza@example.com", 9, out,
+	    sizeof(out));
+	assert_string_equal(out, "ana_souza");
+	/* cut to 121, and to what out holds */
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	twparam_identity_make_safe(longer, strlen(longer), out, sizeof(out));
+	assert_int_equal(strlen(out), 121);
+	assert_true(twparam_identity_safe(out));
+	twparam_identity_make_safe("abcdef", 6, out, 4);
+	assert_string_equal(out, "abc");
+}
+
+static void
 test_rfc2822(void **state)
 {
 	char out[32];
@@ -101,6 +150,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sid),
 		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_identity_safe),
 		cmocka_unit_test(test_rfc2822),
 		cmocka_unit_test(test_json),
 	};

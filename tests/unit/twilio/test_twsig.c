@@ -26,6 +26,7 @@
 #define DOCS_SIG_HTTP "FYMaGAU6nPbB9h2pncMl4aJ4vns=" /* http://… */
 #define DOCS_SIG_HTTP_80 "boT12oXXJ0BuzO2U/6iCqFdh2Do=" /* http://…:80/… */
 #define DOCS_SIG_NOPARAMS "zYQTYrRWXE7LtzbG4PfP7/bkkGo="
+#define DOCS_SIG_8443 "SffuNP6bC3hHFCUbsco6GyaPyas=" /* https://…:8443/… */
 
 /* Twilio's published documentation example. */
 static void
@@ -144,20 +145,38 @@ test_port_variants(void **state)
 			     &f, DOCS_SIG_HTTP),
 	    1);
 
-	/* The default port belongs to the scheme. */
+	/*
+	 * A port that is there is only removed, never swapped for the
+	 * scheme's default one: the default port belongs to the scheme.
+	 */
 	assert_int_equal(twsig_check_form(k,
 			     "http://mycompany.com:443/myapp.php?foo=1&bar=2",
-			     &f, DOCS_SIG_HTTP),
+			     &f, DOCS_SIG_HTTP_80),
 	    0);
 	assert_int_equal(twsig_check_form(k,
 			     "https://mycompany.com:80/myapp.php?foo=1&bar=2",
-			     &f, DOCS_SIG),
+			     &f, DOCS_SIG_443),
 	    0);
-	/* Another port is never dropped (Twilio's Python helper would). */
+	/*
+	 * Any other port is dropped too: Twilio signs HTTPS voice webhooks
+	 * without it, and its helper libraries try the URL with and without
+	 * whatever port it has (before issue #11 ramal kept a non-default
+	 * port, so every webhook of a BASE_URL with :8443 failed).
+	 */
 	assert_int_equal(twsig_check_form(k,
 			     "https://mycompany.com:8443/myapp.php?foo=1&bar=2",
 			     &f, DOCS_SIG),
-	    0);
+	    1);
+	assert_int_equal(twsig_check_form(k,
+			     "https://mycompany.com:8443/myapp.php?foo=1&bar=2",
+			     &f, DOCS_SIG_8443),
+	    1);
+	assert_int_equal(twsig_check_form(k,
+			     "http://mycompany.com:443/myapp.php?foo=1&bar=2",
+			     &f, DOCS_SIG_HTTP),
+	    1);
+	/* Without a port in the URL, only the default one is tried. */
+	assert_int_equal(twsig_check_form(k, DOCS_URL, &f, DOCS_SIG_8443), 0);
 	/* The port goes after the host, not into the path or query. */
 	assert_int_equal(twsig_check_form(k,
 			     "https://mycompany.com/myapp.php?foo=1&bar=2:443",
@@ -183,8 +202,12 @@ test_url_shapes(void **state)
 	assert_int_equal(twsig_check_form(k, "https://[::1]:443/x?y=1", &f,
 			     "gwtlBOMVBOLNHRUQecw+krrGYgA="),
 	    1);
+	/* Twilio signed it without the port. */
 	assert_int_equal(twsig_check_form(k, "https://[::1]:8443/x?y=1", &f,
 			     "gwtlBOMVBOLNHRUQecw+krrGYgA="),
+	    1);
+	assert_int_equal(twsig_check_form(k, "https://[::1]:8443/x?y=1", &f,
+			     "+O6nKRW7pH6hONHg0O17AGY/+tw="),
 	    0);
 
 	/* No path at all, with and without a query. */
@@ -201,10 +224,17 @@ test_url_shapes(void **state)
 			     "IWz8yqnpZaSuTTySArG0QMhNjAI="),
 	    1);
 
-	/* A non-default port is signed as is. */
+	/* A non-default port: signed with it, or without it. */
 	assert_int_equal(twsig_check_form(k, "https://example.com:8443/x", &f,
 			     "5LavF+TMWdy4ADP5jJ9Akk0bwTQ="),
 	    1);
+	assert_int_equal(twsig_check_form(k, "https://example.com:8443/x", &f,
+			     "0WPkKiG6LAnERQjhU+vQxSd3oz8="),
+	    1);
+	/* A port that is not a number is no port: the URL as given. */
+	assert_int_equal(twsig_check_form(k, "https://example.com:84x3/x", &f,
+			     "0WPkKiG6LAnERQjhU+vQxSd3oz8="),
+	    0);
 	assert_int_equal(twsig_check_form(k, "https://example.com/x", &f,
 			     "5LavF+TMWdy4ADP5jJ9Akk0bwTQ="),
 	    0);
