@@ -18,20 +18,20 @@ BASE_URL = "https://ramal.example"
 SECRET_FILE_TEXT = "never-leaves-the-machine-" + secrets.token_hex(8)
 
 
-class Stub:
+class TwimlServer:
     """Answers POSTs from a {path: TwiML} map (anything else: an empty
     <Response/>), remembering (path, body) of each."""
 
     def __init__(self, pages):
         self.pages = pages
         self.requests = []
-        stub = self
+        twiml_server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
-                stub.requests.append((self.path, self.rfile.read(n).decode()))
-                body = stub.pages.get(self.path, "<Response/>").encode()
+                twiml_server.requests.append((self.path, self.rfile.read(n).decode()))
+                body = twiml_server.pages.get(self.path, "<Response/>").encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/xml")
                 self.send_header("Content-Length", str(len(body)))
@@ -61,19 +61,19 @@ def secret_file(tmp_path):
 
 
 def simulate(pages):
-    stub = Stub(pages)
+    twiml_server = TwimlServer(pages)
     try:
         env = {"TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
                "TWILIO_AUTH_TOKEN": secrets.token_hex(16), "BASE_URL": BASE_URL}
         r = harness.run_cli(["simulate", "inbound", "--to", "+551130000000",
-                             "--from", "+5511987654321", "--url", stub.url], env, timeout=30)
+                             "--from", "+5511987654321", "--url", twiml_server.url], env, timeout=30)
     finally:
-        stub.close()
-    return r, stub
+        twiml_server.close()
+    return r, twiml_server
 
 
 def test_redirects_entities_comments_and_cdata_are_read():
-    r, stub = simulate({
+    r, twiml_server = simulate({
         "/twilio/voice/inbound":
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             "<Response><!-- a comment --><Say>Ol&#225;</Say>"
@@ -82,7 +82,7 @@ def test_redirects_entities_comments_and_cdata_are_read():
         "/cdata?x=1": "<Response><Hangup/></Response>",
     })
     assert r.returncode == 0, r.stdout + r.stderr
-    assert stub.paths()[:3] == ["/twilio/voice/inbound", "/step?a=1&b=2", "/cdata?x=1"]
+    assert twiml_server.paths()[:3] == ["/twilio/voice/inbound", "/step?a=1&b=2", "/cdata?x=1"]
     assert "not TwiML" not in r.stdout
 
 
@@ -101,17 +101,17 @@ def test_entities_are_refused(secret_file, kind):
                % "".join(ents))
     else:
         doc = "<Response><Redirect>/leak?&nope;</Redirect></Response>"
-    r, stub = simulate({"/twilio/voice/inbound": doc})
+    r, twiml_server = simulate({"/twilio/voice/inbound": doc})
     assert r.returncode == 1, r.stdout + r.stderr
     assert "not TwiML: the call ends" in r.stdout
-    assert not any(p.startswith("/leak") for p in stub.paths()), stub.paths()
-    assert SECRET_FILE_TEXT not in r.stdout + r.stderr + "".join(b for _, b in stub.requests)
+    assert not any(p.startswith("/leak") for p in twiml_server.paths()), twiml_server.paths()
+    assert SECRET_FILE_TEXT not in r.stdout + r.stderr + "".join(b for _, b in twiml_server.requests)
     # the call still ends with its final status callback
-    assert stub.paths()[-1] == "/twilio/status"
+    assert twiml_server.paths()[-1] == "/twilio/status"
 
 
 def test_not_xml_ends_the_call():
-    r, stub = simulate({"/twilio/voice/inbound": "<Response><Say>unclosed</Response>"})
+    r, twiml_server = simulate({"/twilio/voice/inbound": "<Response><Say>unclosed</Response>"})
     assert r.returncode == 1
     assert "not TwiML: the call ends" in r.stdout
-    assert stub.paths() == ["/twilio/voice/inbound", "/twilio/status"]
+    assert twiml_server.paths() == ["/twilio/voice/inbound", "/twilio/status"]

@@ -4,7 +4,7 @@
  *
  * - Statically: every '/api/...' or '/token' string in src/ (not tests) is a
  *   path of the YAML.
- * - By running the client: the real `api` (fetch stubbed), the Controller
+ * - By running the client: the real `api` (fetch replaced by a fake), the Controller
  *   with the fake Voice SDK, and the screens rendered to HTML go through
  *   sign-in (a refused one first), a restored session, token, status,
  *   agents, a call with hold and unhold, every /api/events type and
@@ -157,7 +157,7 @@ function sample(schema: Obj, where: string): unknown {
   }
 }
 
-/* ---- the stubbed fetch ---- */
+/* ---- the fake fetch ---- */
 
 const requested = new Set<string>();
 /* Operation key → the status to refuse its next request with. */
