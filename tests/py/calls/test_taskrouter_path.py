@@ -9,9 +9,11 @@ import time
 
 import pytest
 
-from ramaltest.harness import sid, slow_factor
+from ramaltest.database import Db
+from ramaltest.harness import slow_factor
+from ramaltest.server import RamalFactory
 from ramaltest.taskrouter import TaskRouterSide
-from ramaltest.voice import OVERFLOW, SERVER_ENV, WORKFLOW_SID, call_params, follow, twiml, with_params
+from ramaltest.voice import SERVER_ENV, WORKFLOW_SID, call_params, follow, spool_files, twiml, wait_for, with_params
 
 RAMAL_ENV = dict(SERVER_ENV, TWILIO_WORKFLOW_SID=WORKFLOW_SID, JOB_WORKERS="1", TWILIO_CALLER_ID="+551130009999")
 
@@ -200,3 +202,72 @@ def test_the_assignment_answers_within_budget_with_a_slow_database(tr, pg):
         time.sleep(0.2)
     assert rows and rows[0][1] == wk, [r for r in tr.srv.records() if "assignment" in r.get("msg", "")
                                        or "spool" in r.get("msg", "")]
+
+
+# the last notes' gap (a) ---------------------------------------------------
+
+
+@pytest.mark.outage
+def test_the_task_is_completed_when_the_call_ends_during_an_outage(private_pg, tmp_path, fake_twilio_server,
+                                                                    webhook):
+    """The database is down when the bridged call ends: the leg's
+    `completed` status callback is spooled, and when the database is back
+    its replay still queues the task's completion; TaskRouter frees the
+    agent for the next call."""
+    factory = RamalFactory(private_pg, fake_twilio_server)
+    fake_twilio_server.reset()
+    try:
+        srv = factory.start(**dict(RAMAL_ENV, SPOOL_DIR=str(tmp_path), DB_ACQUIRE_TIMEOUT_MS="500",
+                                   RAMAL_JOB_POLL_MS="50"))
+        tr = TaskRouterSide(srv, Db(private_pg, srv), webhook, fake_twilio_server)
+        q, offer, leg, (uid, ident, wk, did) = bridged_call(tr)
+        assert leg.bridged and tr.ws.task(q.wt)["status"] == "assigned"
+        tr.db.close()
+        private_pg.stop()
+        tr.hangup(leg, duration=30)
+        assert len(spool_files(str(tmp_path))) == 1, srv.log()[-2000:]
+        private_pg.start()
+        assert wait_for(lambda: spool_files(str(tmp_path)) == [], 20), srv.log()[-3000:]
+        assert tr.wait_task(q.wt, "completed", within=20), (tr.ws.task(q.wt), srv.log()[-3000:])
+        posts = fake_twilio_server.requests_to("POST", "/Tasks/" + q.wt + "$")
+        assert [dict(p.form)["AssignmentStatus"] for p in posts] == ["completed"]
+        tr.db = Db(private_pg, srv)
+        assert tr.db.call(leg.call_sid, "status", "duration_s") == {"status": "completed", "duration_s": 30}
+        tr.db.close()
+        assert fake_twilio_server.take_unexpected() == []
+    finally:
+        factory.close()
+        fake_twilio_server.reset()
+
+
+@pytest.fixture(scope="module")
+def short_statements_env(start_with_db):
+    return start_with_db(**dict(RAMAL_ENV, DB_STATEMENT_TIMEOUT_MS="800", RAMAL_JOB_POLL_MS="50"))
+
+
+def test_the_completion_is_kept_when_the_database_fails_after_the_status_is_stored(short_statements_env, webhook,
+                                                                                   fake_twilio, pg):
+    """The call's end is stored, then the database fails the queuing of
+    the task's completion (here: the jobs table is locked past the
+    statement timeout).  The callback is kept in the spool and its replay
+    queues the completion once the database answers: the agent is not
+    left holding a task forever (before, the completion was only logged
+    as lost)."""
+    srv, db = short_statements_env
+    tr = TaskRouterSide(srv, db, webhook, fake_twilio)
+    q, offer, leg, _ = bridged_call(tr)
+    conn = pg.connect(srv.dbname)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE")
+            tr.hangup(leg, duration=20)
+            # the call's end is stored while the jobs table is locked
+            assert db.call(leg.call_sid, "status")["status"] == "completed"
+            cur.execute("COMMIT")
+    finally:
+        conn.close()
+    assert tr.wait_task(q.wt, "completed", within=20), (tr.ws.task(q.wt), [
+        r for r in srv.records() if r.get("level") in ("warn", "error")][-10:])
+    posts = fake_twilio.requests_to("POST", "/Tasks/" + q.wt + "$")
+    assert [dict(p.form)["AssignmentStatus"] for p in posts] == ["completed"]
