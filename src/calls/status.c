@@ -64,8 +64,8 @@ task_call_ended(const struct store_call_status *st)
 
 	if ((c = db_acquire()) == NULL) {
 		log_kv(LOG_WARN,
-		    "the ended call's task completion is kept for later",
-		    "why", "database unavailable", NULL);
+		    "the ended call's task completion is kept for later", "why",
+		    "database unavailable", NULL);
 		return OUTCOME_LATER;
 	}
 	res = store_tr_call_ended(c, st->account_sid, st->call_sid, &e);
