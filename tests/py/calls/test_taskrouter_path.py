@@ -106,7 +106,9 @@ def test_wrap_up_holds_the_agent_until_it_ends(wrapup_env, webhook, fake_twilio)
     while db.one("SELECT status FROM users WHERE id = %s", (user.id,))[0] != "wrapup":
         assert time.monotonic() < deadline, "the agent never went to wrap-up"
         time.sleep(0.1)
-    assert tr.ws.task(q.wt)["status"] == "assigned"
+    # TaskRouter has the task wrapping up (assigned -> wrapping)
+    assert tr.ws.task(q.wt)["status"] == "wrapping"
+    assert tr.ws.reservation(offer.wr)["status"] == "wrapping"
     q2 = tr.inbound(did)
     assert tr.offer(q2) is None
     # the agent ends it from the softphone
@@ -114,12 +116,48 @@ def test_wrap_up_holds_the_agent_until_it_ends(wrapup_env, webhook, fake_twilio)
     assert r.status_code == 200, r.text
     assert r.json() == {"id": user.id, "status": "available"}
     assert tr.wait_task(q.wt, "completed"), tr.ws.task(q.wt)
+    posts = fake_twilio.requests_to("POST", "/Tasks/" + q.wt + "$")
+    assert [dict(p.form)["AssignmentStatus"] for p in posts] == ["wrapping", "completed"]
+    assert tr.ws.errors == []
     assert db.one("SELECT status FROM users WHERE id = %s", (user.id,))[0] == "available"
     offer2 = tr.offer(q2)
     assert offer2 is not None and offer2.worker == wk
     # not in wrap-up any more
     assert user.request("POST", "/api/agents/me/wrapup/end").status_code == 409
     assert fake_twilio.take_unexpected() == []
+
+
+@pytest.fixture(scope="module")
+def short_wrapup_env(start_with_db):
+    return start_with_db(**dict(RAMAL_ENV, WRAPUP_S="2", RAMAL_JOB_POLL_MS="50"))
+
+
+def test_wrap_up_ends_by_itself_after_wrapup_s(short_wrapup_env, webhook, fake_twilio):
+    """WRAPUP_S=2: the task is wrapping from the call's end, completed two
+    seconds later without the agent doing anything, and the agent is
+    available and offered the next call."""
+    srv, db = short_wrapup_env
+    tr = TaskRouterSide(srv, db, webhook, fake_twilio)
+    user, wk = tr.signed_in_agent()
+    nid, did = tr.number()
+    q = tr.inbound(did)
+    offer = tr.offer(q)
+    leg = tr.answer(offer, q)
+    assert leg.bridged
+    ended = time.monotonic()
+    tr.hangup(leg)
+    assert tr.wait_task(q.wt, "wrapping", within=5), tr.ws.task(q.wt)
+    assert tr.wait_task(q.wt, "completed", within=15), tr.ws.task(q.wt)
+    assert time.monotonic() - ended >= 2
+    assert tr.ws.reservation(offer.wr)["status"] == "completed"
+    posts = fake_twilio.requests_to("POST", "/Tasks/" + q.wt + "$")
+    assert [(dict(p.form)["AssignmentStatus"], dict(p.form)["Reason"]) for p in posts] == [
+        ("wrapping", "call ended"), ("completed", "wrap-up ended")]
+    assert wait_for(lambda: db.one("SELECT status FROM users WHERE id = %s", (user.id,))[0] == "available", 5)
+    q2 = tr.inbound(did)
+    offer2 = tr.offer(q2)
+    assert offer2 is not None and offer2.worker == wk
+    assert tr.ws.errors == []
 
 
 # defect 10 -----------------------------------------------------------------
