@@ -13,7 +13,7 @@ import time
 import pytest
 
 from ramaltest import harness
-from ramaltest.agents import User, call
+from ramaltest.agents import User, call, me_becomes
 from ramaltest.database import db
 from ramaltest.sse import SSE
 
@@ -162,6 +162,8 @@ def test_a_disabled_user_s_ticket_is_refused(srv, pg):
     ana = User(srv)
     t = ticket_of(ana)
     db(srv, pg, "UPDATE users SET disabled = true WHERE id = %s", (ana.id,))
+    # once the instance has heard of it (NOTIFY, milliseconds)
+    assert me_becomes(srv, 401, token=ana.token) == 401
     assert "sign in again" in refused(srv, t)
 
 
