@@ -160,8 +160,8 @@ enum db_result store_auth_session_get(struct db_conn *c, const char *token_hash,
  * max_live unexpired ones (then DB_NOTFOUND).  Expired tickets of every
  * session are deleted on the way.  A db_result.
  */
-enum db_result store_auth_ticket_put(struct db_conn *c,
-    const char *ticket_hash, long long session_id, int ttl_s, int max_live);
+enum db_result store_auth_ticket_put(struct db_conn *c, const char *ticket_hash,
+    long long session_id, int ttl_s, int max_live);
 
 /*
  * Delete the ticket whose SHA-256 is ticket_hash; when it had not

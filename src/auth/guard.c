@@ -211,10 +211,11 @@ auth_user_of(const struct http_req *r)
 {
 	const struct http_route *rt = http_req_route(r);
 
-	if (rt == NULL || (rt->guard != auth_guard_agent &&
-			      rt->guard != auth_guard_supervisor &&
-			      rt->guard != auth_guard_admin &&
-			      rt->guard != auth_guard_events))
+	if (rt == NULL ||
+	    (rt->guard != auth_guard_agent &&
+		rt->guard != auth_guard_supervisor &&
+		rt->guard != auth_guard_admin &&
+		rt->guard != auth_guard_events))
 		return NULL;
 	return http_req_ctx(r);
 }

@@ -32,7 +32,7 @@ auth_ticket_new(const struct auth_user *u, int ttl_s,
 	if (res == DB_OK)
 		return AUTH_TICKET_OK;
 	OPENSSL_cleanse(out, AUTH_TOKEN_LEN + 1);
-	return res == DB_NOTFOUND  ? AUTH_TICKET_LIMITED
+	return res == DB_NOTFOUND   ? AUTH_TICKET_LIMITED
 	    : res == DB_UNAVAILABLE ? AUTH_TICKET_UNAVAILABLE
 				    : AUTH_TICKET_ERR;
 }

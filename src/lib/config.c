@@ -438,8 +438,8 @@ origin_add(struct buf *b, const char *s, size_t n, char *why, size_t whylen)
 	}
 	host = p;
 	if (p < end && *p == '[') { /* an IPv6 literal */
-		for (p++; p < end && (isxdigit((unsigned char)*p) ||
-			      *p == ':' || *p == '.');)
+		for (p++; p < end &&
+		     (isxdigit((unsigned char)*p) || *p == ':' || *p == '.');)
 			p++;
 		if (p == end || *p != ']' || p == host + 1)
 			goto bad_host;
@@ -507,11 +507,12 @@ config_origins_normalise(const char *in, char *out, size_t outlen, char *why,
 			e--;
 		if (e > a) {
 			if (++count > CONFIG_ORIGINS_MAX) {
-				snprintf(why, whylen,
-				    "more than %d origins", CONFIG_ORIGINS_MAX);
+				snprintf(why, whylen, "more than %d origins",
+				    CONFIG_ORIGINS_MAX);
 				goto out;
 			}
-			if (origin_add(&b, a, (size_t)(e - a), why, whylen) != 0)
+			if (origin_add(&b, a, (size_t)(e - a), why, whylen) !=
+			    0)
 				goto out;
 		}
 		p += n;

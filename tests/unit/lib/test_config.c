@@ -278,8 +278,8 @@ origins_ok(const char *in, const char *want)
 {
 	char out[CONFIG_ORIGINS_MAX * (CONFIG_ORIGIN_LEN_MAX + 1)], why[200];
 
-	if (config_origins_normalise(in, out, sizeof(out), why,
-		sizeof(why)) != 0)
+	if (config_origins_normalise(in, out, sizeof(out), why, sizeof(why)) !=
+	    0)
 		fail_msg("\"%s\" refused: %s", in, why);
 	assert_string_equal(out, want);
 }
@@ -289,12 +289,11 @@ origins_refused(const char *in, const char *reason)
 {
 	char out[CONFIG_ORIGINS_MAX * (CONFIG_ORIGIN_LEN_MAX + 1)], why[200];
 
-	if (config_origins_normalise(in, out, sizeof(out), why,
-		sizeof(why)) == 0)
+	if (config_origins_normalise(in, out, sizeof(out), why, sizeof(why)) ==
+	    0)
 		fail_msg("\"%s\" accepted as \"%s\"", in, out);
 	if (strstr(why, reason) == NULL)
-		fail_msg("\"%s\": reason \"%s\" lacks \"%s\"", in, why,
-		    reason);
+		fail_msg("\"%s\": reason \"%s\" lacks \"%s\"", in, why, reason);
 }
 
 /* CORS_ALLOWED_ORIGINS: normalised, and the values start-up refuses. */
@@ -334,7 +333,8 @@ test_cors_origins(void **state)
 	origins_refused(many, "more than 32 origins");
 
 	clear_env();
-	expect_error("CORS_ALLOWED_ORIGINS", "*", "CORS_ALLOWED_ORIGINS: \"*\"");
+	expect_error("CORS_ALLOWED_ORIGINS", "*",
+	    "CORS_ALLOWED_ORIGINS: \"*\"");
 	expect_error("CORS_ALLOWED_ORIGINS", "https://a.test/x",
 	    "CORS_ALLOWED_ORIGINS: \"https://a.test/x\" is not an origin");
 	expect_error("EVENTS_TICKET_TTL_S", "31",
