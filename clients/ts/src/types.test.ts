@@ -3,7 +3,7 @@
  * by tsc -p tsconfig.node.json; the test body runs nothing of note).
  */
 import { describe, expectTypeOf, it } from 'vitest';
-import type * as T from './types';
+import type * as T from './types.js';
 
 describe('types.ts', () => {
   it('reads methods, bodies, path parameters and answers by path', () => {
