@@ -9,7 +9,7 @@ run="$build postgresql"
 # an existing node/npm, e.g. NodeSource's, is used as is), Chromium for the
 # end-to-end test.
 web="nodejs npm"
-test="$run $web libcmocka-dev python3 python3-pytest python3-twilio python3-psycopg2 python3-requests python3-yaml libxml2-utils chromium"
+test="$run $web libcmocka-dev python3 python3-pytest python3-twilio python3-psycopg2 python3-requests python3-yaml python3-lxml libxml2-utils chromium"
 bench="$run wrk"
 fuzz="$build clang libclang-rt-14-dev clang-format"
 

@@ -47,11 +47,13 @@ status_rank(const char *s)
 }
 
 /*
- * A queued call's agent leg ended: the job that completes its task (after
- * the wrap-up), so the worker's capacity is free for the next call.
- * Best effort: the call is stored already.
+ * A queued call's agent leg ended: queue the job that completes its task
+ * (after the wrap-up), so the worker's capacity is free for the next call.
+ * OUTCOME_LATER when the database did not answer: the caller keeps the
+ * callback (spooled, or left in the spool) so that its replay queues the
+ * job; the job's dedupe key makes a second queuing harmless.
  */
-static void
+static enum outcome
 task_call_ended(const struct store_call_status *st)
 {
 	struct store_tr_ended e;
@@ -61,9 +63,10 @@ task_call_ended(const struct store_call_status *st)
 	json_t *p;
 
 	if ((c = db_acquire()) == NULL) {
-		log_kv(LOG_WARN, "the ended call's task is not completed",
-		    "why", "database unavailable", NULL);
-		return;
+		log_kv(LOG_WARN,
+		    "the ended call's task completion is kept for later", "why",
+		    "database unavailable", NULL);
+		return OUTCOME_LATER;
 	}
 	res = store_tr_call_ended(c, st->account_sid, st->call_sid, &e);
 	if (res == DB_OK) {
@@ -77,9 +80,16 @@ task_call_ended(const struct store_call_status *st)
 		json_decref(p);
 	}
 	db_release(c);
-	if (res != DB_OK && res != DB_NOTFOUND)
-		log_kv(LOG_WARN, "the ended call's task is not completed",
-		    "why", "job not queued", NULL);
+	if (res == DB_OK || res == DB_NOTFOUND)
+		return OUTCOME_DONE;
+	if (res == DB_INVALID) {
+		log_kv(LOG_ERROR, "the ended call's task is not completed",
+		    "why", "invalid data", NULL);
+		return OUTCOME_DONE;
+	}
+	log_kv(LOG_WARN, "the ended call's task completion is kept for later",
+	    "why", "job not queued", NULL);
+	return OUTCOME_LATER;
 }
 
 enum outcome
@@ -153,9 +163,13 @@ status_apply(const struct form *f, const char *received_at, int replayed)
 	 * by the store); anything else may work later.
 	 */
 	if (res == DB_OK) {
-		result = OUTCOME_DONE;
-		if (st.rank == 4)
-			task_call_ended(&st);
+		/*
+		 * Stored; an ended leg also needs its task's completion queued.
+		 * Kept for a replay when that fails: the replay stores the
+		 * callback again (the upsert is order-safe, call_events keeps
+		 * duplicates) and queues the completion once.
+		 */
+		result = st.rank == 4 ? task_call_ended(&st) : OUTCOME_DONE;
 	} else if (res == DB_FOREIGN)
 		result = OUTCOME_REFUSED;
 	else

@@ -801,6 +801,63 @@ taskrouter_events(struct http_req *r)
 
 /* ---- the task.complete job ---- */
 
+/*
+ * Move task wt of workspace ws to AssignmentStatus status (REST).  A
+ * job_result: JOB_DONE also when TaskRouter refuses with a 4xx (the task
+ * was completed or canceled meanwhile: nothing left to move).
+ */
+static int
+task_assignment(const struct job *j, const char *ws, const char *wt,
+    const char *status, const char *reason, char *err, size_t errlen)
+{
+	struct twapi_client tw;
+	struct twapi_resp resp;
+	struct form f;
+	char path[160], why[400];
+	enum twapi_result tr;
+	int rc = JOB_DONE;
+
+	if (j->cfg == NULL || j->cfg->twilio_account_sid == NULL ||
+	    j->account_sid == NULL ||
+	    strcmp(j->account_sid, j->cfg->twilio_account_sid) != 0) {
+		snprintf(err, errlen,
+		    "TaskRouter of subaccounts is not supported yet");
+		return JOB_FAIL;
+	}
+	if (twapi_client_init(&tw, j->cfg) != 0) {
+		snprintf(err, errlen, "no Twilio credentials");
+		return JOB_FAIL;
+	}
+	snprintf(path, sizeof(path), "/v1/Workspaces/%s/Tasks/%s", ws, wt);
+	form_init(&f);
+	form_add(&f, "AssignmentStatus", status);
+	form_add(&f, "Reason", reason);
+	memset(&resp, 0, sizeof(resp));
+	tr = twapi_post(&tw, TWAPI_TASKROUTER, path, &f, &resp);
+	form_cleanup(&f);
+	twapi_describe(&resp, why, sizeof(why));
+	if (tr == TWAPI_OK)
+		log_kv(LOG_INFO, "TaskRouter task updated", "task", wt,
+		    "status", status, NULL);
+	else if (tr == TWAPI_HTTP_ERROR && resp.status >= 400 &&
+	    resp.status < 500 && resp.status != 429)
+		log_kv(LOG_WARN, "TaskRouter refused to update the task",
+		    "task", wt, "status", status, "why", why, NULL);
+	else {
+		snprintf(err, errlen, "task %s to %s: %s", wt, status, why);
+		rc = JOB_RETRY;
+	}
+	twapi_resp_cleanup(&resp);
+	return rc;
+}
+
+/*
+ * The call ended (call_ended) or the wrap-up did: with WRAPUP_S > 0 an
+ * ended call's task goes to wrapping and the agent to wrap-up, and this
+ * job comes back after WRAPUP_S (or at once, when the agent ends the
+ * wrap-up) to complete it; otherwise the task is completed now.  A task
+ * moves assigned -> wrapping -> completed, as TaskRouter documents.
+ */
 int
 taskrouter_job_complete(const struct job *j, char *err, size_t errlen)
 {
@@ -811,13 +868,10 @@ taskrouter_job_complete(const struct job *j, char *err, size_t errlen)
 	json_int_t uid =
 	    json_integer_value(json_object_get(j->payload, "user_id"));
 	int ended = json_is_true(json_object_get(j->payload, "call_ended"));
-	struct twapi_client tw;
-	struct twapi_resp resp;
-	struct form f;
-	char path[160], why[400], dedupe[64];
-	enum twapi_result tr;
+	char dedupe[64];
 	json_t *next;
 	enum db_result res;
+	int rc;
 
 	if (!twparam_sid(wt, "WT") || !twparam_sid(ws, "WS")) {
 		snprintf(err, errlen, "payload has no task_sid/workspace_sid");
@@ -825,6 +879,10 @@ taskrouter_job_complete(const struct job *j, char *err, size_t errlen)
 	}
 	if (ended && uid > 0 && j->cfg != NULL && j->cfg->wrapup_s > 0) {
 		/* Wrap-up: the task keeps the agent's capacity meanwhile. */
+		rc = task_assignment(j, ws, wt, "wrapping", "call ended", err,
+		    errlen);
+		if (rc != JOB_DONE)
+			return rc;
 		next = json_pack("{s:s, s:s, s:I, s:b}", "task_sid", wt,
 		    "workspace_sid", ws, "user_id", uid, "call_ended", 0);
 		snprintf(dedupe, sizeof(dedupe), "%s:wrapup:%s",
@@ -842,38 +900,10 @@ taskrouter_job_complete(const struct job *j, char *err, size_t errlen)
 		log_kv(LOG_INFO, "agent in wrap-up", "task", wt, NULL);
 		return JOB_DONE;
 	}
-	if (j->cfg == NULL || j->cfg->twilio_account_sid == NULL ||
-	    j->account_sid == NULL ||
-	    strcmp(j->account_sid, j->cfg->twilio_account_sid) != 0) {
-		snprintf(err, errlen,
-		    "TaskRouter of subaccounts is not supported yet");
-		return JOB_FAIL;
-	}
-	if (twapi_client_init(&tw, j->cfg) != 0) {
-		snprintf(err, errlen, "no Twilio credentials");
-		return JOB_FAIL;
-	}
-	snprintf(path, sizeof(path), "/v1/Workspaces/%s/Tasks/%s", ws, wt);
-	form_init(&f);
-	form_add(&f, "AssignmentStatus", "completed");
-	form_add(&f, "Reason", ended ? "call ended" : "wrap-up ended");
-	memset(&resp, 0, sizeof(resp));
-	tr = twapi_post(&tw, TWAPI_TASKROUTER, path, &f, &resp);
-	form_cleanup(&f);
-	twapi_describe(&resp, why, sizeof(why));
-	if (tr == TWAPI_OK)
-		log_kv(LOG_INFO, "TaskRouter task completed", "task", wt, NULL);
-	else if (tr == TWAPI_HTTP_ERROR && resp.status >= 400 &&
-	    resp.status < 500 && resp.status != 429)
-		/* Completed or canceled meanwhile: nothing left to free. */
-		log_kv(LOG_WARN, "TaskRouter refused to complete the task",
-		    "task", wt, "why", why, NULL);
-	else {
-		snprintf(err, errlen, "completing task %s: %s", wt, why);
-		twapi_resp_cleanup(&resp);
-		return JOB_RETRY;
-	}
-	twapi_resp_cleanup(&resp);
+	rc = task_assignment(j, ws, wt, "completed",
+	    ended ? "call ended" : "wrap-up ended", err, errlen);
+	if (rc != JOB_DONE)
+		return rc;
 	if (uid > 0 && store_tr_wrapup_pg(j->pg, (long long)uid, 0) != DB_OK) {
 		snprintf(err, errlen, "cannot end the wrap-up");
 		return JOB_RETRY;

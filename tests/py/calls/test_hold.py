@@ -23,7 +23,7 @@ from ramaltest.database import Db
 from ramaltest.harness import sid
 from ramaltest.server import RamalFactory, new_session
 from ramaltest.voice import (INBOUND, OVERFLOW, QUEUE_EXIT, RECORDING, SERVER_ENV, STATUS, WHISPER, WORKFLOW_SID,
-                             call_params, follow, tags, twiml, wait_for)
+                             call_params, check_rest_twiml, follow, tags, twiml, wait_for)
 
 OUTBOUND = "/twilio/voice/outbound"
 CONFERENCE = "/twilio/conference"
@@ -141,7 +141,7 @@ def hold_cycle(srv, db, fake, webhook, token, agent_leg, moved_leg, held_leg, an
     upd = rest(fake, "/Calls/%s.json" % moved_leg, 1)[0]
     form = upd.form_dict()
     assert set(form) == {"Twiml"}, form
-    doc = ET.fromstring(form["Twiml"][0])
+    doc = check_rest_twiml(form["Twiml"][0])  # as Twilio reads a call's document
     assert doc.tag == "Response"
     conference_of(doc, srv, name)
     assert upd.path == "/2010-04-01/Accounts/%s/Calls/%s.json" % (srv.account_sid, moved_leg)
@@ -579,7 +579,7 @@ def test_called_agent_may_hold_on_an_agent_to_agent_call(env, fake_twilio, webho
     assert r.json() == {"call_sid": bob_leg, "hold": True, "state": "pending"}
     name, conf = "ramal-" + ana_leg, sid("CF")
     upd = rest(fake_twilio, "/Calls/%s.json" % bob_leg, 1)[0]
-    conference_of(ET.fromstring(upd.form_dict()["Twiml"][0]), srv, name)
+    conference_of(check_rest_twiml(upd.form_dict()["Twiml"][0]), srv, name)
     conference_of(twiml(webhook, srv, OUTBOUND, out_params(srv, ana, "client:" + bob, ana_leg,
                                                            DialCallStatus="completed", CallStatus="in-progress"),
                         query="step=done"), srv, name)

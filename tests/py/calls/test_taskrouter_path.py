@@ -9,9 +9,11 @@ import time
 
 import pytest
 
-from ramaltest.harness import sid, slow_factor
+from ramaltest.database import Db
+from ramaltest.harness import slow_factor
+from ramaltest.server import RamalFactory
 from ramaltest.taskrouter import TaskRouterSide
-from ramaltest.voice import OVERFLOW, SERVER_ENV, WORKFLOW_SID, call_params, follow, twiml, with_params
+from ramaltest.voice import SERVER_ENV, WORKFLOW_SID, call_params, follow, spool_files, twiml, wait_for, with_params
 
 RAMAL_ENV = dict(SERVER_ENV, TWILIO_WORKFLOW_SID=WORKFLOW_SID, JOB_WORKERS="1", TWILIO_CALLER_ID="+551130009999")
 
@@ -104,7 +106,9 @@ def test_wrap_up_holds_the_agent_until_it_ends(wrapup_env, webhook, fake_twilio)
     while db.one("SELECT status FROM users WHERE id = %s", (user.id,))[0] != "wrapup":
         assert time.monotonic() < deadline, "the agent never went to wrap-up"
         time.sleep(0.1)
-    assert tr.ws.task(q.wt)["status"] == "assigned"
+    # TaskRouter has the task wrapping up (assigned -> wrapping)
+    assert tr.ws.task(q.wt)["status"] == "wrapping"
+    assert tr.ws.reservation(offer.wr)["status"] == "wrapping"
     q2 = tr.inbound(did)
     assert tr.offer(q2) is None
     # the agent ends it from the softphone
@@ -112,12 +116,48 @@ def test_wrap_up_holds_the_agent_until_it_ends(wrapup_env, webhook, fake_twilio)
     assert r.status_code == 200, r.text
     assert r.json() == {"id": user.id, "status": "available"}
     assert tr.wait_task(q.wt, "completed"), tr.ws.task(q.wt)
+    posts = fake_twilio.requests_to("POST", "/Tasks/" + q.wt + "$")
+    assert [dict(p.form)["AssignmentStatus"] for p in posts] == ["wrapping", "completed"]
+    assert tr.ws.errors == []
     assert db.one("SELECT status FROM users WHERE id = %s", (user.id,))[0] == "available"
     offer2 = tr.offer(q2)
     assert offer2 is not None and offer2.worker == wk
     # not in wrap-up any more
     assert user.request("POST", "/api/agents/me/wrapup/end").status_code == 409
     assert fake_twilio.take_unexpected() == []
+
+
+@pytest.fixture(scope="module")
+def short_wrapup_env(start_with_db):
+    return start_with_db(**dict(RAMAL_ENV, WRAPUP_S="2", RAMAL_JOB_POLL_MS="50"))
+
+
+def test_wrap_up_ends_by_itself_after_wrapup_s(short_wrapup_env, webhook, fake_twilio):
+    """WRAPUP_S=2: the task is wrapping from the call's end, completed two
+    seconds later without the agent doing anything, and the agent is
+    available and offered the next call."""
+    srv, db = short_wrapup_env
+    tr = TaskRouterSide(srv, db, webhook, fake_twilio)
+    user, wk = tr.signed_in_agent()
+    nid, did = tr.number()
+    q = tr.inbound(did)
+    offer = tr.offer(q)
+    leg = tr.answer(offer, q)
+    assert leg.bridged
+    ended = time.monotonic()
+    tr.hangup(leg)
+    assert tr.wait_task(q.wt, "wrapping", within=5), tr.ws.task(q.wt)
+    assert tr.wait_task(q.wt, "completed", within=15), tr.ws.task(q.wt)
+    assert time.monotonic() - ended >= 2
+    assert tr.ws.reservation(offer.wr)["status"] == "completed"
+    posts = fake_twilio.requests_to("POST", "/Tasks/" + q.wt + "$")
+    assert [(dict(p.form)["AssignmentStatus"], dict(p.form)["Reason"]) for p in posts] == [
+        ("wrapping", "call ended"), ("completed", "wrap-up ended")]
+    assert wait_for(lambda: db.one("SELECT status FROM users WHERE id = %s", (user.id,))[0] == "available", 5)
+    q2 = tr.inbound(did)
+    offer2 = tr.offer(q2)
+    assert offer2 is not None and offer2.worker == wk
+    assert tr.ws.errors == []
 
 
 # defect 10 -----------------------------------------------------------------
@@ -200,3 +240,72 @@ def test_the_assignment_answers_within_budget_with_a_slow_database(tr, pg):
         time.sleep(0.2)
     assert rows and rows[0][1] == wk, [r for r in tr.srv.records() if "assignment" in r.get("msg", "")
                                        or "spool" in r.get("msg", "")]
+
+
+# the last notes' gap (a) ---------------------------------------------------
+
+
+@pytest.mark.outage
+def test_the_task_is_completed_when_the_call_ends_during_an_outage(private_pg, tmp_path, fake_twilio_server,
+                                                                    webhook):
+    """The database is down when the bridged call ends: the leg's
+    `completed` status callback is spooled, and when the database is back
+    its replay still queues the task's completion; TaskRouter frees the
+    agent for the next call."""
+    factory = RamalFactory(private_pg, fake_twilio_server)
+    fake_twilio_server.reset()
+    try:
+        srv = factory.start(**dict(RAMAL_ENV, SPOOL_DIR=str(tmp_path), DB_ACQUIRE_TIMEOUT_MS="500",
+                                   RAMAL_JOB_POLL_MS="50"))
+        tr = TaskRouterSide(srv, Db(private_pg, srv), webhook, fake_twilio_server)
+        q, offer, leg, (uid, ident, wk, did) = bridged_call(tr)
+        assert leg.bridged and tr.ws.task(q.wt)["status"] == "assigned"
+        tr.db.close()
+        private_pg.stop()
+        tr.hangup(leg, duration=30)
+        assert len(spool_files(str(tmp_path))) == 1, srv.log()[-2000:]
+        private_pg.start()
+        assert wait_for(lambda: spool_files(str(tmp_path)) == [], 20), srv.log()[-3000:]
+        assert tr.wait_task(q.wt, "completed", within=20), (tr.ws.task(q.wt), srv.log()[-3000:])
+        posts = fake_twilio_server.requests_to("POST", "/Tasks/" + q.wt + "$")
+        assert [dict(p.form)["AssignmentStatus"] for p in posts] == ["completed"]
+        tr.db = Db(private_pg, srv)
+        assert tr.db.call(leg.call_sid, "status", "duration_s") == {"status": "completed", "duration_s": 30}
+        tr.db.close()
+        assert fake_twilio_server.take_unexpected() == []
+    finally:
+        factory.close()
+        fake_twilio_server.reset()
+
+
+@pytest.fixture(scope="module")
+def short_statements_env(start_with_db):
+    return start_with_db(**dict(RAMAL_ENV, DB_STATEMENT_TIMEOUT_MS="800", RAMAL_JOB_POLL_MS="50"))
+
+
+def test_the_completion_is_kept_when_the_database_fails_after_the_status_is_stored(short_statements_env, webhook,
+                                                                                   fake_twilio, pg):
+    """The call's end is stored, then the database fails the queuing of
+    the task's completion (here: the jobs table is locked past the
+    statement timeout).  The callback is kept in the spool and its replay
+    queues the completion once the database answers: the agent is not
+    left holding a task forever (before, the completion was only logged
+    as lost)."""
+    srv, db = short_statements_env
+    tr = TaskRouterSide(srv, db, webhook, fake_twilio)
+    q, offer, leg, _ = bridged_call(tr)
+    conn = pg.connect(srv.dbname)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE")
+            tr.hangup(leg, duration=20)
+            # the call's end is stored while the jobs table is locked
+            assert db.call(leg.call_sid, "status")["status"] == "completed"
+            cur.execute("COMMIT")
+    finally:
+        conn.close()
+    assert tr.wait_task(q.wt, "completed", within=20), (tr.ws.task(q.wt), [
+        r for r in srv.records() if r.get("level") in ("warn", "error")][-10:])
+    posts = fake_twilio.requests_to("POST", "/Tasks/" + q.wt + "$")
+    assert [dict(p.form)["AssignmentStatus"] for p in posts] == ["completed"]

@@ -11,8 +11,14 @@ server       RamalFactory (servers on fresh databases, checked when
 fake_twilio  the loopback fake Twilio REST API, checked against the
              OpenAPI extract in oai/; also runs on its own:
              /usr/bin/python3 tests/py/ramaltest/fake_twilio.py [PORT]
-signing      X-Twilio-Signature and signed webhooks (Signer, Webhook)
-voice        voice webhook parameters and reading TwiML answers
+signing      X-Twilio-Signature and signed webhooks (Signer, Webhook),
+             signed over the URL the way Twilio signs each callback type
+voice        voice webhook parameters, reading TwiML answers, and the
+             TwiML context of each route (every answer is checked)
+twiml_model  TwiML as Twilio reads it by context, with Twilio's error codes
+             and its XML schema relaxed where Twilio accepts more today
+taskrouter   TaskRouter's side of the queue path (assignment, call
+             instruction, the agent's leg)
 agents       users made with the CLI, sign-in, signed-in agents
 sse          a Server-Sent Events client for GET /api/events
 

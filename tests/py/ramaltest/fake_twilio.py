@@ -32,6 +32,11 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+try:
+    from . import twiml_model
+except ImportError:  # run as a script: python3 fake_twilio.py
+    import twiml_model
+
 OAI_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "oai")
 PRODUCT_FILES = ("api_v2010.json", "taskrouter_v1.json", "messaging_v1.json", "trusthub_v1.json")
 
@@ -415,9 +420,21 @@ class FakeTwilio:
             rec.violations.append("form: " + bad_form)
         if rec.method in ("POST",) and "form_params" in op:
             rec.violations += check_params(op.get("form_params", {}), rec.form, "form")
+            self._check_twiml(rec)
         elif rec.form:
             rec.violations.append("form: %s takes no form body" % rec.method)
         rec.violations += check_params(op.get("query_params", {}), rec.query, "query")
+
+    @staticmethod
+    def _check_twiml(rec):
+        """A Twiml parameter (Calls create or update) becomes the call's
+        document: checked as Twilio reads one (ramaltest.twiml_model)."""
+        for name, value in rec.form:
+            if name == "Twiml":
+                try:
+                    twiml_model.check(value, twiml_model.CALL)
+                except twiml_model.TwimlError as e:
+                    rec.violations.append("form: Twiml: %s" % e)
 
     # -- building answers ------------------------------------------------
 

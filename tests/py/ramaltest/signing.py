@@ -1,6 +1,8 @@
 """X-Twilio-Signature: built by hand (twilio_signature, also used by
 scripts/bench.py), checked against twilio's RequestValidator (Signer), and
-signed webhooks posted to a server (Webhook)."""
+signed webhooks posted to a server (Webhook), signed over the URL the way
+Twilio signs that kind of callback (signed_url) and their TwiML answers
+checked as Twilio would read them (ramaltest.voice.check_answer)."""
 
 import base64
 import hashlib
@@ -8,7 +10,7 @@ import hmac
 import urllib.parse
 
 from .server import new_session
-from .voice import FALLBACK
+from .voice import FALLBACK, check_answer
 
 
 def twilio_signature(token, url, pairs=()):
@@ -73,8 +75,28 @@ def _pairs(params):
     return list(params)
 
 
+# Callbacks Twilio signs over the URL as configured, port included:
+# conference status callbacks (twilio/twilio-node issue #411) and, as
+# "other callbacks", TaskRouter's (docs/twilio-behaviour.md, "Webhook
+# signatures and ports").
+PORT_KEPT = ("/twilio/conference", "/twilio/taskrouter/")
+
+
+def signed_url(url):
+    """The URL Twilio computes the signature of when it requests url: for
+    HTTPS voice webhooks and voice status callbacks (TwiML requests, call
+    and recording status) without the port; conference and TaskRouter
+    callbacks, and any http:// URL, as they are."""
+    u = urllib.parse.urlsplit(url)
+    if u.scheme != "https" or u.port is None or u.path.startswith(PORT_KEPT):
+        return url
+    return urllib.parse.urlunsplit((u.scheme, u.hostname, u.path, u.query, u.fragment))
+
+
 class Webhook:
-    """Posts Twilio-style webhooks to a server."""
+    """Posts Twilio-style webhooks to a server, signed the way Twilio
+    signs that callback, and checks every TwiML answer in the context of
+    its route."""
 
     def __init__(self, signer):
         self.signer = signer
@@ -83,13 +105,15 @@ class Webhook:
     def post(self, srv, params, path=FALLBACK, query="", token=None, sign_url=None, signature=None,
              headers=None, body=None, content_type="application/x-www-form-urlencoded", timeout=10):
         """POST params (pairs) to srv at path?query, signed over
-        srv.base_url + path + query with token (default: the server's env
-        account token) unless signature is given.  body overrides the
-        encoded form (signature still computed from params)."""
+        srv.base_url + path + query as Twilio signs it (signed_url) with
+        token (default: the server's env account token), unless sign_url
+        or signature is given.  body overrides the encoded form (signature
+        still computed from params).  A 200 text/xml answer is checked as
+        TwiML of the route (TwimlError when Twilio would refuse it)."""
         token = token if token is not None else srv.auth_token
         q = ("?" + query) if query else ""
         if sign_url is None:
-            sign_url = srv.base_url + path + q
+            sign_url = signed_url(srv.base_url + path + q)
         if signature is None:
             signature = self.signer.sign(token, sign_url, params)
         if body is None:
@@ -98,4 +122,7 @@ class Webhook:
         if signature is not False:
             h["X-Twilio-Signature"] = signature
         h.update(headers or {})
-        return self.session.post(srv.url + path + q, data=body, headers=h, timeout=timeout)
+        r = self.session.post(srv.url + path + q, data=body, headers=h, timeout=timeout)
+        if r.status_code == 200 and r.headers.get("Content-Type", "").split(";")[0].strip() == "text/xml":
+            check_answer(path, query, r.content, srv.base_url)
+        return r

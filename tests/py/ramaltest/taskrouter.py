@@ -14,7 +14,8 @@ import xml.etree.ElementTree as ET
 
 from .fake_twilio import TaskRouterError, Workspace
 from .harness import sid, slow_factor
-from .voice import INBOUND, call_params, with_params
+from .twiml_model import CALL
+from .voice import INBOUND, call_params, context_of, follow, twiml, with_params
 
 ASSIGN = "/twilio/taskrouter/assignment"
 # TaskRouter waits this long for the assignment callback's answer before it
@@ -109,8 +110,6 @@ class TaskRouterSide:
         return Queued(params, enq, self.ws.create_task(attrs))
 
     def inbound(self, did, frm="+5511987654321"):
-        from .voice import twiml
-
         params = call_params(self.srv.account_sid, did, frm=frm)
         return self.enqueue(params, twiml(self.webhook, self.srv, INBOUND, params))
 
@@ -150,10 +149,11 @@ class TaskRouterSide:
         """The agent answers the `call` instruction: Twilio accepts the
         reservation now when the instruction says accept=true, then runs
         the instruction's url on the agent's leg and follows its TwiML."""
-        from .voice import follow
-
         ins = offer.instruction
         assert ins["instruction"] == "call", ins
+        # the instruction's url is the agent leg's own document
+        u = urllib.parse.urlsplit(ins["url"])
+        assert context_of(u.path, u.query) == CALL, ins["url"]
         to, frm = ins["to"], ins["from"]
         if to.startswith("+") and frm not in self.numbers:
             err = TaskRouterError(40111, "call instruction from %r is not a number of the account" % frm)

@@ -2,7 +2,13 @@
 parameters of a call, a status callback or a recording, posting signed
 voice webhooks, following the URLs a TwiML answer gives, and reading the
 answers with xml.etree (seeding agents and numbers is
-ramaltest.database.Db)."""
+ramaltest.database.Db).
+
+Every TwiML answer a test receives is checked here as Twilio would read
+it where it fetched it (ramaltest.twiml_model): ROUTE_CONTEXTS says, for
+each of ramal's routes, which document it answers (check_answer; the
+signed Webhook calls it on every text/xml answer, TwimlProxy for answers
+another client reads)."""
 
 import json
 import os
@@ -12,8 +18,8 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 
 from . import harness
+from . import twiml_model as tm
 from .harness import sid
-from .server import BASE_URL
 
 WORKFLOW_SID = "WW" + "ab" * 16
 LANG = "pt-BR"
@@ -29,6 +35,73 @@ VOICEMAIL = "/twilio/voice/voicemail"
 RECORDING = "/twilio/recording"
 STATUS = "/twilio/status"
 FALLBACK = "/twilio/voice/fallback"
+OUTBOUND = "/twilio/voice/outbound"
+DISCLAIMER = "/twilio/voice/disclaimer"
+HOLD = "/twilio/voice/hold"
+CONFERENCE = "/twilio/conference"
+
+# The document each route answers, by where ramal gives its URL to Twilio
+# (src/calls/*.c); check_answer() also checks every URL an answer gives
+# against this map, so a URL handed out for another context fails.
+ROUTE_CONTEXTS = {
+    INBOUND: tm.CALL,  # the number's VoiceUrl
+    FALLBACK: tm.CALL,  # its VoiceFallbackUrl; callflow_reply's <Redirect>
+    OVERFLOW: tm.CALL,  # the action of the dedicated <Dial> (voice.c)
+    QUEUE_EXIT: tm.CALL,  # the action of <Enqueue> (voice.c)
+    VOICEMAIL: tm.CALL,  # the action of <Record> (voice.c)
+    OUTBOUND: tm.CALL,  # the TwiML App's Voice URL, and its <Dial action>
+    DISCLAIMER: tm.CALLED_PARTY,  # <Number url> of an outbound <Dial> (outbound.c)
+    QUEUE_WAIT: tm.ENQUEUE_WAIT,  # waitUrl of <Enqueue>, and its <Redirect>
+    HOLD: tm.CONFERENCE_HOLD,  # HoldUrl of the Participants update (hold.c)
+    STATUS: tm.CALLBACK,
+    RECORDING: tm.CALLBACK,
+    CONFERENCE: tm.CALLBACK,
+}
+# Answers that must not be empty in their context: an empty call document
+# hangs the caller up, an empty waitUrl document is fetched again at once,
+# an empty HoldUrl document holds the party in silence.
+NOT_EMPTY = {tm.CALL, tm.ENQUEUE_WAIT, tm.CONFERENCE_HOLD}
+
+
+def context_of(path, query=""):
+    """The TwiML context of ramal's route at path?query."""
+    if path == WHISPER:
+        # reason=overflow: the url of TaskRouter's `call` instruction
+        # (taskrouter.c), the agent leg's own document, which bridges with
+        # <Dial><Queue reservationSid>; otherwise (reason=dedicated) the
+        # <Client url> of the dedicated <Dial> (voice.c): a whisper
+        reason = dict(urllib.parse.parse_qsl(query)).get("reason")
+        return tm.CALL if reason == "overflow" else tm.CALLED_PARTY
+    if path in ROUTE_CONTEXTS:
+        return ROUTE_CONTEXTS[path]
+    if path.startswith("/twilio/taskrouter/"):
+        return tm.CALLBACK  # JSON routes; a refusal may come as TwiML
+    raise AssertionError("TwiML answered on %s, a route with no known context (add it to ROUTE_CONTEXTS)" % path)
+
+
+def check_answer(path, query, content, base_url):
+    """Check a TwiML answer of the route at path?query as Twilio would
+    read it there (TwimlError otherwise), and each URL it gives: under
+    base_url, at the route for the context Twilio fetches it in.  Returns
+    its root element (xml.etree)."""
+    ctx = context_of(path, query)
+    root = tm.check(content, ctx)
+    for url, want, where in tm.links(root, ctx):
+        if not url.startswith(base_url + "/"):
+            raise tm.TwimlError("link-context", ctx, "%s=%r is not under BASE_URL %s" % (where, url, base_url))
+        u = urllib.parse.urlsplit(url)
+        got = context_of(u.path, u.query)
+        if got != want:
+            raise tm.TwimlError("link-context", ctx, "%s=%r is fetched as %s but its route answers %s" % (
+                where, url, tm.CONTEXTS[want], tm.CONTEXTS[got]))
+    return ET.fromstring(content)
+
+
+def check_rest_twiml(doc):
+    """The Twiml parameter of a Calls API request: the call's new
+    document.  Its root (xml.etree) once checked."""
+    tm.check(doc, tm.CALL)
+    return ET.fromstring(doc.encode("utf-8") if isinstance(doc, str) else doc)
 
 # Every server of these tests runs no job workers, so a queued job stays
 # queued for the test to see (the recording.archive handler is run by
@@ -84,30 +157,33 @@ def with_params(pairs, **extra):
     return sorted(harness.overlay(dict(pairs), extra).items())
 
 
-def post(webhook, srv, path, params, query=""):
+def post(webhook, srv, path, params, query="", token=None):
     """POST a signed webhook; return the response (status 200 asserted)."""
-    r = webhook.post(srv, params, path=path, query=query)
+    r = webhook.post(srv, params, path=path, query=query, token=token)
     assert r.status_code == 200, (path, r.status_code, r.text)
     return r
 
 
-def twiml(webhook, srv, path, params, query=""):
-    """POST a signed voice webhook and return its TwiML root element, after
-    checking it is TwiML that keeps the caller somewhere."""
-    r = post(webhook, srv, path, params, query)
+def twiml(webhook, srv, path, params, query="", token=None):
+    """POST a signed voice webhook and return its TwiML root element: TwiML
+    Twilio accepts where it fetches this route (the Webhook checked it),
+    and not empty where that would drop or silence the caller."""
+    r = post(webhook, srv, path, params, query, token)
     assert r.headers["Content-Type"].split(";")[0].strip() == "text/xml", r.headers
     root = ET.fromstring(r.content)
-    assert root.tag == "Response"
-    assert len(root) > 0, "an empty <Response/> drops the caller: %r" % r.text
+    ctx = context_of(path, query)
+    assert len(root) > 0 or ctx not in NOT_EMPTY, "an empty <Response/> in %s: %r" % (tm.CONTEXTS[ctx], r.text)
     return root
 
 
-def follow(webhook, srv, url, params):
+def follow(webhook, srv, url, params, token=None):
     """POST to a URL found in a TwiML answer, as Twilio would: it must be
-    absolute under BASE_URL; the signature covers it exactly."""
-    assert url.startswith(BASE_URL + "/"), url
+    absolute under BASE_URL; the signature covers it exactly.  The answer
+    is checked in the context of the route (which check_answer matched
+    with the context the URL was given for)."""
+    assert url.startswith(srv.base_url + "/"), url
     u = urllib.parse.urlsplit(url)
-    return twiml(webhook, srv, u.path, params, u.query)
+    return twiml(webhook, srv, u.path, params, u.query, token)
 
 
 def query_of(url):
@@ -252,3 +328,70 @@ def event_count(conn, call_sid, replayed=None):
             cur.execute("SELECT count(*) FROM call_events WHERE call_sid = %s AND replayed = %s",
                         (call_sid, replayed))
         return cur.fetchone()[0]
+
+
+# --------------------------------------------------------------------------
+# answers another client reads (ramal simulate)
+
+
+class TwimlProxy:
+    """A loopback HTTP proxy in front of srv for a client that reads the
+    TwiML itself (`ramal simulate --url`): each request is forwarded as
+    is, each 200 text/xml answer is checked with check_answer before it is
+    passed back, and what Twilio would refuse is kept in .errors (a test
+    asserts it is empty)."""
+
+    HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "host"}
+
+    def __init__(self, srv):
+        import http.server
+        import threading
+
+        from .server import new_session
+
+        self.srv = srv
+        self.errors = []
+        self.checked = 0
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def forward(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in proxy.HOP}
+                s = new_session()
+                try:
+                    r = s.request(self.command, srv.url + self.path, data=body, headers=headers,
+                                  allow_redirects=False, timeout=60)
+                finally:
+                    s.close()
+                if r.status_code == 200 and r.headers.get("Content-Type", "").split(";")[0].strip() == "text/xml":
+                    u = urllib.parse.urlsplit(self.path)
+                    try:
+                        check_answer(u.path, u.query, r.content, srv.base_url)
+                        proxy.checked += 1
+                    except AssertionError as e:
+                        proxy.errors.append("%s %s: %s" % (self.command, self.path, e))
+                self.send_response(r.status_code)
+                for k, v in getattr(r.raw.headers, "iteritems", r.raw.headers.items)():
+                    if k.lower() not in proxy.HOP:
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(r.content)))
+                self.end_headers()
+                self.wfile.write(r.content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = forward
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -7,6 +7,7 @@ import pytest
 
 from ramaltest import harness
 from ramaltest.server import RamalFactory
+from ramaltest.voice import TwimlProxy
 
 WORKFLOW = "WW" + "cd" * 16
 
@@ -20,7 +21,21 @@ def cli(env, *args):
 def simulate(srv, *mode):
     env = dict(srv.env)
     return harness.run_cli(["simulate", "inbound", "--to", srv.did, "--from", "+5511987654321",
-                            "--url", srv.url] + list(mode), env)
+                            "--url", srv.proxy.url] + list(mode), env)
+
+
+def checked_by_proxy(srv):
+    """simulate reaches the server through a TwimlProxy: every TwiML answer
+    it reads is checked as Twilio would read it; the fixture asserts none
+    was refused."""
+    srv.proxy = TwimlProxy(srv)
+    return srv.proxy
+
+
+def proxy_done(proxy):
+    proxy.close()
+    assert proxy.errors == [], "\n".join(proxy.errors)
+    assert proxy.checked > 0, "no TwiML answer went through the proxy"
 
 
 @pytest.fixture
@@ -39,9 +54,11 @@ def center(pg, fake_twilio_server, request):
     conn = pg.connect(srv.dbname)
     conn.autocommit = True
     srv.conn = conn
+    proxy = checked_by_proxy(srv)
     yield srv
     conn.close()
     factory.close()
+    proxy_done(proxy)
 
 
 def one(conn, sql, *args):
@@ -131,7 +148,8 @@ def test_simulate_needs_an_account(pg):
 
 
 def outbound(srv, *args, **kw):
-    return harness.run_cli(["simulate", "outbound", "--agent", "ana", "--url", srv.url] + list(args), srv.env, **kw)
+    return harness.run_cli(["simulate", "outbound", "--agent", "ana", "--url", srv.proxy.url] + list(args), srv.env,
+                           **kw)
 
 
 def agent_leg_of(out):
@@ -185,11 +203,13 @@ def center_jobs(pg, fake_twilio_server):
     conn = pg.connect(srv.dbname)
     conn.autocommit = True
     srv.conn = conn
+    proxy = checked_by_proxy(srv)
     fake_twilio_server.reset()
     yield srv, fake_twilio_server
     conn.close()
     factory.close()
     fake_twilio_server.reset()
+    proxy_done(proxy)
 
 
 PASSWORD = "correct horse battery staple"
@@ -205,7 +225,7 @@ def test_hold_cycle_on_a_live_outbound_call(center_jobs):
     assert status == "in-progress"
 
     h = harness.run_cli(["simulate", "hold", "--call", leg, "--email", "ana@example.com", "--password-stdin",
-                         "--url", srv.url], srv.env, input=PASSWORD + "\n")
+                         "--url", srv.proxy.url], srv.env, input=PASSWORD + "\n")
     assert h.returncode == 0, h.stdout + h.stderr
     assert "0 failed" in h.stdout and PASSWORD not in h.stdout
     assert "<Conference" in h.stdout and "participant-join" in h.stdout
@@ -222,5 +242,5 @@ def test_hold_cycle_on_a_live_outbound_call(center_jobs):
                "ramal-" + leg) == (2,)
     # a wrong password: the sign-in step fails, nothing is asked
     bad = harness.run_cli(["simulate", "hold", "--call", leg, "--email", "ana@example.com", "--password-stdin",
-                           "--url", srv.url], srv.env, input="wrong password here\n")
+                           "--url", srv.proxy.url], srv.env, input="wrong password here\n")
     assert bad.returncode == 1 and "FAILED" in bad.stdout

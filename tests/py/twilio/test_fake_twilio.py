@@ -9,7 +9,7 @@ import secrets
 
 import pytest
 
-from ramaltest.fake_twilio import FakeTwilio
+from ramaltest.fake_twilio import FakeTwilio, Workspace
 from ramaltest.server import new_session
 
 AC = "AC" + "0123456789abcdef" * 2
@@ -177,6 +177,43 @@ def test_taskrouter_worker_activity_update(fake, s):
     r = s.post("%s/v1/Workspaces/%s/Workers/%s" % (fake.url, WS, WK),
                data={"ActivitySid": "WX123"}, auth=(AC, TOKEN))
     assert_twilio_error(r, 400)
+
+
+def test_taskrouter_task_moves_only_as_twilio_documents(fake, s):
+    """A modelled workspace's task goes assigned -> wrapping -> completed by
+    REST; a move TaskRouter's lifecycle has no arrow for is a 400."""
+    ws = fake.add_workspace(Workspace())
+    wk = ws.add_worker({"identity": "ana"})
+
+    def move(wt, status):
+        return s.post("%s/v1/Workspaces/%s/Tasks/%s" % (fake.url, ws.sid, wt),
+                      data={"AssignmentStatus": status, "Reason": "test"}, auth=(AC, TOKEN))
+
+    wt = ws.create_task({"type": "inbound"})
+    assert_twilio_error(move(wt, "completed"), 400)  # pending: only canceled
+    assert_twilio_error(move(wt, "wrapping"), 400)
+    ws.accept(ws.route(wt), "instruction")
+    assert ws.task(wt)["status"] == "assigned" and not ws.can_take(wk)
+    assert_twilio_error(move(wt, "canceled"), 400)  # an assigned task ends only at completed
+    assert move(wt, "wrapping").status_code == 200 and ws.task(wt)["status"] == "wrapping"
+    assert not ws.can_take(wk)  # wrapping still holds the worker
+    assert_twilio_error(move(wt, "assigned"), 400)
+    assert move(wt, "completed").status_code == 200 and ws.task(wt)["status"] == "completed"
+    assert ws.can_take(wk)
+    assert_twilio_error(move(wt, "wrapping"), 400)  # completed is final
+    assert [e.code for e in ws.errors] == [20001] * 5
+
+
+def test_a_calls_update_twiml_is_checked_as_a_call_document(fake, s):
+    url = "%s/2010-04-01/Accounts/%s/Calls/%s.json" % (fake.url, AC, "CA" + "4" * 32)
+    good = ('<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Conference beep="false"'
+            ' record="record-from-start">ramal-x</Conference></Dial></Response>')
+    assert s.post(url, data={"Twiml": good}, auth=(AC, TOKEN)).status_code == 200
+    assert fake.take_unexpected() == []
+    bad = '<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Say>x</Say></Dial></Response>'
+    j = assert_twilio_error(s.post(url, data={"Twiml": bad}, auth=(AC, TOKEN)), 400)
+    assert "13215" in j["message"]
+    assert len(fake.take_unexpected()) == 1
 
 
 def test_delete_recording_is_204(fake, s):

@@ -433,3 +433,44 @@ def test_https_base_url_with_a_port(ramal_factory, webhook, signer):
     sig = signer.library(srv.auth_token, without + "?" + query, {})
     assert signer.validate(srv.auth_token, with_port + "?" + query, body.decode(), sig)
     assert_twiml(webhook.post(srv, [], query=query, body=body, signature=sig, content_type="application/json"), srv)
+
+
+def test_each_callback_signed_as_twilio_signs_it_with_a_port(ramal_factory, webhook, signer):
+    """BASE_URL=https://host:8443, each callback signed the way Twilio
+    signs its kind (ramaltest.signing.signed_url): a voice webhook and a
+    call status callback over the URL without the port, a conference
+    callback and a TaskRouter event over the URL with it.  The server
+    accepts each, and refuses each signed over another URL."""
+    from ramaltest.harness import sid
+    from ramaltest.signing import signed_url
+
+    host = "https://ramal.example.test"
+    srv = ramal_factory.start(BASE_URL=host + ":8443")
+    call = sid("CA")
+    cases = [
+        # (path, params, the URL Twilio signs, what the answer is)
+        (FALLBACK, voice_params(srv.account_sid, CallSid=call), host + FALLBACK, "text/xml"),
+        ("/twilio/status", sorted({"AccountSid": srv.account_sid, "CallSid": call, "CallStatus": "completed",
+                                   "SequenceNumber": "0", "CallDuration": "7"}.items()),
+         host + "/twilio/status", "text/xml"),
+        ("/twilio/conference", sorted({"AccountSid": srv.account_sid, "ConferenceSid": sid("CF"),
+                                       "FriendlyName": "ramal-" + call, "StatusCallbackEvent": "conference-start",
+                                       "SequenceNumber": "0",
+                                       "Timestamp": "Mon, 23 Nov 2026 21:01:00 +0000"}.items()),
+         host + ":8443/twilio/conference", "text/xml"),
+        ("/twilio/taskrouter/events", sorted({"AccountSid": srv.account_sid, "WorkspaceSid": sid("WS"),
+                                              "EventType": "workflow.timeout", "EventDescription": "x",
+                                              "Sid": sid("EV"), "Timestamp": "1790000000",
+                                              "TimestampMs": "1790000000000"}.items()),
+         host + ":8443/twilio/taskrouter/events", "application/json"),
+    ]
+    for path, params, twilio_url, ctype in cases:
+        assert signed_url(srv.base_url + path) == twilio_url
+        sig = signer.library(srv.auth_token, twilio_url, params)
+        r = webhook.post(srv, params, path=path)  # signed by the harness, Twilio's way
+        assert r.status_code == 200, (path, r.status_code, r.text)
+        assert r.headers["Content-Type"].split(";")[0] == ctype, (path, r.headers)
+        # the harness's signature is exactly Twilio's over that URL
+        assert webhook.post(srv, params, path=path, signature=sig).status_code == 200, path
+        for other in (host + ":8444" + path, "http://ramal.example.test:8443" + path):
+            assert webhook.post(srv, params, path=path, sign_url=other).status_code == 403, (path, other)
