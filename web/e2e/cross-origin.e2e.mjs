@@ -98,7 +98,8 @@ try {
 
   // ---- allowed origin: sign-in, /token, status, ticket, stream
   await signIn(page);
-  await page.locator('#steps li[data-step=events]:not([data-state=pending])').waitFor({ timeout: T });
+  // Settled: the stream opened or failed, or an earlier step failed.
+  await page.locator('#steps li[data-step=events]:not([data-state=pending]), #steps li[data-state=error]').first().waitFor({ timeout: T });
   await ask({ need: 'event', page: await view(page) });
   // The test changed the status from another session: the event arrives.
   await page.locator('#events li[data-event=status]', { hasText: 'busy' }).waitFor({ timeout: T });

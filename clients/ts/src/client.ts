@@ -157,7 +157,7 @@ export class RamalClient {
    */
   async login(email: string, password: string, account?: string, opts: CallOptions = {}): Promise<LoginReply> {
     const body: RequestBody<'/api/login', 'post'> = account === undefined ? { email, password } : { email, password, account };
-    const r = await this.request('post', '/api/login', { body, signal: opts.signal }, true);
+    const r = await this.send<LoginReply>('POST', '/api/login', { body, signal: opts.signal, anonymous: true });
     this.store.save({ token: this.auth === 'bearer' ? r.token : '', expiresAt: r.expires_at, csrf: r.csrf_token });
     return r;
   }
@@ -247,19 +247,9 @@ export class RamalClient {
   /* ---- requests ---- */
 
   /** One operation of docs/openapi.yaml, by method and path template. */
-  request<P extends ApiPath, M extends MethodOf<P>>(
-    method: M,
-    path: P,
-    opts: Options<P, M>,
-    anonymous = false,
-  ): Promise<SuccessBody<P, M>> {
+  request<P extends ApiPath, M extends MethodOf<P>>(method: M, path: P, opts: Options<P, M>): Promise<SuccessBody<P, M>> {
     const { params, body, csrf, signal } = opts;
-    return this.send<SuccessBody<P, M>>(method.toUpperCase(), expandPath(path, params), {
-      body,
-      csrf,
-      signal,
-      anonymous,
-    });
+    return this.send<SuccessBody<P, M>>(method.toUpperCase(), expandPath(path, params), { body, csrf, signal });
   }
 
   private async send<T>(method: string, path: string, o: SendOptions): Promise<T> {
