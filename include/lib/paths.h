@@ -47,5 +47,6 @@
 #define PATH_API_AGENT_STATUS "/api/agents/*/status"
 #define PATH_API_AGENTS "/api/agents"
 #define PATH_API_EVENTS "/api/events"
+#define PATH_API_EVENTS_TICKET "/api/events/ticket"
 
 #endif
