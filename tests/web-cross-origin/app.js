@@ -66,6 +66,7 @@ byId('signin').addEventListener('submit', async (ev) => {
     (await run('status', async () => `now ${(await ramal.setStatus('available')).status}`));
   if (!ok) return;
 
+  show('ticket', 'pending', '…'); // POST /api/events/ticket, on the way to the stream
   await run(
     'events',
     () =>
