@@ -223,7 +223,7 @@ export class RamalClient {
 
   /** POST /api/events/ticket: a single-use ticket, valid expires_in seconds, for GET /api/events. */
   eventsTicket(opts: CallOptions = {}): Promise<TicketReply> {
-    return this.send<TicketReply>('POST', '/api/events/ticket', opts);
+    return this.request('post', '/api/events/ticket', opts);
   }
 
   /**

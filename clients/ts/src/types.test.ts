@@ -18,5 +18,6 @@ describe('types.ts', () => {
     expectTypeOf<T.AgentStatus>().toEqualTypeOf<'available' | 'busy' | 'wrapup' | 'offline'>();
     expectTypeOf<T.TokenReply>().toEqualTypeOf<{ token: string; identity: string; expires_at: string }>();
     expectTypeOf<T.ServerEvents['queue']>().toEqualTypeOf<{ size: number }>();
+    expectTypeOf<T.TicketReply>().toEqualTypeOf<{ ticket: string; expires_in: number }>();
   });
 });

@@ -71,4 +71,4 @@ export type AgentStatusReply = SuccessBody<'/api/agents/{id}/status', 'put'>;
 export type LogoutReply = SuccessBody<'/api/logout', 'post'>;
 export type MeReply = SuccessBody<'/api/me', 'get'>;
 /** POST /api/events/ticket's answer: a single-use ticket for GET /api/events. */
-export type TicketReply = { ticket: string; expires_in: number };
+export type TicketReply = SuccessBody<'/api/events/ticket', 'post'>;
