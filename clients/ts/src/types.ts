@@ -1,10 +1,12 @@
 /*
- * Names for the parts of the generated openapi.d.ts (docs/openapi.yaml) the
+ * Names for the parts of the generated openapi.d.ts (docs/openapi.yaml) a
  * softphone uses, and helpers that read an operation's request body, path
  * parameters and success body by path and method.  Nothing here is
  * written by hand that the YAML already says.
  */
-import type { components, paths } from './openapi';
+import type { components, paths } from './openapi.js';
+
+export type { components, paths };
 
 export type Schemas = components['schemas'];
 export type ApiPath = keyof paths;
@@ -61,3 +63,12 @@ export interface ServerEvents {
   'session.ended': Schemas['SessionEndedEvent'];
 }
 export type ServerEventType = keyof ServerEvents;
+export type CallReply = SuccessBody<'/api/calls/{sid}', 'get'>;
+export type UnholdReply = SuccessBody<'/api/calls/{sid}/unhold', 'post'>;
+export type WrapupEndReply = SuccessBody<'/api/agents/me/wrapup/end', 'post'>;
+export type AgentStatusRequest = RequestBody<'/api/agents/{id}/status', 'put'>;
+export type AgentStatusReply = SuccessBody<'/api/agents/{id}/status', 'put'>;
+export type LogoutReply = SuccessBody<'/api/logout', 'post'>;
+export type MeReply = SuccessBody<'/api/me', 'get'>;
+/** POST /api/events/ticket's answer: a single-use ticket for GET /api/events. */
+export type TicketReply = SuccessBody<'/api/events/ticket', 'post'>;
