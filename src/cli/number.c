@@ -491,7 +491,7 @@ number_main(int argc, char **argv)
 
 	for (size_t i = 0; sub != NULL && i < NOPTS(subs); i++)
 		if (strcmp(sub, subs[i].name) == 0)
-			return subs[i].run(argc - 1, argv + 1);
+			return subs[i].run(argc, argv);
 	/* add, assign, and the usage errors */
 	return admin_number(argc, argv);
 }
