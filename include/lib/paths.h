@@ -47,5 +47,8 @@
 #define PATH_API_AGENT_STATUS "/api/agents/*/status"
 #define PATH_API_AGENTS "/api/agents"
 #define PATH_API_EVENTS "/api/events"
+#define PATH_API_ADMIN_NUMBERS "/api/admin/numbers"
+#define PATH_API_ADMIN_NUMBERS_SEARCH "/api/admin/numbers/search"
+#define PATH_API_ADMIN_NUMBER "/api/admin/numbers/*"
 
 #endif
