@@ -241,6 +241,7 @@ account_numbers_at_twilio(struct account_ctx *x, json_t **out,
 			next ? NULL : &q, &resp) != TWAPI_OK) {
 			account_fail_twilio(e, "listing the account's numbers",
 			    &resp);
+			twapi_resp_cleanup(&resp);
 			goto out;
 		}
 		items = json_object_get(resp.body, "incoming_phone_numbers");

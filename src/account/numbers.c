@@ -390,9 +390,10 @@ lookup(struct account_ctx *x, const char *e164, json_t **out,
 	form_add(&q, "PhoneNumber", e164);
 	if (twapi_get(tw, TWAPI_API, path, &q, &resp) != TWAPI_OK) {
 		form_cleanup(&q);
-		return account_fail_twilio(e, "looking the number up on the "
-					      "account",
+		account_fail_twilio(e, "looking the number up on the account",
 		    &resp);
+		twapi_resp_cleanup(&resp);
+		return ACCOUNT_TWILIO;
 	}
 	form_cleanup(&q);
 	hit = account_find(json_object_get(resp.body, "incoming_phone_numbers"),
@@ -483,7 +484,9 @@ purchase(struct account_ctx *x, const char *e164, const struct numbers_buy *b,
 	snprintf(what, sizeof(what), "buying %s", e164);
 	if (twapi_post(tw, TWAPI_API, path, &f, &resp) != TWAPI_OK) {
 		form_cleanup(&f);
-		return account_fail_twilio(e, what, &resp);
+		account_fail_twilio(e, what, &resp);
+		twapi_resp_cleanup(&resp);
+		return ACCOUNT_TWILIO;
 	}
 	form_cleanup(&f);
 	if (!twparam_sid(twapi_json_str(resp.body, "sid"), "PN")) {
