@@ -82,8 +82,7 @@ void account_close(struct account_ctx *x);
  * RAMAL_ENVIRONMENT or x->force is set, else ACCOUNT_REFUSED saying so.
  * Every function that changes something at Twilio calls it first.
  */
-enum account_status account_guard(struct account_ctx *x,
-    struct account_err *e);
+enum account_status account_guard(struct account_ctx *x, struct account_err *e);
 
 /* The REST client of the tenant (opened once).  NULL with e filled. */
 const struct twapi_client *account_twilio(struct account_ctx *x,
@@ -99,8 +98,8 @@ enum account_status account_fail(struct account_err *e,
  * "<what>: HTTP 400, Twilio error 21649: ..." with what to do for the
  * codes an operator meets here.
  */
-enum account_status account_fail_twilio(struct account_err *e,
-    const char *what, const struct twapi_resp *r);
+enum account_status account_fail_twilio(struct account_err *e, const char *what,
+    const struct twapi_resp *r);
 
 /* A db_result that is not DB_OK/DB_NOTFOUND into e. */
 enum account_status account_fail_db(struct account_err *e, const char *what,

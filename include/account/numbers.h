@@ -122,8 +122,7 @@ enum account_status numbers_list(struct account_ctx *x, int read_twilio,
  * Nothing at Twilio.  *out: the number's numbers_list row.
  */
 enum account_status numbers_update(struct account_ctx *x, const char *number,
-    const char *owner, const char *label, json_t **out,
-    struct account_err *e);
+    const char *owner, const char *label, json_t **out, struct account_err *e);
 
 /*
  * The numbers_list row of one number (E.164 or PN SID) into *out.

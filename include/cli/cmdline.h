@@ -40,8 +40,8 @@ struct cmdline_opt {
  * in err on an unknown option, a missing value or one positional argument
  * too many.
  */
-int cmdline_parse(int argc, char **argv, struct cmdline_opt *opts,
-    size_t nopts, const char **pos, int npos, char *err, size_t errlen);
+int cmdline_parse(int argc, char **argv, struct cmdline_opt *opts, size_t nopts,
+    const char **pos, int npos, char *err, size_t errlen);
 
 /* The value of option name (borrowed), NULL when not given. */
 const char *cmdline_opt(const struct cmdline_opt *opts, size_t n,

@@ -17,8 +17,8 @@
 #define PAGE_SIZE "1000" /* the most IncomingPhoneNumbers gives in a page */
 
 enum account_status
-account_fail(struct account_err *e, enum account_status status,
-    const char *fmt, ...)
+account_fail(struct account_err *e, enum account_status status, const char *fmt,
+    ...)
 {
 	va_list ap;
 
@@ -170,8 +170,8 @@ account_twilio(struct account_ctx *x, struct account_err *e)
 		    x->account_sid, x->tenant.status);
 		return NULL;
 	}
-	switch (twapi_account_open(&x->tw, x->cfg, db_pg(x->db),
-	    x->account_sid, why, sizeof(why))) {
+	switch (twapi_account_open(&x->tw, x->cfg, db_pg(x->db), x->account_sid,
+	    why, sizeof(why))) {
 	case TWAPI_ACCOUNT_OK:
 		x->tw_open = 1;
 		return &x->tw.client;

@@ -73,8 +73,8 @@ read_failed(const struct job *j, const struct bundle *b, const char *why)
 {
 	char prev[32];
 
-	log_kv(LOG_WARN, "cannot read regulatory bundle", "account",
-	    b->account, "bundle", b->sid, "error", why, NULL);
+	log_kv(LOG_WARN, "cannot read regulatory bundle", "account", b->account,
+	    "bundle", b->sid, "error", why, NULL);
 	return store_bundle_put(j->pg, b->account, b->sid, NULL, why, prev,
 	    sizeof(prev));
 }
@@ -151,8 +151,8 @@ bundles_job(const struct job *j, char *err, size_t errlen)
 			if (!open)
 				twapi_account_close(&a);
 		}
-		res = open ? check_one(j, &a.client, b)
-			   : read_failed(j, b, why);
+		res =
+		    open ? check_one(j, &a.client, b) : read_failed(j, b, why);
 		if (res != DB_OK && res != DB_NOTFOUND) {
 			snprintf(err, errlen, "cannot store bundle %s", b->sid);
 			goto out;

@@ -212,8 +212,9 @@ plan_numbers(struct account_ctx *x, const char *only, struct hooks_plan *p,
 		return account_fail_db(e, "reading the numbers", res);
 	}
 	if (rows.n == 0 && only == NULL) {
-		note(p, 0, "account %s has no numbers in ramal's table (`ramal "
-			   "number import` takes the account's numbers)",
+		note(p, 0,
+		    "account %s has no numbers in ramal's table (`ramal "
+		    "number import` takes the account's numbers)",
 		    x->account_sid);
 		free(rows.v);
 		return ACCOUNT_OK;
@@ -246,7 +247,8 @@ plan_numbers(struct account_ctx *x, const char *only, struct hooks_plan *p,
 		snprintf(it->number, sizeof(it->number), "%s", rows.v[i].e164);
 		it->read = json_incref(hit);
 		for (size_t k = 0;
-		     k < sizeof(number_fields) / sizeof(number_fields[0]); k++) {
+		     k < sizeof(number_fields) / sizeof(number_fields[0]);
+		     k++) {
 			const char *want = "POST";
 
 			if (k == 0)
@@ -338,8 +340,8 @@ read_one(struct account_ctx *x, enum twapi_host host, const char *path,
 /* One resource of the app/TaskRouter kind into the plan (or a note). */
 static enum account_status
 plan_one(struct account_ctx *x, struct hooks_plan *p, enum hooks_kind kind,
-    const char *sid, enum twapi_host host, const char *path,
-    const char *where, struct account_err *e)
+    const char *sid, enum twapi_host host, const char *path, const char *where,
+    struct account_err *e)
 {
 	struct hooks_item *it;
 	json_t *read;
@@ -496,11 +498,10 @@ apply_one(struct account_ctx *x, struct hooks_item *it, struct account_err *e)
 		goto out;
 	}
 	twapi_resp_cleanup(&resp);
-	got = read_one(x, it->host, it->path, "reading it again", &again,
-	    &why);
+	got = read_one(x, it->host, it->path, "reading it again", &again, &why);
 	if (got <= 0) {
-		it->mismatch = xstrdup(got == 0 ? "it is gone after the update"
-						: why.msg);
+		it->mismatch =
+		    xstrdup(got == 0 ? "it is gone after the update" : why.msg);
 		goto out;
 	}
 	json_decref(it->read);
@@ -545,8 +546,7 @@ hooks_apply(struct account_ctx *x, struct hooks_plan *p, struct account_err *e)
 	    hooks_kind_name(first->kind),
 	    first->number[0] ? first->number : first->sid,
 	    first->number[0] ? " " : "", first->number[0] ? first->sid : "",
-	    first->mismatch,
-	    bad > 1 ? " (and more: see above)" : "");
+	    first->mismatch, bad > 1 ? " (and more: see above)" : "");
 	return ACCOUNT_TWILIO;
 }
 

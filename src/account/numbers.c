@@ -163,8 +163,8 @@ numbers_search_check(const struct numbers_query *q, struct account_err *e)
 		    "contains %s: 1 to %d digits (those right after the DDD)",
 		    q->contains, CONTAINS_MAX);
 	if (q->limit < 0 || q->limit > LIMIT_MAX)
-		return account_fail(e, ACCOUNT_BAD_INPUT,
-		    "limit %d: 1 to %d", q->limit, LIMIT_MAX);
+		return account_fail(e, ACCOUNT_BAD_INPUT, "limit %d: 1 to %d",
+		    q->limit, LIMIT_MAX);
 	return ACCOUNT_OK;
 }
 
@@ -687,7 +687,7 @@ numbers_import(struct account_ctx *x, json_t **out, struct account_err *e)
 	{
 		if (!twparam_sid(account_str(v, "sid"), "PN") ||
 		    account_e164(account_str(v, "phone_number"),
-			(char[20]) { 0 }, 20) != 0)
+			(char[20]){ 0 }, 20) != 0)
 			continue;
 		with_bundle |= *account_str(v, "bundle_sid") != '\0';
 		if ((rc = import_one(x, &known, v, lists, e)) != ACCOUNT_OK)
@@ -709,15 +709,14 @@ numbers_import(struct account_ctx *x, json_t **out, struct account_err *e)
 			json_array_append_new(updated,
 			    json_string(p.v[i].number));
 	}
-	if (hooks_pending(&p) > 0 &&
-	    (rc = hooks_apply(x, &p, e)) != ACCOUNT_OK)
+	if (hooks_pending(&p) > 0 && (rc = hooks_apply(x, &p, e)) != ACCOUNT_OK)
 		goto out;
 	if (with_bundle)
 		watch_bundles(x);
 	*out = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "added",
-	    lists[0], "completed", lists[1], "unchanged", lists[2],
-	    "elsewhere", lists[3], "webhooks", updated, "missing", missing,
-	    "blocked", blocked);
+	    lists[0], "completed", lists[1], "unchanged", lists[2], "elsewhere",
+	    lists[3], "webhooks", updated, "missing", missing, "blocked",
+	    blocked);
 out:
 	hooks_plan_free(&p);
 	for (i = 0; i < 4; i++)
@@ -767,7 +766,8 @@ numbers_release(struct account_ctx *x, const char *number, int force,
 		/* Added by hand: the account may still have it. */
 		if ((rc = lookup(x, e164, &pn, e)) != ACCOUNT_OK)
 			return rc;
-		snprintf(sid, sizeof(sid), "%s", pn ? account_str(pn, "sid") : "");
+		snprintf(sid, sizeof(sid), "%s",
+		    pn ? account_str(pn, "sid") : "");
 		json_decref(pn);
 	}
 	if (sid[0] == '\0')
@@ -831,12 +831,12 @@ read_hooks(struct account_ctx *x, struct account_err *e)
 		hit = *known.v[i].sid ? account_find(all, "sid", known.v[i].sid)
 				      : NULL;
 		if (hit == NULL)
-			hit = account_find(all, "phone_number",
-			    known.v[i].e164);
+			hit =
+			    account_find(all, "phone_number", known.v[i].e164);
 		/* Not on the account: no webhooks at all. */
 		hooks = hit ? hooks_of_number(hit) : xstrdup("{}");
-		res = store_number_hooks(x->db, x->account_sid,
-		    known.v[i].e164, hooks);
+		res = store_number_hooks(x->db, x->account_sid, known.v[i].e164,
+		    hooks);
 		free(hooks);
 		if (res != DB_OK && res != DB_NOTFOUND) {
 			rc = account_fail_db(e, "storing the webhooks", res);

@@ -636,7 +636,8 @@ admin_number(int argc, char **argv)
 	if (strcmp(sub, "list") == 0)
 		status = number_list(&cfg, account);
 	else if (strcmp(sub, "add") == 0)
-		status = number_add(&cfg, account, &n, cmdline_opt(o, no, "owner"));
+		status =
+		    number_add(&cfg, account, &n, cmdline_opt(o, no, "owner"));
 	else
 		status = number_assign(&cfg, account, num, pos[2]);
 out:

@@ -129,7 +129,8 @@ static const struct form_usage forms[] = {
 	    "  --force             even an agent's dedicated line, or a tenant "
 	    "of\n"
 	    "                      another environment\n" },
-	{ "sync-webhooks", NULL, "[--account AC...|--all] [--dry-run] [--force]",
+	{ "sync-webhooks", NULL,
+	    "[--account AC...|--all] [--dry-run] [--force]",
 	    "point numbers, TwiML App and TaskRouter\n"
 	    "callbacks at BASE_URL (shows the diff first)",
 	    "  --account AC...     that tenant (default: TWILIO_ACCOUNT_SID)\n"

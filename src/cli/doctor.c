@@ -570,8 +570,8 @@ collect_number(void *arg, const struct store_number_row *row)
 	all->v[all->n].e164 = xstrdup(row->e164);
 	all->v[all->n].sid =
 	    row->sid != NULL && *row->sid != '\0' ? xstrdup(row->sid) : NULL;
-	all->v[all->n].bundle = row->bundle_sid != NULL &&
-		*row->bundle_sid != '\0'
+	all->v[all->n].bundle =
+	    row->bundle_sid != NULL && *row->bundle_sid != '\0'
 	    ? xstrdup(row->bundle_sid)
 	    : NULL;
 	all->n++;
@@ -653,7 +653,8 @@ check_bundle(struct doctor *d, const struct numbers *rows, size_t at,
 			    "%s%s", len ? ", " : "", rows->v[i].e164);
 	snprintf(what, sizeof(what), "regulatory bundle %s (%s)", sid, used);
 	if (cl == NULL) {
-		fail(d, what, "not checked: no credentials of the account work");
+		fail(d, what,
+		    "not checked: no credentials of the account work");
 		return;
 	}
 	snprintf(path, sizeof(path), "/v2/RegulatoryCompliance/Bundles/%s",

@@ -60,8 +60,7 @@ struct session {
 };
 
 static int
-session_open(struct session *s, const char *cmd, const char *account,
-    int force)
+session_open(struct session *s, const char *cmd, const char *account, int force)
 {
 	struct account_err e;
 
@@ -99,10 +98,9 @@ session_close(struct session *s)
 static int
 account_ok(const char *cmd, const char *account)
 {
-	if (account == NULL || (strlen(account) == 34 &&
-				   strncmp(account, "AC", 2) == 0 &&
-				   strspn(account + 2,
-				       "0123456789abcdefABCDEF") == 32))
+	if (account == NULL ||
+	    (strlen(account) == 34 && strncmp(account, "AC", 2) == 0 &&
+		strspn(account + 2, "0123456789abcdefABCDEF") == 32))
 		return 0;
 	fprintf(stderr,
 	    "ramal: %s: --account %s is not an account SID (AC + 32 hex "
@@ -172,8 +170,8 @@ cmd_search(int argc, char **argv)
 	char err[256];
 	int status;
 
-	if (cmdline_parse(argc, argv, o, NOPTS(o), pos, 2, err,
-		sizeof(err)) != 0 ||
+	if (cmdline_parse(argc, argv, o, NOPTS(o), pos, 2, err, sizeof(err)) !=
+		0 ||
 	    (pos[1] != NULL &&
 		snprintf(err, sizeof(err), "unexpected argument %s", pos[1])))
 		return cmdline_usage_error("number", "search",
@@ -231,9 +229,10 @@ out:
 static int
 cmd_buy(int argc, char **argv)
 {
-	struct cmdline_opt o[] = { { "bundle", 1, NULL }, { "address", 1, NULL },
-		{ "label", 1, NULL }, { "owner", 1, NULL },
-		{ "account", 1, NULL }, { "force", 0, NULL } };
+	struct cmdline_opt o[] = { { "bundle", 1, NULL },
+		{ "address", 1, NULL }, { "label", 1, NULL },
+		{ "owner", 1, NULL }, { "account", 1, NULL },
+		{ "force", 0, NULL } };
 	struct numbers_buy b;
 	struct account_err e;
 	struct session s;
@@ -242,8 +241,8 @@ cmd_buy(int argc, char **argv)
 	char err[256];
 	int status;
 
-	if (cmdline_parse(argc, argv, o, NOPTS(o), pos, 3, err,
-		sizeof(err)) != 0 ||
+	if (cmdline_parse(argc, argv, o, NOPTS(o), pos, 3, err, sizeof(err)) !=
+		0 ||
 	    (pos[2] != NULL &&
 		snprintf(err, sizeof(err), "unexpected argument %s", pos[2])))
 		return cmdline_usage_error("number", "buy", "number buy: %s",
@@ -291,8 +290,7 @@ out:
 
 /* Print each E.164 of list as "<tag> <number><tail>"; how many. */
 static size_t
-print_each(const json_t *r, const char *key, const char *tag,
-    const char *tail)
+print_each(const json_t *r, const char *key, const char *tag, const char *tail)
 {
 	const json_t *list = json_object_get(r, key);
 	size_t i;
@@ -318,8 +316,8 @@ cmd_import(int argc, char **argv)
 	char err[256], tail[ACCOUNT_URL_MAX + 32];
 	int status;
 
-	if (cmdline_parse(argc, argv, o, NOPTS(o), pos, 2, err,
-		sizeof(err)) != 0 ||
+	if (cmdline_parse(argc, argv, o, NOPTS(o), pos, 2, err, sizeof(err)) !=
+		0 ||
 	    (pos[1] != NULL &&
 		snprintf(err, sizeof(err), "unexpected argument %s", pos[1])))
 		return cmdline_usage_error("number", "import",
@@ -377,8 +375,8 @@ cmd_release(int argc, char **argv)
 	char err[256];
 	int status, force;
 
-	if (cmdline_parse(argc, argv, o, NOPTS(o), pos, 3, err,
-		sizeof(err)) != 0 ||
+	if (cmdline_parse(argc, argv, o, NOPTS(o), pos, 3, err, sizeof(err)) !=
+		0 ||
 	    (pos[2] != NULL &&
 		snprintf(err, sizeof(err), "unexpected argument %s", pos[2])))
 		return cmdline_usage_error("number", "release",
@@ -425,8 +423,8 @@ cmd_list(int argc, char **argv)
 	size_t i;
 	int status, twilio;
 
-	if (cmdline_parse(argc, argv, o, NOPTS(o), pos, 2, err,
-		sizeof(err)) != 0 ||
+	if (cmdline_parse(argc, argv, o, NOPTS(o), pos, 2, err, sizeof(err)) !=
+		0 ||
 	    (pos[1] != NULL &&
 		snprintf(err, sizeof(err), "unexpected argument %s", pos[1])))
 		return cmdline_usage_error("number", "list", "number list: %s",
@@ -454,10 +452,10 @@ cmd_list(int argc, char **argv)
 		    (int)json_integer_value(
 			json_object_get(v, "ring_timeout_s")),
 		    json_is_true(json_object_get(v, "voicemail")) ? "on"
-								   : "off",
+								  : "off",
 		    str(v, "sid", ""), str(v, "bundle_sid", ""),
 		    str(v, "bundle_status", ""),
-		    json_is_null(at) ? "unknown"
+		    json_is_null(at)	   ? "unknown"
 			: json_is_true(at) ? "base_url"
 					   : "elsewhere",
 		    str(w, "read_at", "never"));
@@ -629,15 +627,15 @@ number_sync_webhooks(int argc, char **argv)
 		goto out;
 	}
 	printf("ramal sync-webhooks: BASE_URL %s, environment %s%s\n",
-	    s.cfg.base_url, s.cfg.ramal_environment,
-	    dry ? " (dry run)" : "");
+	    s.cfg.base_url, s.cfg.ramal_environment, dry ? " (dry run)" : "");
 	if (!all) {
 		status = sync_one(&s, account, dry, force, &updated, &right);
 		goto done;
 	}
 	if (store_tenant_list(s.db, &rows, &nrows) != DB_OK) {
-		fprintf(stderr, "ramal: sync-webhooks: cannot read the "
-				"tenants (see the log)\n");
+		fprintf(stderr,
+		    "ramal: sync-webhooks: cannot read the "
+		    "tenants (see the log)\n");
 		status = 1;
 		goto out;
 	}

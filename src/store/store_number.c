@@ -48,10 +48,10 @@ const struct db_stmt store_number_statements[] = {
 	    "  AND ($3 IS NULL OR u.id IS NOT NULL)"
 	    " RETURNING p.id",
 	    3 },
-	{ "number_list", NUMBER_SELECT " WHERE t.account_sid = $1 ORDER BY p.e164",
-	    1 },
-	{ "number_get", NUMBER_SELECT " WHERE t.account_sid = $1 AND p.e164 = $2",
-	    2 },
+	{ "number_list",
+	    NUMBER_SELECT " WHERE t.account_sid = $1 ORDER BY p.e164", 1 },
+	{ "number_get",
+	    NUMBER_SELECT " WHERE t.account_sid = $1 AND p.e164 = $2", 2 },
 	{ "number_by_sid",
 	    NUMBER_SELECT " WHERE t.account_sid = $1 AND p.sid = $2", 2 },
 	{ "number_twilio",
@@ -190,8 +190,8 @@ store_number_get(struct db_conn *c, const char *account_sid, const char *e164,
 }
 
 enum db_result
-store_number_by_sid(struct db_conn *c, const char *account_sid,
-    const char *sid, store_number_fn fn, void *arg)
+store_number_by_sid(struct db_conn *c, const char *account_sid, const char *sid,
+    store_number_fn fn, void *arg)
 {
 	return number_one(c, "number_by_sid", account_sid, sid, fn, arg);
 }

@@ -58,10 +58,9 @@ test_at_base(void **state)
 	pn = json_pack("{s:s, s:s, s:s, s:n, s:s, s:s, s:n, s:n, s:s}",
 	    "voice_url", "https://r.test/twilio/voice/inbound",
 	    "voice_fallback_url", "https://r.test/twilio/voice/fallback",
-	    "status_callback", "https://r.test/twilio/status",
-	    "voice_method", "status_callback_method", "POST",
-	    "voice_fallback_method", "POST", "voice_application_sid",
-	    "trunk_sid", "friendly_name", "Vendas");
+	    "status_callback", "https://r.test/twilio/status", "voice_method",
+	    "status_callback_method", "POST", "voice_fallback_method", "POST",
+	    "voice_application_sid", "trunk_sid", "friendly_name", "Vendas");
 	/* what is stored: the webhooks only, unset methods as null */
 	text = hooks_of_number(pn);
 	stored = json_loads(text, 0, NULL);
