@@ -17,6 +17,7 @@ import secrets
 import signal
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -611,10 +612,16 @@ def test_a_bundle_that_leaves_approved_is_logged_listed_and_doctored(acct, fake_
     assert (rec["level"], rec["bundle"], rec["status"], rec["account"]) == ("warn", bundle, "in-review", acct.account)
     (get,) = sent(fake_twilio, "GET", r"^/v2/RegulatoryCompliance/Bundles/")
     assert get.path == "/v2/RegulatoryCompliance/Bundles/%s" % bundle and get.auth_user == acct.account
-    # the next run is queued a day later, keyed by its day
-    jobs = acct.sql("SELECT state, dedupe_key, run_at > now() + interval '23 hours' FROM jobs"
-                    " WHERE kind = 'numbers.bundles' ORDER BY id")
-    assert [j[0] for j in jobs] == ["done", "queued"] and jobs[1][2]
+    # the next run is queued a day later, keyed by its day (the warning is
+    # logged before the run commits: wait for it)
+    deadline = time.monotonic() + 10 * harness.slow_factor()
+    while True:
+        jobs = acct.sql("SELECT state, dedupe_key, run_at > now() + interval '23 hours' FROM jobs"
+                        " WHERE kind = 'numbers.bundles' ORDER BY id")
+        if [j[0] for j in jobs] == ["done", "queued"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert [j[0] for j in jobs] == ["done", "queued"] and jobs[1][2], jobs
     assert re.fullmatch(r"numbers\.bundles:\d{4}-\d\d-\d\d", jobs[1][1]) and jobs[0][1] != jobs[1][1]
 
     (row,) = table(acct.ok("number", "list").stdout)
