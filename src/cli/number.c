@@ -338,7 +338,7 @@ cmd_import(int argc, char **argv)
 	updated = print_each(r, "webhooks", "webhooks", tail);
 	print_each(r, "missing", "missing",
 	    " (in ramal's table, not on the account at Twilio)");
-	print_each(r, "elsewhere", "skipped",
+	print_each(r, "elsewhere", "elsewhere",
 	    " (a number of another account in ramal)");
 	json_array_foreach(json_object_get(r, "blocked"), i, v)
 	{
@@ -646,7 +646,7 @@ number_sync_webhooks(int argc, char **argv)
 		if (!force &&
 		    store_tenant_get(s.db, rows[i].account_sid, &t) == DB_OK &&
 		    strcmp(t.environment, s.cfg.ramal_environment) != 0) {
-			printf("account %s (%s): skipped: another environment "
+			printf("account %s (%s): left out: another environment "
 			       "(--force includes it)\n",
 			    rows[i].account_sid, t.environment);
 			continue;

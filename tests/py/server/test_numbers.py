@@ -561,9 +561,9 @@ def test_sync_refuses_a_tenant_of_another_environment(acct, fake_twilio):
             "(RAMAL_ENVIRONMENT): nothing was changed at Twilio; use --force" % sub) in r.stderr
     assert not sent(fake_twilio, "POST", sub)
 
-    # --all: every tenant of this environment, the others named and skipped
+    # --all: every tenant of this environment, the others named and left out
     r = acct.ok("sync-webhooks", "--all")
-    assert "account %s (staging): skipped: another environment (--force includes it)" % sub in r.stdout
+    assert "account %s (staging): left out: another environment (--force includes it)" % sub in r.stdout
     assert not sent(fake_twilio, "POST", sub) and sent(fake_twilio, "POST", acct.account)
 
     # a staging deployment does not touch the production main account
