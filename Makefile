@@ -31,17 +31,18 @@ BIN      ?= ramal
 # a link error; `make layers` checks every object for call cycles and
 # upward references.  LINK_ORDER lists the layers top down (static
 # archives resolve left to right).
-LAYERS     := lib twilio core store auth calls api cli
+LAYERS     := lib twilio core store auth calls account api cli
 USES_lib    := lib
 USES_twilio := lib twilio
 USES_core   := lib core
 USES_store  := lib twilio core store
 USES_auth   := $(USES_store) auth
 USES_calls  := $(USES_store) calls
-USES_api    := $(USES_store) auth calls api
-USES_cli    := $(USES_store) auth calls cli
+USES_account := $(USES_store) account
+USES_api    := $(USES_store) auth calls account api
+USES_cli    := $(USES_store) auth calls account cli
 USES_top    := $(LAYERS)
-LINK_ORDER := cli api calls auth store core twilio lib
+LINK_ORDER := cli api account calls auth store core twilio lib
 
 incs = $(foreach l,$(USES_$(1)),-Iinclude/$(l))
 # The archives layer $(1) may link, top down.

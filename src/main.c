@@ -14,6 +14,7 @@
 #include "admin.h"
 #include "agents.h"
 #include "auth.h"
+#include "bundles.h"
 #include "cmdline.h"
 #include "config.h"
 #include "db.h"
@@ -29,6 +30,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "migrate.h"
+#include "number.h"
 #include "provision.h"
 #include "routes.h"
 #include "session_cache.h"
@@ -108,13 +110,24 @@ seed_primary(const struct config *cfg)
 	if (c == NULL)
 		return -1;
 	res = store_tenant_put(c, cfg->secret_key, cfg->twilio_account_sid,
-	    NULL, cfg->twilio_auth_token, 1);
+	    NULL, cfg->twilio_auth_token, 1, cfg->ramal_environment);
 	db_release(c);
 	if (res != DB_OK)
 		return -1;
 	log_kv(LOG_INFO, "primary tenant ready", "account",
 	    cfg->twilio_account_sid, NULL);
 	return 0;
+}
+
+/* The daily bundle check starts here when numbers have bundles. */
+static void
+schedule_bundles(void)
+{
+	struct db_conn *c = db_acquire();
+
+	if (c == NULL || bundles_schedule(c) != DB_OK)
+		log_warnx("could not queue the regulatory bundle check");
+	db_release(c);
 }
 
 static int
@@ -164,6 +177,7 @@ cmd_serve(void)
 		log_errorx("cannot store the primary tenant; not starting");
 		goto out_db;
 	}
+	schedule_bundles();
 	if (tenant_init(&cfg) != 0)
 		goto out_tenant;
 	webui_init(cfg.web_dir);
@@ -398,7 +412,8 @@ static const struct {
 	{ "tenant", "tenant", admin_tenant },
 	{ "create-user", "create-user", admin_create_user },
 	{ "user", "user", admin_user },
-	{ "number", "number", admin_number },
+	{ "number", "number", number_main },
+	{ "sync-webhooks", "sync-webhooks", number_sync_webhooks },
 	{ "simulate", "simulate", simulate_main },
 	{ "routes", "routes", run_routes },
 	{ "version", "version", run_version },

@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 
+#include "admin_numbers.h"
 #include "agents.h"
 #include "api_auth.h"
 #include "api_calls.h"
@@ -117,6 +118,15 @@ static const struct http_route routes[] = {
 	 * cannot send Authorization). */
 	API("POST", PATH_API_EVENTS_TICKET, events_ticket, auth_guard_agent),
 	API("GET", PATH_API_EVENTS, events_handler, auth_guard_events),
+	/* Numbers: Twilio is asked while an admin waits (admin_numbers.h). */
+	API("GET", PATH_API_ADMIN_NUMBERS, admin_numbers_list, auth_guard_admin),
+	API("POST", PATH_API_ADMIN_NUMBERS, admin_numbers_buy, auth_guard_admin),
+	API("GET", PATH_API_ADMIN_NUMBERS_SEARCH, admin_numbers_search,
+	    auth_guard_admin),
+	API("PATCH", PATH_API_ADMIN_NUMBER, admin_numbers_update,
+	    auth_guard_admin),
+	API("DELETE", PATH_API_ADMIN_NUMBER, admin_numbers_release,
+	    auth_guard_admin),
 
 	/* Last: the softphone's files and page paths (webui.h). */
 	{ .method = "GET", .path = HTTP_FALLBACK, .handler = webui_serve },

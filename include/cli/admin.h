@@ -1,6 +1,9 @@
 #ifndef RAMAL_ADMIN_H
 #define RAMAL_ADMIN_H
 
+#include "config.h"
+#include "db.h"
+
 /*
  * Operator commands run from the shell against the database:
  *
@@ -36,5 +39,13 @@ int admin_tenant(int argc, char **argv);
 int admin_create_user(int argc, char **argv);
 int admin_user(int argc, char **argv);
 int admin_number(int argc, char **argv);
+
+/*
+ * For other commands: apply the migrations, open a one-connection pool,
+ * make sure the main account's tenant exists, and return the connection
+ * (NULL after printing why).  admin_close releases it and the pool.
+ */
+struct db_conn *admin_open(const struct config *cfg);
+void admin_close(struct db_conn *c);
 
 #endif

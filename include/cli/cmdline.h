@@ -1,6 +1,7 @@
 #ifndef RAMAL_CMDLINE_H
 #define RAMAL_CMDLINE_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -25,6 +26,26 @@ extern const char *const cmdline_need_db[];
  * is NULL.  0, or -1 (nothing printed) when cmd is not a command.
  */
 int cmdline_usage(FILE *fp, const char *cmd, const char *sub);
+
+/* An option of a command: --name, with a value or a flag. */
+struct cmdline_opt {
+	const char *name; /* without the dashes */
+	int has_value;
+	const char *value; /* set by cmdline_parse; "" for a flag given */
+};
+
+/*
+ * Parse --name [value] options from argv[1..] into opts; positional
+ * arguments go to pos (at most npos, the rest NULL).  -1 with the reason
+ * in err on an unknown option, a missing value or one positional argument
+ * too many.
+ */
+int cmdline_parse(int argc, char **argv, struct cmdline_opt *opts, size_t nopts,
+    const char **pos, int npos, char *err, size_t errlen);
+
+/* The value of option name (borrowed), NULL when not given. */
+const char *cmdline_opt(const struct cmdline_opt *opts, size_t n,
+    const char *name);
 
 /* 1 when cmd is a command of the table, else 0. */
 int cmdline_known(const char *cmd);

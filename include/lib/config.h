@@ -17,6 +17,7 @@ struct config {
 	int port;
 	char *bind_address;
 	char *base_url; /* no trailing slash */
+	char *ramal_environment; /* "production", "staging"... */
 	char *database_url;
 	int log_level;
 	char *secret_key_text;
@@ -32,6 +33,7 @@ struct config {
 	char *twilio_workflow_sid;
 	char *twilio_api_base;
 	char *twilio_taskrouter_base;
+	char *twilio_numbers_base;
 	char *twilio_caller_id; /* E.164; NULL: none */
 
 	char *s3_bucket;
@@ -94,6 +96,7 @@ enum config_kind {
 	CFG_WHATSAPP, /* whatsapp:+E164 or +E164 */
 	CFG_E164, /* +<country><number>, 8-15 digits */
 	CFG_ORIGINS, /* comma-separated http(s)://host[:port], no "*" */
+	CFG_ENV, /* a name: [a-z0-9_-], 1 to 32 */
 };
 
 #define CFG_SECRET 0x1 /* never logged, wiped at exit */

@@ -48,5 +48,8 @@
 #define PATH_API_AGENTS "/api/agents"
 #define PATH_API_EVENTS "/api/events"
 #define PATH_API_EVENTS_TICKET "/api/events/ticket"
+#define PATH_API_ADMIN_NUMBERS "/api/admin/numbers"
+#define PATH_API_ADMIN_NUMBERS_SEARCH "/api/admin/numbers/search"
+#define PATH_API_ADMIN_NUMBER "/api/admin/numbers/*"
 
 #endif

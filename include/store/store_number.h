@@ -55,6 +55,16 @@ struct store_number_row {
 	int ring_timeout_s;
 	int voicemail;
 	const char *sid; /* "" when unknown */
+	const char *bundle_sid; /* "" when none */
+	const char *bundle_status; /* as last read (number_bundles); "" */
+	const char *address_sid; /* "" when none */
+	/*
+	 * What ramal last read of its webhooks at Twilio: a JSON object as
+	 * store_number_twilio stored it, "" when never read; and when
+	 * (RFC 3339 UTC, "" when never).
+	 */
+	const char *hooks;
+	const char *hooks_read_at;
 };
 
 typedef void (*store_number_fn)(void *arg, const struct store_number_row *row);
@@ -65,6 +75,62 @@ typedef void (*store_number_fn)(void *arg, const struct store_number_row *row);
  */
 enum db_result store_number_list(struct db_conn *c, const char *account_sid,
     store_number_fn fn, void *arg);
+
+/*
+ * Call fn for the number of the tenant of account_sid whose E.164 is e164
+ * (store_number_get) or whose SID is sid (store_number_by_sid).
+ * DB_NOTFOUND when the tenant has no such number.
+ */
+enum db_result store_number_get(struct db_conn *c, const char *account_sid,
+    const char *e164, store_number_fn fn, void *arg);
+enum db_result store_number_by_sid(struct db_conn *c, const char *account_sid,
+    const char *sid, store_number_fn fn, void *arg);
+
+/*
+ * A number as Twilio has it (IncomingPhoneNumbers), to store at once.
+ * NULL fields keep what the row has (a new row: none).  label replaces the
+ * label; label_default (FriendlyName, on import) is taken only by a new
+ * row or one whose label is empty.
+ */
+struct store_number_twilio {
+	const char *e164;
+	const char *sid; /* PN... */
+	const char *label;
+	const char *label_default;
+	const char *bundle_sid;
+	const char *address_sid;
+	const char *hooks; /* JSON object text; stamps hooks_read_at */
+};
+
+/*
+ * Add or complete the number t->e164 of the tenant of account_sid.
+ * DB_NOTFOUND: no such account, or the number belongs to another one;
+ * DB_CONFLICT: its SID is already stored on another number.
+ */
+enum db_result store_number_twilio(struct db_conn *c, const char *account_sid,
+    const struct store_number_twilio *t);
+
+/* Store what was read of e164's webhooks (JSON object text), now. */
+enum db_result store_number_hooks(struct db_conn *c, const char *account_sid,
+    const char *e164, const char *hooks);
+
+/*
+ * The account whose tenant has the number e164, whichever it is, into
+ * out[outlen].  DB_NOTFOUND when no tenant has it.
+ */
+enum db_result store_number_account(struct db_conn *c, const char *e164,
+    char *out, size_t outlen);
+
+/*
+ * DB_OK when the tenant of account_sid has a user with this identity (the
+ * owner a number may be given), DB_NOTFOUND when not.
+ */
+enum db_result store_number_agent(struct db_conn *c, const char *account_sid,
+    const char *identity);
+
+/* Delete the number e164 of the tenant.  DB_NOTFOUND when none. */
+enum db_result store_number_delete(struct db_conn *c, const char *account_sid,
+    const char *e164);
 
 /* A phone number (DID) and its owner agent, as the call flows need it. */
 struct store_number {

@@ -18,11 +18,25 @@ extern const struct db_stmt store_tenant_statements[];
 /*
  * Insert or update a tenant, sealing auth_token under key.  primary marks
  * the account of TWILIO_ACCOUNT_SID (any other primary is demoted in the
- * same transaction).  A db_result.
+ * same transaction).  environment (NULL: "production") is taken only
+ * when the tenant is new: an existing tenant keeps its own.  A db_result.
  */
 enum db_result store_tenant_put(struct db_conn *c,
     const uint8_t key[SECRET_KEY_LEN], const char *account_sid,
-    const char *friendly_name, const char *auth_token, int primary);
+    const char *friendly_name, const char *auth_token, int primary,
+    const char *environment);
+
+/* A tenant, whatever its status (store_tenant_get). */
+struct store_tenant_info {
+	char friendly_name[256];
+	char environment[64]; /* "production", "staging"... */
+	char status[16]; /* active, suspended, closed */
+	int primary;
+};
+
+/* The tenant of account_sid into *t.  DB_NOTFOUND when there is none. */
+enum db_result store_tenant_get(struct db_conn *c, const char *account_sid,
+    struct store_tenant_info *t);
 
 /*
  * The auth token of an active tenant, opened with key: a new string

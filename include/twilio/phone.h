@@ -42,7 +42,7 @@ enum phone_kind {
 int phone_normalize(const char *s, char *out, size_t outlen,
     enum phone_kind *kind, const char **reason);
 
-/* 1 when the two digits d[0], d[1] are a Brazilian DDD in use. */
+/* 1 when the two digits d[0], d[1] are a Brazilian DDD in use (ddd.h). */
 int phone_ddd_valid(const char *d);
 
 #endif

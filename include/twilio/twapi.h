@@ -10,8 +10,8 @@
 #include "form.h"
 
 /*
- * A small client for Twilio's REST APIs (the 2010-04-01 API and
- * TaskRouter v1).
+ * A small client for Twilio's REST APIs (the 2010-04-01 API, TaskRouter
+ * v1 and Numbers v2).
  *
  * Each request is one httpc_request() (its own libcurl easy handle, no
  * shared mutable state), so any number of threads may call it at once
@@ -31,12 +31,14 @@
 enum twapi_host {
 	TWAPI_API, /* TWILIO_API_BASE: /2010-04-01/... */
 	TWAPI_TASKROUTER, /* TWILIO_TASKROUTER_BASE: /v1/... */
+	TWAPI_NUMBERS, /* TWILIO_NUMBERS_BASE: /v2/RegulatoryCompliance/... */
 };
 
 /* Who calls and on behalf of which account (all strings borrowed). */
 struct twapi_client {
 	const char *api_base; /* no trailing slash */
 	const char *taskrouter_base;
+	const char *numbers_base; /* NULL: no Numbers requests */
 	const char *account_sid; /* the account whose resources are used */
 	const char *user; /* Basic user: account SID or API key SID */
 	const char *secret; /* auth token or API key secret */

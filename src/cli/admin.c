@@ -1,12 +1,12 @@
 /*
  * Operator commands: tenants, agents and numbers.  See include/cli/admin.h.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "admin.h"
 #include "auth.h"
 #include "cmdline.h"
@@ -22,65 +22,6 @@
 #include "util.h"
 
 #define USAGE CMDLINE_USAGE
-
-struct opt {
-	const char *name;
-	int has_value;
-	const char *value; /* "" for a flag that is present */
-};
-
-/*
- * Parse --name [value] options from argv[1..]; positional arguments go
- * to pos (at most npos, the rest NULL).  -1 with the reason in err on an
- * unknown option, a missing value or one positional argument too many.
- */
-static int
-parse_opts(int argc, char **argv, struct opt *opts, size_t nopts,
-    const char **pos, int npos, char *err, size_t errlen)
-{
-	int np = 0;
-
-	for (int i = 0; i < npos; i++)
-		pos[i] = NULL;
-	for (int i = 1; i < argc; i++) {
-		size_t k;
-
-		if (strncmp(argv[i], "--", 2) != 0) {
-			if (np >= npos) {
-				snprintf(err, errlen, "unexpected argument %s",
-				    argv[i]);
-				return -1;
-			}
-			pos[np++] = argv[i];
-			continue;
-		}
-		for (k = 0; k < nopts; k++)
-			if (strcmp(argv[i] + 2, opts[k].name) == 0)
-				break;
-		if (k == nopts) {
-			snprintf(err, errlen, "unknown option %s", argv[i]);
-			return -1;
-		}
-		if (!opts[k].has_value) {
-			opts[k].value = "";
-			continue;
-		}
-		if (i + 1 >= argc) {
-			snprintf(err, errlen, "%s needs a value", argv[i]);
-			return -1;
-		}
-		opts[k].value = argv[++i];
-	}
-	return 0;
-}
-static const char *
-opt_get(const struct opt *opts, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(opts[i].name, name) == 0)
-			return opts[i].value;
-	return NULL;
-}
 
 static const char *
 tenant_of(const struct config *cfg, const char *account)
@@ -114,7 +55,7 @@ admin_connect(const struct config *cfg)
 	return c;
 }
 
-static void
+void
 admin_close(struct db_conn *c)
 {
 	db_release(c);
@@ -122,39 +63,19 @@ admin_close(struct db_conn *c)
 }
 
 /* admin_connect, and the main account exists before `serve` ever ran. */
-static struct db_conn *
+struct db_conn *
 admin_open(const struct config *cfg)
 {
 	struct db_conn *c = admin_connect(cfg);
 
 	if (c != NULL && cfg->twilio_account_sid != NULL &&
 	    store_tenant_put(c, cfg->secret_key, cfg->twilio_account_sid, NULL,
-		cfg->twilio_auth_token, 1) != DB_OK) {
+		cfg->twilio_auth_token, 1, cfg->ramal_environment) != DB_OK) {
 		fprintf(stderr, "ramal: cannot store the main account\n");
 		admin_close(c);
 		return NULL;
 	}
 	return c;
-}
-
-/* "+55 (11) 3000-0000" → "+551130000000" in out; 0, or -1 if not E.164. */
-static int
-e164(const char *in, char *out, size_t outlen)
-{
-	size_t n = 0;
-
-	if (in == NULL || *in != '+')
-		return -1;
-	out[n++] = '+';
-	for (const char *p = in + 1; *p; p++) {
-		if (strchr(" -().", *p) != NULL)
-			continue;
-		if (!isdigit((unsigned char)*p) || n + 1 >= outlen)
-			return -1;
-		out[n++] = *p;
-	}
-	out[n] = '\0';
-	return (n >= 9 && n <= 16 && out[1] != '0') ? 0 : -1;
 }
 
 /* The default identity: the part of the email before '@', made safe. */
@@ -234,6 +155,7 @@ tenant_add(const struct config *cfg, const char *sid, const char *name)
 	struct db_conn *c;
 	char *token;
 	enum db_result res;
+	int primary;
 
 	if ((token = prompt_secret("Auth token: ")) == NULL) {
 		fprintf(stderr, "ramal: tenant add: no auth token on stdin\n");
@@ -243,9 +165,10 @@ tenant_add(const struct config *cfg, const char *sid, const char *name)
 		util_free_secret(token);
 		return 1;
 	}
-	res = store_tenant_put(c, cfg->secret_key, sid, name, token,
-	    cfg->twilio_account_sid != NULL &&
-		strcmp(sid, cfg->twilio_account_sid) == 0);
+	primary = cfg->twilio_account_sid != NULL &&
+	    strcmp(sid, cfg->twilio_account_sid) == 0;
+	res = store_tenant_put(c, cfg->secret_key, sid, name, token, primary,
+	    primary ? cfg->ramal_environment : NULL);
 	admin_close(c);
 	util_free_secret(token);
 	if (res != DB_OK) {
@@ -259,13 +182,13 @@ tenant_add(const struct config *cfg, const char *sid, const char *name)
 int
 admin_tenant(int argc, char **argv)
 {
-	struct opt o[] = { { "name", 1, NULL } };
+	struct cmdline_opt o[] = { { "name", 1, NULL } };
 	const char *pos[2];
 	struct config cfg;
 	char err[256];
 	int status;
 
-	if (parse_opts(argc, argv, o, 1, pos, 2, err, sizeof(err)) != 0)
+	if (cmdline_parse(argc, argv, o, 1, pos, 2, err, sizeof(err)) != 0)
 		return cmdline_usage_error("tenant", "add", "tenant add: %s",
 		    err);
 	if (pos[0] == NULL)
@@ -349,7 +272,7 @@ create_user(const struct config *cfg, const struct new_user *u)
 int
 admin_create_user(int argc, char **argv)
 {
-	struct opt o[] = { { "email", 1, NULL }, { "name", 1, NULL },
+	struct cmdline_opt o[] = { { "email", 1, NULL }, { "name", 1, NULL },
 		{ "identity", 1, NULL }, { "role", 1, NULL },
 		{ "account", 1, NULL }, { "password-stdin", 0, NULL } };
 	const size_t no = sizeof(o) / sizeof(o[0]);
@@ -358,15 +281,15 @@ admin_create_user(int argc, char **argv)
 	char err[256];
 	int status;
 
-	if (parse_opts(argc, argv, o, no, NULL, 0, err, sizeof(err)) != 0)
+	if (cmdline_parse(argc, argv, o, no, NULL, 0, err, sizeof(err)) != 0)
 		return cmdline_usage_error("create-user", NULL,
 		    "create-user: %s", err);
 	memset(&u, 0, sizeof(u));
-	u.email = opt_get(o, no, "email");
-	u.name = opt_get(o, no, "name");
-	u.role = opt_get(o, no, "role");
-	u.account = opt_get(o, no, "account");
-	u.password_stdin = opt_get(o, no, "password-stdin") != NULL;
+	u.email = cmdline_opt(o, no, "email");
+	u.name = cmdline_opt(o, no, "name");
+	u.role = cmdline_opt(o, no, "role");
+	u.account = cmdline_opt(o, no, "account");
+	u.password_stdin = cmdline_opt(o, no, "password-stdin") != NULL;
 	if (u.role == NULL)
 		u.role = "agent";
 	if (u.email == NULL || strchr(u.email, '@') == NULL || u.name == NULL ||
@@ -381,7 +304,7 @@ admin_create_user(int argc, char **argv)
 		    "admin\n");
 		return USAGE;
 	}
-	if (new_identity(opt_get(o, no, "identity"), u.email, u.identity,
+	if (new_identity(cmdline_opt(o, no, "identity"), u.email, u.identity,
 		sizeof(u.identity)) != 0)
 		return USAGE;
 	cmdline_config(&cfg, cmdline_need_db);
@@ -506,14 +429,14 @@ user_args_ok(const char **pos)
 int
 admin_user(int argc, char **argv)
 {
-	struct opt o[] = { { "account", 1, NULL },
+	struct cmdline_opt o[] = { { "account", 1, NULL },
 		{ "password-stdin", 0, NULL } };
 	const char *pos[3], *sub, *account;
 	struct config cfg;
 	char err[256];
 	int status = USAGE;
 
-	if (parse_opts(argc, argv, o, 2, pos, 3, err, sizeof(err)) != 0)
+	if (cmdline_parse(argc, argv, o, 2, pos, 3, err, sizeof(err)) != 0)
 		return cmdline_usage_error("user",
 		    cmdline_sub("user", argc, argv), "user: %s", err);
 	if ((sub = pos[0]) == NULL)
@@ -623,11 +546,11 @@ number_list(const struct config *cfg, const char *account)
 
 /* The options of `number add` into n; 0, or a usage error (printed). */
 static int
-number_fields(struct opt *o, size_t no, struct store_number_in *n)
+number_fields(struct cmdline_opt *o, size_t no, struct store_number_in *n)
 {
-	const char *voicemail = opt_get(o, no, "voicemail");
-	const char *timeout = opt_get(o, no, "ring-timeout");
-	const char *audio = opt_get(o, no, "disclaimer-audio");
+	const char *voicemail = cmdline_opt(o, no, "voicemail");
+	const char *timeout = cmdline_opt(o, no, "ring-timeout");
+	const char *audio = cmdline_opt(o, no, "disclaimer-audio");
 
 	if (voicemail != NULL && strcmp(voicemail, "on") != 0 &&
 	    strcmp(voicemail, "off") != 0) {
@@ -649,12 +572,12 @@ number_fields(struct opt *o, size_t no, struct store_number_in *n)
 		    "URL\n");
 		return USAGE;
 	}
-	n->sid = opt_get(o, no, "sid");
-	n->label = opt_get(o, no, "label");
+	n->sid = cmdline_opt(o, no, "sid");
+	n->label = cmdline_opt(o, no, "label");
 	n->ring_timeout_s = timeout != NULL ? atoi(timeout) : 0;
-	n->disclaimer_text = opt_get(o, no, "disclaimer");
-	n->disclaimer_language = opt_get(o, no, "language");
-	n->disclaimer_voice = opt_get(o, no, "voice");
+	n->disclaimer_text = cmdline_opt(o, no, "disclaimer");
+	n->disclaimer_language = cmdline_opt(o, no, "language");
+	n->disclaimer_voice = cmdline_opt(o, no, "voice");
 	n->disclaimer_audio_url = audio;
 	n->voicemail = voicemail ? strcmp(voicemail, "on") == 0 : -1;
 	return 0;
@@ -663,7 +586,7 @@ number_fields(struct opt *o, size_t no, struct store_number_in *n)
 int
 admin_number(int argc, char **argv)
 {
-	struct opt o[] = { { "label", 1, NULL }, { "owner", 1, NULL },
+	struct cmdline_opt o[] = { { "label", 1, NULL }, { "owner", 1, NULL },
 		{ "sid", 1, NULL }, { "ring-timeout", 1, NULL },
 		{ "disclaimer", 1, NULL }, { "disclaimer-audio", 1, NULL },
 		{ "voice", 1, NULL }, { "language", 1, NULL },
@@ -675,7 +598,7 @@ admin_number(int argc, char **argv)
 	char num[20], err[256];
 	int status = USAGE;
 
-	if (parse_opts(argc, argv, o, no, pos, 3, err, sizeof(err)) != 0)
+	if (cmdline_parse(argc, argv, o, no, pos, 3, err, sizeof(err)) != 0)
 		return cmdline_usage_error("number",
 		    cmdline_sub("number", argc, argv), "number: %s", err);
 	if ((sub = pos[0]) == NULL)
@@ -694,7 +617,7 @@ admin_number(int argc, char **argv)
 		if (pos[1] == NULL)
 			return cmdline_usage_error("number", sub,
 			    "number %s: missing number", sub);
-		if (e164(pos[1], num, sizeof(num)) != 0)
+		if (account_e164(pos[1], num, sizeof(num)) != 0)
 			return cmdline_usage_error("number", sub,
 			    "%s is not an E.164 number (+55...)", pos[1]);
 		if (strcmp(sub, "assign") == 0 && pos[2] == NULL)
@@ -708,12 +631,13 @@ admin_number(int argc, char **argv)
 		n.e164 = num;
 	}
 	cmdline_config(&cfg, cmdline_need_db);
-	if ((account = tenant_of(&cfg, opt_get(o, no, "account"))) == NULL)
+	if ((account = tenant_of(&cfg, cmdline_opt(o, no, "account"))) == NULL)
 		goto out;
 	if (strcmp(sub, "list") == 0)
 		status = number_list(&cfg, account);
 	else if (strcmp(sub, "add") == 0)
-		status = number_add(&cfg, account, &n, opt_get(o, no, "owner"));
+		status =
+		    number_add(&cfg, account, &n, cmdline_opt(o, no, "owner"));
 	else
 		status = number_assign(&cfg, account, num, pos[2]);
 out:

@@ -90,7 +90,56 @@ static const struct form_usage forms[] = {
 	    "(on)\n" },
 	{ "number", "assign", "<+E164> <IDENTITY|none>",
 	    "make a number ring an agent first, or nobody", NULL },
-	{ "number", "list", "", "the account's numbers (DIDs)", NULL },
+	{ "number", "list", "[--twilio]",
+	    "the account's numbers: SID, label, owner,\n"
+	    "bundle, and whether their webhooks point here",
+	    "  --twilio            read the webhooks from Twilio now (else: as "
+	    "stored\n"
+	    "                      by the last buy, import, sync or read)\n" },
+	{ "number", "search",
+	    "--ddd DD [--type local|mobile|toll-free]\n"
+	    "[--contains DIGITS] [--limit N] [--country BR]",
+	    "numbers Twilio has for sale in a DDD\n"
+	    "(or the rest of its state when it has none)",
+	    "  --ddd DD            the area code (11 São Paulo, 21 Rio...); "
+	    "none\n"
+	    "                      for toll-free\n"
+	    "  --type T            local (default), mobile or toll-free\n"
+	    "  --contains DIGITS   the digits right after the DDD (3003 "
+	    "finds\n"
+	    "                      +55 11 3003-....)\n"
+	    "  --limit N           at most N numbers, 1 to 50 (20)\n" },
+	{ "number", "buy",
+	    "<+E164> [--bundle BU...] [--address AD...]\n"
+	    "[--label L] [--owner IDENTITY] [--force]",
+	    "buy a number with its webhooks at BASE_URL\n"
+	    "(a second run completes, never buys twice)",
+	    "  --bundle BU...      the approved regulatory bundle (Brazilian\n"
+	    "                      numbers need one: Twilio error 21649)\n"
+	    "  --address AD...     the address, for numbers that need one\n"
+	    "  --label L           the number's name (also its FriendlyName)\n"
+	    "  --owner IDENTITY    the agent it rings first\n"
+	    "  --force             even on a tenant of another environment\n" },
+	{ "number", "import", "[--force]",
+	    "take every number of the account into\n"
+	    "ramal, webhooks pointed at BASE_URL",
+	    "  --force             even on a tenant of another environment\n" },
+	{ "number", "release", "<+E164|PN...> [--force]",
+	    "give a number back to Twilio and drop it",
+	    "  --force             even an agent's dedicated line, or a tenant "
+	    "of\n"
+	    "                      another environment\n" },
+	{ "sync-webhooks", NULL,
+	    "[--account AC...|--all] [--dry-run] [--force]",
+	    "point numbers, TwiML App and TaskRouter\n"
+	    "callbacks at BASE_URL (shows the diff first)",
+	    "  --account AC...     that tenant (default: TWILIO_ACCOUNT_SID)\n"
+	    "  --all               every tenant of this RAMAL_ENVIRONMENT\n"
+	    "  --dry-run           print the diff and change nothing\n"
+	    "  --force             also tenants of another environment\n"
+	    "  Each resource is read again after its update; a field Twilio "
+	    "did\n"
+	    "  not take fails the command (exit 1).\n" },
 	{ "simulate", "inbound",
 	    "--to +E164 --from +E164 [--agent-answers |\n"
 	    "--no-answer | --abandon] [--url URL]",
@@ -259,6 +308,55 @@ cmdline_usage(FILE *fp, const char *cmd, const char *sub)
 			    nforms > 1 ? "\nevery form takes:\n" : "",
 			    notes[i].text);
 	return 0;
+}
+
+int
+cmdline_parse(int argc, char **argv, struct cmdline_opt *opts, size_t nopts,
+    const char **pos, int npos, char *err, size_t errlen)
+{
+	int np = 0;
+
+	for (int i = 0; i < npos; i++)
+		pos[i] = NULL;
+	for (int i = 1; i < argc; i++) {
+		size_t k;
+
+		if (strncmp(argv[i], "--", 2) != 0) {
+			if (np >= npos) {
+				snprintf(err, errlen, "unexpected argument %s",
+				    argv[i]);
+				return -1;
+			}
+			pos[np++] = argv[i];
+			continue;
+		}
+		for (k = 0; k < nopts; k++)
+			if (strcmp(argv[i] + 2, opts[k].name) == 0)
+				break;
+		if (k == nopts) {
+			snprintf(err, errlen, "unknown option %s", argv[i]);
+			return -1;
+		}
+		if (!opts[k].has_value) {
+			opts[k].value = "";
+			continue;
+		}
+		if (i + 1 >= argc) {
+			snprintf(err, errlen, "%s needs a value", argv[i]);
+			return -1;
+		}
+		opts[k].value = argv[++i];
+	}
+	return 0;
+}
+
+const char *
+cmdline_opt(const struct cmdline_opt *opts, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(opts[i].name, name) == 0)
+			return opts[i].value;
+	return NULL;
 }
 
 int

@@ -72,10 +72,11 @@ doctor_usage(FILE *fp)
 	    "\n"
 	    "Check this deployment against its Twilio account, read only:\n"
 	    "the credentials of the main account and of each tenant, the API\n"
-	    "key of /token, the TwiML App's Voice URL, each number's webhooks,\n"
-	    "the TaskRouter workspace, activities, queue, workflow and the\n"
-	    "agents' workers.  One line per check, \"ok\" or \"FAIL\" with what\n"
-	    "to do.  Exit status 0 when every check passed, 1 otherwise.\n"
+	    "key of /token, the TwiML App's Voice URL, each number's webhooks\n"
+	    "and regulatory bundle, the TaskRouter workspace, activities,\n"
+	    "queue, workflow and the agents' workers.  One line per check,\n"
+	    "\"ok\" or \"FAIL\" with what to do.  Exit status 0 when every\n"
+	    "check passed, 1 otherwise.\n"
 	    "Configuration comes from the environment and ./.env, as for\n"
 	    "`ramal serve`.\n");
 }
@@ -549,6 +550,7 @@ check_hook(struct doctor *d, const char *number, const char *label,
 struct number {
 	char *e164;
 	char *sid; /* NULL when not stored */
+	char *bundle; /* NULL when none */
 };
 
 struct numbers {
@@ -568,6 +570,10 @@ collect_number(void *arg, const struct store_number_row *row)
 	all->v[all->n].e164 = xstrdup(row->e164);
 	all->v[all->n].sid =
 	    row->sid != NULL && *row->sid != '\0' ? xstrdup(row->sid) : NULL;
+	all->v[all->n].bundle =
+	    row->bundle_sid != NULL && *row->bundle_sid != '\0'
+	    ? xstrdup(row->bundle_sid)
+	    : NULL;
 	all->n++;
 }
 
@@ -577,6 +583,7 @@ numbers_free(struct numbers *all)
 	for (size_t i = 0; i < all->n; i++) {
 		free(all->v[i].e164);
 		free(all->v[i].sid);
+		free(all->v[i].bundle);
 	}
 	free(all->v);
 }
@@ -625,8 +632,63 @@ check_number(struct doctor *d, const char *account, const struct number *row,
 }
 
 /*
+ * The regulatory bundle of rows->v[at] (first number that uses it), read
+ * at Twilio: Brazilian numbers need it twilio-approved.
+ */
+static void
+check_bundle(struct doctor *d, const struct numbers *rows, size_t at,
+    const struct twapi_client *cl)
+{
+	const char *sid = rows->v[at].bundle;
+	char what[WHAT_LEN], path[128], why[WHY_LEN], used[256] = "";
+	json_t *b = NULL;
+	size_t len = 0;
+
+	for (size_t i = 0; i < at; i++)
+		if (rows->v[i].bundle && strcmp(rows->v[i].bundle, sid) == 0)
+			return; /* checked with its first number */
+	for (size_t i = at; i < rows->n && len + 20 < sizeof(used); i++)
+		if (rows->v[i].bundle && strcmp(rows->v[i].bundle, sid) == 0)
+			len += (size_t)snprintf(used + len, sizeof(used) - len,
+			    "%s%s", len ? ", " : "", rows->v[i].e164);
+	snprintf(what, sizeof(what), "regulatory bundle %s (%s)", sid, used);
+	if (cl == NULL) {
+		fail(d, what,
+		    "not checked: no credentials of the account work");
+		return;
+	}
+	snprintf(path, sizeof(path), "/v2/RegulatoryCompliance/Bundles/%s",
+	    sid);
+	switch (get(cl, TWAPI_NUMBERS, path, NULL, &b, why, sizeof(why))) {
+	case GOT:
+		if (strcmp(str_of(b, "status"), "twilio-approved") == 0) {
+			snprintf(what, sizeof(what),
+			    "regulatory bundle %s (%s) twilio-approved", sid,
+			    used);
+			pass(d, what);
+		} else
+			fail(d, what,
+			    "it is %s, not twilio-approved: Twilio may take "
+			    "its numbers back; see the bundle in the Console "
+			    "(Phone Numbers, Regulatory Compliance, Bundles)",
+			    shown(str_of(b, "status")));
+		break;
+	case MISSING:
+		fail(d, what,
+		    "the account has no such bundle: buy the numbers again "
+		    "with an approved one, or fix phone_numbers.bundle_sid");
+		break;
+	default:
+		fail(d, what, "could not read it (%s)", why);
+		break;
+	}
+	json_decref(b);
+}
+
+/*
  * The numbers of account (from the table), each against Twilio's
- * IncomingPhoneNumbers of that account read with cl (NULL: none works).
+ * IncomingPhoneNumbers of that account read with cl (NULL: none works),
+ * and the bundles they use.
  */
 static void
 check_numbers_of(struct doctor *d, const char *account,
@@ -670,6 +732,9 @@ check_numbers_of(struct doctor *d, const char *account,
 		    "the credentials above",
 		    account, why);
 	}
+	for (size_t i = 0; i < rows.n; i++)
+		if (rows.v[i].bundle != NULL)
+			check_bundle(d, &rows, i, cl);
 	json_decref(all);
 	numbers_free(&rows);
 }

@@ -863,7 +863,7 @@ load(const struct config *cfg, struct db_conn *c,
 	enum db_result res;
 
 	if (store_tenant_put(c, cfg->secret_key, cfg->twilio_account_sid, NULL,
-		cfg->twilio_auth_token, 1) != DB_OK)
+		cfg->twilio_auth_token, 1, cfg->ramal_environment) != DB_OK)
 		return fail_msg("storing the primary tenant", "see the log");
 	res = store_tr_config_get(c, cfg->twilio_account_sid, stored);
 	if (res != DB_OK && res != DB_NOTFOUND)

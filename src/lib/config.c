@@ -28,6 +28,10 @@ static const struct config_var vars[] = {
 	    "public https URL Twilio calls (signatures are checked against it)" },
 	{ "DATABASE_URL", CFG_DSN, OFF(database_url), NULL, 0, 0, NULL, 0,
 	    "PostgreSQL connection URI" },
+	{ "RAMAL_ENVIRONMENT", CFG_ENV, OFF(ramal_environment), "production", 0,
+	    0, NULL, 0,
+	    "this deployment's environment: Twilio set-up commands touch only "
+	    "tenants of the same one" },
 	{ "LOG_LEVEL", CFG_LEVEL, OFF(log_level), "info", 0, 0, NULL, 0,
 	    "debug, info, warn or error" },
 	{ "RAMAL_SECRET_KEY", CFG_KEY, OFF(secret_key_text), NULL, 0, 0, NULL,
@@ -52,6 +56,9 @@ static const struct config_var vars[] = {
 	{ "TWILIO_TASKROUTER_BASE", CFG_URL, OFF(twilio_taskrouter_base),
 	    "https://taskrouter.twilio.com", 0, 0, NULL, 0,
 	    "TaskRouter REST base URL" },
+	{ "TWILIO_NUMBERS_BASE", CFG_URL, OFF(twilio_numbers_base),
+	    "https://numbers.twilio.com", 0, 0, NULL, 0,
+	    "Numbers REST base URL (regulatory bundles)" },
 	{ "TWILIO_CALLER_ID", CFG_E164, OFF(twilio_caller_id), NULL, 0, 0, NULL,
 	    0,
 	    "default caller ID (E.164) of outbound calls by agents without a "
@@ -667,6 +674,17 @@ set_value(struct config *cfg, const struct config_var *v, const char *val,
 			*(char **)field = norm;
 		return 0;
 	}
+	case CFG_ENV:
+		if (strlen(val) > 32 ||
+		    strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+			strlen(val)) {
+			snprintf(err, errlen,
+			    "%s: must be a name of 1 to 32 lower-case letters, "
+			    "digits, _ or - (got \"%.40s\")",
+			    v->name, val);
+			return -1;
+		}
+		break;
 	case CFG_STR:
 		break;
 	}

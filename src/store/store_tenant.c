@@ -1,6 +1,7 @@
 /*
  * Store helpers of tenants.  See include/store/store_tenant.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,13 +16,18 @@ const struct db_stmt store_tenant_statements[] = {
 	    1 },
 	{ "tenant_put",
 	    "INSERT INTO tenants (account_sid, friendly_name, auth_token_enc,"
-	    " is_primary) VALUES ($1, coalesce($2, ''), $3, $4::boolean)"
+	    " is_primary, environment) VALUES ($1, coalesce($2, ''), $3,"
+	    " $4::boolean, coalesce($5, 'production'))"
 	    " ON CONFLICT (account_sid) DO UPDATE SET"
 	    " friendly_name = coalesce($2, tenants.friendly_name),"
 	    " auth_token_enc = excluded.auth_token_enc,"
 	    " is_primary = excluded.is_primary OR tenants.is_primary,"
 	    " updated_at = now()",
-	    4 },
+	    5 },
+	{ "tenant_get",
+	    "SELECT friendly_name, environment, status, is_primary FROM tenants"
+	    " WHERE account_sid = $1",
+	    1 },
 	{ "tenant_token",
 	    "SELECT auth_token_enc FROM tenants"
 	    " WHERE account_sid = $1 AND status = 'active'",
@@ -36,10 +42,10 @@ const struct db_stmt store_tenant_statements[] = {
 enum db_result
 store_tenant_put(struct db_conn *c, const uint8_t key[SECRET_KEY_LEN],
     const char *account_sid, const char *friendly_name, const char *auth_token,
-    int primary)
+    int primary, const char *environment)
 {
 	char *sealed = NULL;
-	const char *params[4];
+	const char *params[5];
 	PGresult *r = NULL;
 	enum db_result res = DB_ERR;
 
@@ -59,7 +65,8 @@ store_tenant_put(struct db_conn *c, const uint8_t key[SECRET_KEY_LEN],
 	params[1] = friendly_name;
 	params[2] = sealed;
 	params[3] = primary ? "true" : "false";
-	r = db_exec(c, "tenant_put", 4, params, &res);
+	params[4] = environment;
+	r = db_exec(c, "tenant_put", 5, params, &res);
 	PQclear(r);
 	if (res != DB_OK && res != DB_NOTFOUND)
 		goto rollback;
@@ -69,6 +76,29 @@ rollback:
 	db_simple(c, "ROLLBACK");
 out:
 	free(sealed);
+	return res;
+}
+
+enum db_result
+store_tenant_get(struct db_conn *c, const char *account_sid,
+    struct store_tenant_info *t)
+{
+	const char *params[1] = { account_sid };
+	enum db_result res;
+	PGresult *r;
+
+	memset(t, 0, sizeof(*t));
+	r = db_exec(c, "tenant_get", 1, params, &res);
+	if (res == DB_OK) {
+		snprintf(t->friendly_name, sizeof(t->friendly_name), "%s",
+		    PQgetvalue(r, 0, 0));
+		snprintf(t->environment, sizeof(t->environment), "%s",
+		    PQgetvalue(r, 0, 1));
+		snprintf(t->status, sizeof(t->status), "%s",
+		    PQgetvalue(r, 0, 2));
+		t->primary = strcmp(PQgetvalue(r, 0, 3), "t") == 0;
+	}
+	PQclear(r);
 	return res;
 }
 

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "ddd.h"
 #include "phone.h"
 
 #define DIGITS_MAX 20
@@ -33,17 +34,6 @@ static const char *const r_len = "quantidade de dígitos inválida para um "
 				 "número brasileiro";
 static const char *const r_intl = "número internacional inválido";
 
-/* Brazil's DDDs in use, as a bitmap over 0..99. */
-static const char ddd_list[] = "11 12 13 14 15 16 17 18 19 "
-			       "21 22 24 27 28 "
-			       "31 32 33 34 35 37 38 "
-			       "41 42 43 44 45 46 47 48 49 "
-			       "51 53 54 55 "
-			       "61 62 63 64 65 66 67 68 69 "
-			       "71 73 74 75 77 79 "
-			       "81 82 83 84 85 86 87 88 89 "
-			       "91 92 93 94 95 96 97 98 99";
-
 static int
 is_digit(char c)
 {
@@ -53,13 +43,7 @@ is_digit(char c)
 int
 phone_ddd_valid(const char *d)
 {
-	if (d == NULL || !is_digit(d[0]) || !is_digit(d[1]))
-		return 0;
-	for (const char *p = ddd_list; p + 2 <= ddd_list + sizeof(ddd_list) - 1;
-	     p += 3)
-		if (p[0] == d[0] && p[1] == d[1])
-			return 1;
-	return 0;
+	return ddd_find(d) != NULL;
 }
 
 static int

@@ -22,6 +22,7 @@ twapi_client_init(struct twapi_client *c, const struct config *cfg)
 	memset(c, 0, sizeof(*c));
 	c->api_base = cfg->twilio_api_base;
 	c->taskrouter_base = cfg->twilio_taskrouter_base;
+	c->numbers_base = cfg->twilio_numbers_base;
 	c->account_sid = cfg->twilio_account_sid;
 	c->connect_timeout_ms = TWAPI_CONNECT_TIMEOUT_MS;
 	c->timeout_ms = TWAPI_TIMEOUT_MS;
@@ -46,6 +47,7 @@ twapi_client_init_account(struct twapi_client *c, const struct config *cfg,
 	memset(c, 0, sizeof(*c));
 	c->api_base = cfg->twilio_api_base;
 	c->taskrouter_base = cfg->twilio_taskrouter_base;
+	c->numbers_base = cfg->twilio_numbers_base;
 	c->account_sid = account_sid;
 	c->user = account_sid;
 	c->secret = token;
@@ -147,13 +149,26 @@ log_path(const char *url, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)n, p);
 }
 
+static const char *
+base_of(const struct twapi_client *c, enum twapi_host host)
+{
+	switch (host) {
+	case TWAPI_TASKROUTER:
+		return c->taskrouter_base;
+	case TWAPI_NUMBERS:
+		return c->numbers_base;
+	case TWAPI_API:
+		break;
+	}
+	return c->api_base;
+}
+
 enum twapi_result
 twapi_request(const struct twapi_client *c, enum twapi_host host,
     const char *method, const char *path, const struct form *params,
     struct twapi_resp *out)
 {
-	const char *base =
-	    host == TWAPI_TASKROUTER ? c->taskrouter_base : c->api_base;
+	const char *base = base_of(c, host);
 	int is_post = strcmp(method, "POST") == 0;
 	struct httpc_req req = { 0 };
 	struct httpc_resp hr = { 0 };

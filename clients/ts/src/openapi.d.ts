@@ -901,6 +901,435 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/numbers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's numbers (admin), with their bundle and where their webhooks point, as last read. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description By number. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            numbers: components["schemas"]["Number"][];
+                            /** @enum {string} */
+                            webhooks_from: "stored";
+                            base_url: string;
+                        };
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                /** @description Not an admin. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Database unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Buy a number (admin) with its webhooks at BASE_URL; idempotent by number.
+         * @description The account is asked first: a number already on it is stored (and
+         *     its webhooks pointed here) instead of bought again (200, outcome
+         *     found). Otherwise Twilio sells it (201, outcome bought) and it is
+         *     stored with its SID at once. Brazilian numbers need an approved
+         *     regulatory bundle (Twilio error 21649 otherwise).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required with the cookie session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description E.164 (+55...); spaces, dashes and parentheses are dropped. */
+                        phone_number: string;
+                        bundle_sid?: string;
+                        address_sid?: string;
+                        label?: string;
+                        /** @description The identity of an agent of the tenant. */
+                        owner?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Already on the account; stored, nothing bought. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BuyResult"];
+                    };
+                };
+                /** @description Bought and stored. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BuyResult"];
+                    };
+                };
+                /** @description Malformed number, bundle or address SID; an unknown owner. Nothing was sent to Twilio. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                /** @description Not an admin */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The tenant is of another environment than this deployment (RAMAL_ENVIRONMENT), or the number is another tenant's. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+                /** @description Twilio refused (twilio_code) or did not answer; nothing was stored. */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+                /** @description Database unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/numbers/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Numbers Twilio has for sale in a DDD (admin); when it has none, what the other DDDs of its state have. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The area code (11 São Paulo...); required but for toll-free. */
+                    ddd?: string;
+                    type?: "local" | "mobile" | "toll-free";
+                    /** @description The digits right after the DDD. */
+                    contains?: string;
+                    limit?: number;
+                    country?: "BR";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What Twilio offers. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            country: string;
+                            /** @enum {string} */
+                            type: "local" | "mobile" | "toll-free";
+                            ddd: string | null;
+                            /** @description The DDD's state (SP */
+                            uf: string | null;
+                            state: string | null;
+                            contains: string | null;
+                            numbers: components["schemas"]["AvailableNumber"][];
+                            /** @description Empty unless numbers is; then each other DDD of the state with what it has (at most 5). */
+                            same_state: {
+                                ddd: string;
+                                numbers: components["schemas"]["AvailableNumber"][];
+                            }[];
+                        };
+                    };
+                };
+                /** @description A DDD that is not two digits or not in use (20, 23...), a bad type, contains or limit. Nothing was sent to Twilio. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                /** @description Not an admin. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Twilio refused or did not answer. */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+                /** @description Database unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/numbers/{sid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Release a number (admin) at Twilio, then drop it; a number Twilio no longer has is only dropped. */
+        delete: {
+            parameters: {
+                query?: {
+                    /** @description Release it even while it is an agent's dedicated line. */
+                    force?: boolean;
+                };
+                header?: {
+                    /** @description Required with the cookie session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    /** @description The number's SID (PN...), or its E.164. */
+                    sid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Released (or already gone) and dropped. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            phone_number: string;
+                            sid: string | null;
+                            /** @enum {string} */
+                            twilio: "released" | "already gone";
+                        };
+                    };
+                };
+                /** @description force is not true or false. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                /** @description Not an admin */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The tenant has no such number. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+                /** @description An agent's dedicated line (without force), or a tenant of another environment. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+                /** @description Twilio refused or did not answer; the number is kept. */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+                /** @description Database unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Set a number's owner (the agent it rings first) or label (admin); nothing changes at Twilio. */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required with the cookie session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    /** @description The number's SID (PN...), or its E.164. */
+                    sid: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description An agent's identity; null: nobody. */
+                        owner?: string | null;
+                        label?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The number now. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Number"];
+                    };
+                };
+                /** @description Neither owner nor label */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                /** @description Not an admin */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The tenant has no such number. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+                /** @description Database unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NumberError"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1032,6 +1461,54 @@ export interface components {
         SessionEndedEvent: {
             /** @enum {string} */
             reason: "signed-out" | "password-changed" | "disabled" | "suspended" | "expired" | "role-changed";
+        };
+        NumberError: {
+            /** @description One line: what happened and what to do (Twilio's code and message when Twilio refused). */
+            error: string;
+            request_id: string;
+            /** @description Twilio's error code when Twilio refused (21649: a regulatory bundle is needed; 21422: not for sale any more). */
+            twilio_code?: number;
+        };
+        /** @description A number (DID) of the admin's tenant, as ramal keeps it. */
+        Number: {
+            /** @description Twilio's SID; null for a number added by hand without it. */
+            sid: string | null;
+            /** @description E.164. */
+            phone_number: string;
+            label: string;
+            /** @description The identity of the agent it rings first (dedicated line); null: nobody. */
+            owner: string | null;
+            bundle_sid: string | null;
+            /** @description The bundle's status at the last daily read (twilio-approved, in-review, twilio-rejected...); null: not read yet. */
+            bundle_status: string | null;
+            address_sid: string | null;
+            ring_timeout_s: number;
+            voicemail: boolean;
+            /** @description What ramal last read of the number's webhooks at Twilio. */
+            webhooks: {
+                voice_url: string | null;
+                voice_fallback_url: string | null;
+                status_callback: string | null;
+                /** Format: date-time */
+                read_at: string | null;
+                /** @description All three at this deployment's BASE_URL (POST); null: never read. */
+                at_base_url: boolean | null;
+            };
+        };
+        BuyResult: {
+            /** @enum {string} */
+            outcome: "bought" | "found";
+            number: components["schemas"]["Number"];
+        };
+        AvailableNumber: {
+            phone_number: string;
+            friendly_name: string | null;
+            locality: string | null;
+            region: string | null;
+            /** @description none, any, local or foreign: whether buying it needs an address_sid. */
+            address_requirements: string | null;
+            voice: boolean;
+            sms: boolean;
         };
     };
     responses: {

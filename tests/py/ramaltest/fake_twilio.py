@@ -1,9 +1,10 @@
 """A fake Twilio REST API on loopback that checks requests against the spec.
 
 Serves every path of the OpenAPI extract in tests/py/ramaltest/oai/ (the 2010 API
-under /2010-04-01/..., TaskRouter, Messaging v1 and Trust Hub under /v1/...)
-from one ThreadingHTTPServer on 127.0.0.1:0.  Point TWILIO_API_BASE and
-TWILIO_TASKROUTER_BASE at `fake.url`.
+under /2010-04-01/..., TaskRouter, Messaging v1 and Trust Hub under /v1/...,
+Numbers v2's regulatory bundles under /v2/...) from one ThreadingHTTPServer on
+127.0.0.1:0.  Point TWILIO_API_BASE, TWILIO_TASKROUTER_BASE and
+TWILIO_NUMBERS_BASE at `fake.url`.
 
 For each request it checks HTTP Basic auth (account SID + auth token, or
 API key SID + secret), that the method exists for the path, that path
@@ -16,8 +17,11 @@ recorded in `fake.requests`; problems also go to `fake.violations`.
 Answers: a programmed response when one matches (`fake.respond(...)`),
 otherwise Twilio's error JSON (401/404/405/400), a GET answered from the
 account resources a test set (see "account resources" below: accounts,
-TwiML Apps, IncomingPhoneNumbers, TaskRouter objects), or a JSON body built
-from the response schema with the spec's success status code.
+TwiML Apps, IncomingPhoneNumbers, TaskRouter objects, regulatory bundles),
+a write to them when the test asked for it (model_writes: buying, updating
+and releasing numbers, updating TwiML Apps, workspaces and workflows), the
+numbers for sale a test put up (add_available), or a JSON body built from
+the response schema with the spec's success status code.
 """
 
 import base64
@@ -29,6 +33,7 @@ import os
 import re
 import secrets
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -38,7 +43,8 @@ except ImportError:  # run as a script: python3 fake_twilio.py
     import twiml_model
 
 OAI_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "oai")
-PRODUCT_FILES = ("api_v2010.json", "taskrouter_v1.json", "messaging_v1.json", "trusthub_v1.json")
+PRODUCT_FILES = ("api_v2010.json", "taskrouter_v1.json", "messaging_v1.json", "trusthub_v1.json",
+                 "numbers_v2.json")
 
 SID_RE = re.compile(r"^\^([A-Z]{2})\[0-9a-fA-F\]\{32\}\$$")
 
@@ -180,6 +186,7 @@ class FakeTwilio:
         self.parents = {}  # subaccount sid -> parent sid
         self.requests = []
         self.programmed = []
+        self.stalls = []
         # every violation ever seen, kept across reset() until taken: the
         # test fixtures fail a test whose server sent a request off the spec
         self.unexpected = []
@@ -238,11 +245,31 @@ class FakeTwilio:
             self.programmed.insert(0, rule)
         return rule
 
+    def stall(self, method, path_regex, seconds, times=1):
+        """Hold the answer to matching requests for `seconds` after the
+        request was handled (its effect on the state is done) and recorded;
+        the returned threading.Event is set when one starts waiting, so a
+        test can kill the client meanwhile."""
+        rule = {"method": method.upper(), "rx": re.compile(path_regex), "seconds": seconds, "times": times,
+                "started": threading.Event()}
+        with self.lock:
+            self.stalls.append(rule)
+        return rule["started"]
+
+    def _take_stall(self, method, path):
+        with self.lock:
+            for rule in self.stalls:
+                if rule["method"] == method and rule["times"] > 0 and rule["rx"].search(path):
+                    rule["times"] -= 1
+                    return rule
+        return None
+
     def reset(self):
         """Forget recorded requests, programmed responses and workspaces."""
         with self.lock:
             self.requests.clear()
             self.programmed.clear()
+            self.stalls.clear()
             self.workspaces.clear()
         self._resources_reset()
 
@@ -401,6 +428,8 @@ class FakeTwilio:
         if rec.violations:
             return 400, twilio_error(400, 20001, "; ".join(rec.violations)), {}
         held = self._resource_answer(rec, route, op)
+        if held is None:
+            held = self._resource_write(rec, route, op)
         if held is not None:
             return held
         with self.lock:
@@ -539,13 +568,21 @@ class FakeTwilio:
     # them, shaped by the spec's schema: GET /Accounts/{Sid}.json for every
     # account of add_account (status from set_account_status), TwiML Apps
     # and IncomingPhoneNumbers of any account (404 when not added), and
-    # the TaskRouter objects of an account once a test added one or called
-    # manage_taskrouter() (other accounts keep the generic answers that
-    # test_provision programs).  Lists page by PageSize/Page (page_size_cap
-    # makes pages smaller) and filter by FriendlyName and PhoneNumber.
-    # POSTs do not change this state.  API keys are Standard unless
-    # set_key_type() says "main": as at Twilio, a Standard key may not use
-    # /Accounts or /Keys (a violation, 401).
+    # the TaskRouter objects and regulatory bundles of an account once a
+    # test added one or called manage_taskrouter() (other accounts keep the
+    # generic answers that test_provision programs).  Lists page by
+    # PageSize/Page (page_size_cap makes pages smaller) and filter by
+    # FriendlyName and PhoneNumber.  POSTs and DELETEs do not change this
+    # state unless model_writes(account) was called for the account: then
+    # buying a number (POST IncomingPhoneNumbers.json, from the numbers
+    # add_available put up for sale, with Twilio's rules: 21422 when it is
+    # not for sale, 21649 when a regulated number comes without an approved
+    # bundle), updating a number, TwiML App, workspace or workflow (POST on
+    # the instance; freeze() makes one field keep its value, as a Twilio
+    # that ignores it would) and releasing a number (DELETE) change it.
+    # API keys are Standard unless set_key_type() says "main": as at
+    # Twilio, a Standard key may not use /Accounts or /Keys (a violation,
+    # 401).
 
     RESOURCE_ROUTES = {
         # template: (kind = the list's key, SID prefix, instance path param)
@@ -564,9 +601,13 @@ class FakeTwilio:
         "/v1/Workspaces/{WorkspaceSid}/Workflows/{Sid}": ("workflows", "WW", "Sid"),
         "/v1/Workspaces/{WorkspaceSid}/Workers": ("workers", "WK", None),
         "/v1/Workspaces/{WorkspaceSid}/Workers/{Sid}": ("workers", "WK", "Sid"),
+        "/v2/RegulatoryCompliance/Bundles/{Sid}": ("bundles", "BU", "Sid"),
     }
     RESOURCE_PREFIX = {kind: prefix for kind, prefix, _ in RESOURCE_ROUTES.values()}
     TASKROUTER_KINDS = ("workspaces", "activities", "task_queues", "workflows", "workers")
+    # kinds whose paths name no account: the credentials' account owns them
+    AUTH_ACCOUNT_KINDS = TASKROUTER_KINDS + ("bundles",)
+    AVAILABLE_KINDS = ("Local", "Mobile", "TollFree")
     LIST_FILTERS = {"FriendlyName": "friendly_name", "PhoneNumber": "phone_number"}
 
     def _resources_init(self):
@@ -579,6 +620,9 @@ class FakeTwilio:
             self._tr_accounts = set()
             self._account_status = {}
             self.page_size_cap = None
+            self._writable = set()  # accounts whose writes change the state
+            self._frozen = set()  # (account, kind, sid, field)
+            self._available = {}  # (country, kind) -> [dict]
 
     def set_key_type(self, key_sid, key_type):
         """"standard" (the default) or "main" (may use /Accounts and /Keys)."""
@@ -610,9 +654,46 @@ class FakeTwilio:
             assert item.get("workspace_sid"), "%s need a workspace_sid" % kind
         with self.lock:
             self._resources.setdefault(account_sid, {}).setdefault(kind, {})[item["sid"]] = item
-            if kind in self.TASKROUTER_KINDS:
+            if kind in self.AUTH_ACCOUNT_KINDS:
                 self._tr_accounts.add(account_sid)
         return item
+
+    def model_writes(self, account_sid):
+        """Let POSTs and DELETEs on this account's numbers, TwiML Apps,
+        workspaces and workflows change the state (see above)."""
+        with self.lock:
+            self._writable.add(account_sid)
+
+    def freeze(self, account_sid, kind, sid, field):
+        """Updates of this resource leave `field` (Twilio's JSON name) as
+        it is, though Twilio answers 200: what a verification must catch."""
+        with self.lock:
+            self._frozen.add((account_sid, kind, sid, field))
+
+    def add_available(self, phone_number, country="BR", kind="Local", regulated=None, **fields):
+        """Put a number up for sale: AvailablePhoneNumbers/{country}/{kind}
+        lists it (Contains filters with Twilio's meta-characters) and a
+        modelled account may buy it.  regulated (default: outside US/CA)
+        makes buying it need an approved BundleSid (error 21649)."""
+        assert kind in self.AVAILABLE_KINDS
+        item = {"phone_number": phone_number, "friendly_name": phone_number, "iso_country": country,
+                "address_requirements": "none", "beta": False,
+                "capabilities": {"voice": True, "sms": False, "mms": False, "fax": False}}
+        item.update(fields)
+        item["_regulated"] = regulated if regulated is not None else country not in ("US", "CA")
+        with self.lock:
+            self._available.setdefault((country, kind), []).append(item)
+        return item
+
+    def add_bundle(self, account_sid, status="twilio-approved", sid=None):
+        """A regulatory bundle of the account, as Numbers v2 shows it."""
+        return self.add_resource(account_sid, "bundles", {"status": status, "friendly_name": "ramal test bundle",
+                                                          "regulation_sid": "RN" + secrets.token_hex(16)}, sid=sid)
+
+    def numbers(self, account_sid):
+        """The account's IncomingPhoneNumbers as the state holds them."""
+        with self.lock:
+            return [dict(v) for v in self._resources.get(account_sid, {}).get("incoming_phone_numbers", {}).values()]
 
     def remove_resource(self, account_sid, kind, sid):
         with self.lock:
@@ -638,12 +719,14 @@ class FakeTwilio:
             return None
         if route.template == "/2010-04-01/Accounts/{Sid}.json":
             return self._account_answer(rec, route, op)
+        if "/AvailablePhoneNumbers/{CountryCode}/" in route.template:
+            return self._available_answer(rec, route, op)
         spec = self.RESOURCE_ROUTES.get(route.template)
         if spec is None:
             return None
         kind, _, sid_param = spec
         pp = rec.path_params
-        if kind in self.TASKROUTER_KINDS:
+        if kind in self.AUTH_ACCOUNT_KINDS:
             account = rec.auth_account
             with self.lock:
                 if account not in self._tr_accounts:
@@ -665,6 +748,126 @@ class FakeTwilio:
                 return 404, twilio_error(404, 20404, "The requested resource %s was not found" % rec.path), {}
             return 200, self._shaped(schema, rec, route, hit[0]), {}
         return 200, self._list_page(schema, rec, route, kind, items), {}
+
+    @staticmethod
+    def contains_regex(pattern):
+        """Twilio's Contains pattern as a regex over the number's digits:
+        a leading + anchors at the start (country code included), a
+        trailing $ at the end, * is one character and % any run."""
+        rx = ""
+        if pattern.startswith("+"):
+            rx, pattern = "^", pattern[1:]
+        tail = ""
+        if pattern.endswith("$"):
+            tail, pattern = "$", pattern[:-1]
+        for c in pattern:
+            rx += "." if c == "*" else ".*" if c == "%" else re.escape(c)
+        return re.compile(rx + tail)
+
+    def _available_answer(self, rec, route, op):
+        """Numbers for sale from add_available; None (the generic empty
+        page) when the test put none up in that country and kind."""
+        country = rec.path_params["CountryCode"]
+        kind = route.template.rsplit("/", 1)[1][:-len(".json")]
+        with self.lock:
+            if (country, kind) not in self._available:
+                return None
+            items = [dict(v) for v in self._available[(country, kind)]]
+        query = dict(rec.query)
+        if "Contains" in query:
+            rx = self.contains_regex(query["Contains"])
+            items = [v for v in items if rx.search(v["phone_number"].lstrip("+"))]
+        if query.get("VoiceEnabled") == "true":
+            items = [v for v in items if v["capabilities"].get("voice")]
+        items = items[:int(query.get("PageSize", 50))]
+        schema = self._resolve(op["responses"]["200"]["schema"])
+        item_schema = self._resolve(schema["properties"]["available_phone_numbers"]["items"])
+        out = self.build(schema, rec, route)
+        out["available_phone_numbers"] = [
+            self._shaped(item_schema, rec, route, {k: v for k, v in i.items() if not k.startswith("_")})
+            for i in items]
+        out.update(uri=rec.path, first_page_uri=rec.path, next_page_uri=None, previous_page_uri=None,
+                   page=0, page_size=len(items), start=0, end=max(len(items) - 1, 0))
+        return 200, out, {}
+
+    # -- writes (model_writes) ---------------------------------------------
+
+    def _resource_write(self, rec, route, op):
+        """(status, body, headers) for a write the state models, else None."""
+        if rec.method not in ("POST", "DELETE"):
+            return None
+        pp = rec.path_params
+        if route.template == "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json":
+            if rec.method == "POST" and self._writes(pp["AccountSid"]):
+                return self._buy(rec, route, op)
+            return None
+        spec = self.RESOURCE_ROUTES.get(route.template)
+        if spec is None or spec[2] is None:
+            return None
+        kind, _, sid_param = spec
+        account = rec.auth_account if kind in self.AUTH_ACCOUNT_KINDS else pp["AccountSid"]
+        if kind not in ("incoming_phone_numbers", "applications", "workspaces", "workflows") \
+                or not self._writes(account):
+            return None
+        sid = pp[sid_param]
+        with self.lock:
+            item = self._resources.get(account, {}).get(kind, {}).get(sid)
+            if item is None:
+                return 404, twilio_error(404, 20404, "The requested resource %s was not found" % rec.path), {}
+            if rec.method == "DELETE":
+                if kind != "incoming_phone_numbers":
+                    return None
+                del self._resources[account][kind][sid]
+                return 204, None, {}
+            for k, v in rec.form:
+                field = _snake(k)
+                if (account, kind, sid, field) not in self._frozen:
+                    item[field] = v
+            current = dict(item)
+        codes = sorted(c for c in op.get("responses", {}) if c.startswith("2"))
+        schema = self._resolve(op["responses"][codes[0]]["schema"])
+        return int(codes[0]), self._shaped(schema, rec, route, current), {}
+
+    def _writes(self, account):
+        with self.lock:
+            return account in self._writable
+
+    def _buy(self, rec, route, op):
+        """POST IncomingPhoneNumbers.json on a modelled account."""
+        account = rec.path_params["AccountSid"]
+        form = dict(rec.form)
+        number = form.get("PhoneNumber")
+        if number is None:
+            return 400, twilio_error(400, 21452, "No phone numbers found: give PhoneNumber"), {}
+        with self.lock:
+            found = None
+            for key, items in self._available.items():
+                for i in items:
+                    if i["phone_number"] == number:
+                        found = (key, i)
+            if found is None:
+                return 400, twilio_error(400, 21422, "PhoneNumber %s is not available" % number), {}
+            (country, kind), offer = found
+            bundle = form.get("BundleSid")
+            if offer["_regulated"]:
+                if bundle is None:
+                    return 400, twilio_error(400, 21649, "Phone number %s requires an approved regulatory "
+                                             "Bundle (BundleSid)" % number), {}
+                held = self._resources.get(account, {}).get("bundles", {}).get(bundle)
+                if held is None or held.get("status") != "twilio-approved":
+                    return 400, twilio_error(400, 21649, "Bundle %s is not twilio-approved for %s"
+                                             % (bundle, number)), {}
+            self._available[(country, kind)].remove(offer)
+        fields = {"phone_number": number, "friendly_name": form.get("FriendlyName", number),
+                  "voice_method": "POST", "voice_fallback_method": "POST", "status_callback_method": "POST",
+                  "voice_url": None, "voice_fallback_url": None, "status_callback": None,
+                  "voice_application_sid": None, "trunk_sid": None, "bundle_sid": None, "address_sid": None,
+                  "capabilities": offer["capabilities"], "status": "in-use", "origin": "twilio"}
+        for k, v in rec.form:
+            fields[_snake(k)] = v
+        item = self.add_resource(account, "incoming_phone_numbers", fields)
+        schema = self._resolve(op["responses"]["201"]["schema"])
+        return 201, self._shaped(schema, rec, route, dict(item)), {}
 
     def _account_answer(self, rec, route, op):
         sid = rec.path_params["Sid"]
@@ -953,13 +1156,20 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(n) if n else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, hdrs, data = self.fake.handle(self.command, self.path, headers, body)
-        self.send_response(status)
-        for k, v in hdrs.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        stall = self.fake._take_stall(self.command, urllib.parse.urlsplit(self.path).path)
+        if stall is not None:
+            stall["started"].set()
+            time.sleep(stall["seconds"])
+        try:
+            self.send_response(status)
+            for k, v in hdrs.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client went away (killed)
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = _do
 
@@ -980,7 +1190,6 @@ def main():
     """Serve the fake on loopback for a local server's jobs (README:
     `ramal simulate hold`): python3 tests/py/ramaltest/fake_twilio.py [PORT]."""
     import sys
-    import time
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8099
     account, token = _local_env("TWILIO_ACCOUNT_SID"), _local_env("TWILIO_AUTH_TOKEN")
     if not account or not token:

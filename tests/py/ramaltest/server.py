@@ -51,6 +51,7 @@ class RamalFactory:
         if self.fake is not None:
             env["TWILIO_API_BASE"] = self.fake.url
             env["TWILIO_TASKROUTER_BASE"] = self.fake.url
+            env["TWILIO_NUMBERS_BASE"] = self.fake.url
         if "DATABASE_URL" not in overrides:
             env["DATABASE_URL"] = self.pg.dsn(self.pg.create_database())
         return harness.overlay(env, overrides, str)

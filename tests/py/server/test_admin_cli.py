@@ -57,7 +57,8 @@ def test_agents_and_dedicated_numbers(cli_env, pg):
     assert r.returncode == 0, r.stderr
     nums = rows(cli_env, "number", "list")
     assert nums == [{"number": "+551130001234", "label": "Vendas SP", "owner": "Ana_Souza",
-                     "ring_timeout_s": "25", "voicemail": "on", "sid": ""}]
+                     "ring_timeout_s": "25", "voicemail": "on", "sid": "", "bundle": "", "bundle_status": "",
+                     "webhooks": "unknown", "webhooks_read": "never"}]
 
     # re-adding updates only what is given; assign moves the number
     assert cli(cli_env, "number", "add", "+551130001234", "--voicemail", "off").returncode == 0

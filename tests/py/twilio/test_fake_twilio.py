@@ -269,3 +269,101 @@ def test_official_twilio_client_requests_pass_the_fake(fake):
     assert list(client.calls.list(status="in-progress", limit=5)) == []
     assert fake.violations == []
     assert [r.status for r in fake.requests] == [201, 200, 200, 200]
+
+
+def redirected_client(fake):
+    """twilio-python talking to the fake: an independent reader and writer
+    of what the fake models."""
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    class Redirect(TwilioHttpClient):
+        def request(self, method, url, **kw):
+            for real in ("https://api.twilio.com", "https://taskrouter.twilio.com", "https://numbers.twilio.com"):
+                if url.startswith(real):
+                    url = fake.url + url[len(real):]
+            return super().request(method, url, **kw)
+
+    http = Redirect()
+    http.session.trust_env = False
+    return Client(AC, TOKEN, http_client=http)
+
+
+def test_numbers_for_sale_and_buying_them_by_twilios_rules(fake):
+    from twilio.base.exceptions import TwilioRestException
+
+    fake.model_writes(AC)
+    fake.add_available("+551130030001", locality="São Paulo", region="SP")
+    fake.add_available("+551130040002")
+    fake.add_available("+552130001111")
+    client = redirected_client(fake)
+    br = client.available_phone_numbers("BR")
+    assert [n.phone_number for n in br.local.list(contains="+5511")] == ["+551130030001", "+551130040002"]
+    assert [n.phone_number for n in br.local.list(contains="+55113003")] == ["+551130030001"]
+    assert [n.phone_number for n in br.local.list(contains="0002$")] == ["+551130040002"]
+    assert [n.locality for n in br.local.list(contains="+5511", limit=1)] == ["São Paulo"]
+    assert br.mobile.list(contains="+5511") == []
+
+    # Brazilian numbers need an approved bundle; an unlisted one is 21422
+    with pytest.raises(TwilioRestException) as e:
+        client.incoming_phone_numbers.create(phone_number="+551130030001")
+    assert e.value.code == 21649
+    pending = fake.add_bundle(AC, status="in-review")["sid"]
+    with pytest.raises(TwilioRestException) as e:
+        client.incoming_phone_numbers.create(phone_number="+551130030001", bundle_sid=pending)
+    assert e.value.code == 21649
+    with pytest.raises(TwilioRestException) as e:
+        client.incoming_phone_numbers.create(phone_number="+551139999999")
+    assert e.value.code == 21422
+    bundle = fake.add_bundle(AC)["sid"]
+    pn = client.incoming_phone_numbers.create(phone_number="+551130030001", bundle_sid=bundle,
+                                              voice_url="https://a.test/in", friendly_name="Vendas")
+    assert (pn.phone_number, pn.bundle_sid, pn.voice_url, pn.friendly_name) == (
+        "+551130030001", bundle, "https://a.test/in", "Vendas")
+    assert pn.sid.startswith("PN")
+    # sold: no longer for sale, and on the account
+    assert [n.phone_number for n in br.local.list(contains="+5511")] == ["+551130040002"]
+    assert [n.sid for n in client.incoming_phone_numbers.list(phone_number="+551130030001")] == [pn.sid]
+    assert client.numbers.v2.regulatory_compliance.bundles(bundle).fetch().status == "twilio-approved"
+
+    # updates change it, but a frozen field keeps its value
+    client.incoming_phone_numbers(pn.sid).update(voice_url="https://b.test/in", status_callback="https://b.test/st")
+    fake.freeze(AC, "incoming_phone_numbers", pn.sid, "voice_url")
+    got = client.incoming_phone_numbers(pn.sid).update(voice_url="https://c.test/in")
+    assert got.voice_url == "https://b.test/in"
+    got = client.incoming_phone_numbers(pn.sid).fetch()
+    assert (got.voice_url, got.status_callback) == ("https://b.test/in", "https://b.test/st")
+
+    # release: gone, and a second release is 404
+    assert client.incoming_phone_numbers(pn.sid).delete() is True
+    assert client.incoming_phone_numbers.list() == []
+    with pytest.raises(TwilioRestException) as e:
+        client.incoming_phone_numbers(pn.sid).delete()
+    assert e.value.status == 404
+    assert fake.violations == []
+
+
+def test_writes_change_nothing_unless_modelled(fake, s):
+    pn = fake.add_resource(AC, "incoming_phone_numbers", {"phone_number": "+551130000001", "voice_url": "https://a"})
+    url = "%s/2010-04-01/Accounts/%s/IncomingPhoneNumbers/%s.json" % (fake.url, AC, pn["sid"])
+    assert s.post(url, data={"VoiceUrl": "https://b"}, auth=(AC, TOKEN)).status_code == 200
+    assert s.delete(url, auth=(AC, TOKEN)).status_code == 204
+    assert fake.resource(AC, "incoming_phone_numbers", pn["sid"])["voice_url"] == "https://a"
+
+
+def test_a_stalled_answer_keeps_its_effect(fake, s):
+    """stall(): the request is handled (a purchase is made) before the
+    answer is held back, so a client killed meanwhile missed only the
+    answer."""
+    import threading
+
+    fake.model_writes(AC)
+    fake.add_available("+14155550100", country="US")
+    started = fake.stall("POST", r"/IncomingPhoneNumbers\.json$", 0.5)
+    url = "%s/2010-04-01/Accounts/%s/IncomingPhoneNumbers.json" % (fake.url, AC)
+    t = threading.Thread(target=lambda: s.post(url, data={"PhoneNumber": "+14155550100"}, auth=(AC, TOKEN)))
+    t.start()
+    assert started.wait(5)
+    assert [n["phone_number"] for n in fake.numbers(AC)] == ["+14155550100"]
+    t.join(5)
+    assert [r.status for r in fake.requests] == [201]
