@@ -2,8 +2,9 @@
  * The job handler table.  Handlers live with their feature; this file
  * only lists them, so `serve` and `worker` run the same set.
  */
-#include "hold.h"
 #include "agents.h"
+#include "alerts.h"
+#include "hold.h"
 #include "jobkinds.h"
 #include "taskrouter.h"
 #include "voice.h"
@@ -13,6 +14,9 @@ static const struct job_handler handlers[] = {
 	{ HOLD_JOB_KIND, hold_job, 0 },
 	{ AGENTS_JOB_ACTIVITY, agents_job_activity, 30 },
 	{ TASKROUTER_JOB_COMPLETE, taskrouter_job_complete, 30 },
+	{ ALERTS_JOB_DISPATCH, alerts_job_dispatch, 30 },
+	{ ALERTS_JOB_DELIVER, alerts_job_deliver, 30 },
+	{ ALERTS_JOB_DIGEST, alerts_job_digest, 30 },
 	{ NULL, NULL, 0 },
 };
 

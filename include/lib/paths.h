@@ -47,5 +47,12 @@
 #define PATH_API_AGENT_STATUS "/api/agents/*/status"
 #define PATH_API_AGENTS "/api/agents"
 #define PATH_API_EVENTS "/api/events"
+/* Alerts and the callback list (docs/alerts.md). */
+#define PATH_API_ALERTS "/api/alerts"
+#define PATH_API_ADMIN_ALERT_RULES "/api/admin/alert-rules"
+#define PATH_API_CALLBACKS "/api/callbacks"
+#define PATH_API_CALLBACKS_NEXT "/api/callbacks/next"
+#define PATH_API_CALLBACK_ASSIGN "/api/callbacks/*/assign"
+#define PATH_API_CALLBACK_CLOSE "/api/callbacks/*/close"
 
 #endif
