@@ -11,6 +11,9 @@
 #include "util.h"
 
 #define TZ_OF(r) "coalesce(" r ".rules->>'timezone', 'America/Sao_Paulo')"
+#define UTC_MS(col) \
+	"to_char(" col " AT TIME ZONE 'UTC'," \
+	" 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 #define UTC_TEXT(col) \
 	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
@@ -24,7 +27,7 @@
 	" a.reason, a.scope, coalesce(a.caller, (SELECT c.from_number" \
 	"  FROM calls c WHERE c.call_sid = a.call_sid" \
 	"  AND c.tenant_id = a.tenant_id)), a.call_sid, a.recording_sid," \
-	" a.line, a.details::text, " UTC_TEXT("a.occurred_at") "," \
+	" a.line, a.details::text, " UTC_MS("a.occurred_at") "," \
 	" to_char(a.occurred_at AT TIME ZONE " TZ_OF("r") ", 'DD/MM HH24:MI')," \
 	" r.rules::text, coalesce(r.slack_webhook_url_enc IS NOT NULL, false)," \
 	" coalesce(r.webhook_url IS NOT NULL, false)"

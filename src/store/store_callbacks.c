@@ -29,15 +29,16 @@
 
 const struct db_stmt store_callbacks_statements[] = {
 	{ "cb_list",
-	    "SELECT coalesce((SELECT json_agg(x.o ORDER BY x.k1, x.k2 DESC)"
+	    "SELECT coalesce((SELECT json_agg(x.o ORDER BY x.k1, x.k2, x.k3 DESC)"
 	    " FROM (SELECT " CB_JSON("c", "u") " AS o,"
-	    "  CASE WHEN $2 = 'open' THEN c.created_at END AS k1, c.id AS k2"
+	    "  CASE WHEN $2 = 'open' THEN c.created_at END AS k1,"
+	    "  CASE WHEN $2 = 'open' THEN c.id END AS k2, c.id AS k3"
 	    "  FROM callbacks c LEFT JOIN users u ON u.id = c.assigned_user_id"
 	    "  WHERE c.tenant_id = $1::bigint AND CASE $2"
 	    "   WHEN 'open' THEN c.state IN ('open', 'in-progress')"
 	    "   WHEN 'closed' THEN c.state IN ('done', 'no-answer', 'canceled')"
 	    "   ELSE true END"
-	    "  ORDER BY k1, k2 DESC LIMIT $3::integer) x), '[]')::text,"
+	    "  ORDER BY k1, k2, k3 DESC LIMIT $3::integer) x), '[]')::text,"
 	    " (SELECT count(*) FROM callbacks WHERE tenant_id = $1::bigint"
 	    "  AND state = 'open'),"
 	    " (SELECT count(*) FROM callbacks WHERE tenant_id = $1::bigint"
