@@ -189,6 +189,16 @@ struct store_alert_rules_put {
 enum db_result store_alerts_rules_put(struct db_conn *c, long long tenant_id,
     const struct store_alert_rules_put *in);
 
+/*
+ * fn(arg, account_sid, rules) for every active tenant, rules NULL when it
+ * has none stored (both borrowed for the call).
+ */
+typedef void (*store_alerts_rules_fn)(void *arg, const char *account_sid,
+    const char *rules);
+
+enum db_result store_alerts_rules_each(struct db_conn *c,
+    store_alerts_rules_fn fn, void *arg);
+
 /* 1 when PostgreSQL knows time zone tz, 0 when not, -1 on failure. */
 int store_alerts_timezone_known(struct db_conn *c, const char *tz);
 

@@ -78,6 +78,11 @@ const struct db_stmt store_alerts_statements[] = {
 	    "  ELSE r.webhook_secret_enc END,"
 	    " updated_by = excluded.updated_by, updated_at = now()",
 	    9 },
+	{ "alerts_rules_all",
+	    "SELECT t.account_sid, r.rules::text FROM tenants t"
+	    " LEFT JOIN alert_rules r ON r.tenant_id = t.id"
+	    " WHERE t.status = 'active' ORDER BY t.id",
+	    0 },
 	{ "alerts_tz_known",
 	    "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)",
 	    1 },
@@ -645,4 +650,19 @@ store_alerts_timezone_known(struct db_conn *c, const char *tz)
 		rc = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	PQclear(r);
 	return rc;
+}
+
+enum db_result
+store_alerts_rules_each(struct db_conn *c, store_alerts_rules_fn fn, void *arg)
+{
+	enum db_result res;
+	PGresult *r;
+
+	r = db_exec(c, "alerts_rules_all", 0, NULL, &res);
+	if (res == DB_OK)
+		for (int i = 0; i < PQntuples(r); i++)
+			fn(arg, PQgetvalue(r, i, 0),
+			    PQgetisnull(r, i, 1) ? NULL : PQgetvalue(r, i, 1));
+	PQclear(r);
+	return res == DB_NOTFOUND ? DB_OK : res;
 }
