@@ -41,10 +41,15 @@
 		.degraded = (degraded_), .replay = (replay_) }
 #define WORKER HTTP_RUN_WORKER
 
-/* The app's API: a signed-in user of at least the guard's role. */
+/*
+ * The app's API: a signed-in user of at least the guard's role.  It and
+ * /token answer pages of CORS_ALLOWED_ORIGINS (http.h, .cors); Twilio's
+ * webhooks, the probes and the softphone's files never do.
+ */
 #define API(m, p, h, g)                                                      \
 	{ .method = (m), .path = (p), .handler = (h), .guard = (g),          \
-		.run = HTTP_RUN_WORKER, .body_max = HTTP_BODY_MAX_API }
+		.run = HTTP_RUN_WORKER, .body_max = HTTP_BODY_MAX_API,       \
+		.cors = 1 }
 
 static const struct http_route routes[] = {
 	{ .method = "GET", .path = PATH_HEALTHZ, .handler = ops_healthz },
@@ -94,11 +99,11 @@ static const struct http_route routes[] = {
 
 	/* Sign-in's hashes are CPU work: their own queue (http.h). */
 	{ .method = "POST", .path = PATH_API_LOGIN, .handler = api_auth_login,
-	    .body_max = HTTP_BODY_MAX_API, .run = HTTP_RUN_CPU },
+	    .body_max = HTTP_BODY_MAX_API, .run = HTTP_RUN_CPU, .cors = 1 },
 	API("POST", PATH_API_LOGOUT, api_auth_logout, auth_guard_agent),
 	API("GET", PATH_API_ME, api_auth_me, auth_guard_agent),
 	{ .method = "GET", .path = PATH_TOKEN, .handler = api_token,
-	    .guard = auth_guard_agent, .run = HTTP_RUN_WORKER },
+	    .guard = auth_guard_agent, .run = HTTP_RUN_WORKER, .cors = 1 },
 	API("GET", PATH_API_CALL, api_calls_get, auth_guard_agent),
 	API("POST", PATH_API_CALL_HOLD, api_calls_hold, auth_guard_agent),
 	API("POST", PATH_API_CALL_UNHOLD, api_calls_unhold, auth_guard_agent),
@@ -110,7 +115,10 @@ static const struct http_route routes[] = {
 	API("POST", PATH_API_AGENT_ME_WRAPUP_END, agents_wrapup_end,
 	    auth_guard_agent),
 	API("GET", PATH_API_AGENTS, agents_list, auth_guard_supervisor),
-	API("GET", PATH_API_EVENTS, events_handler, auth_guard_agent),
+	/* A ticket from this route opens the stream below once (EventSource
+	 * cannot send Authorization). */
+	API("POST", PATH_API_EVENTS_TICKET, events_ticket, auth_guard_agent),
+	API("GET", PATH_API_EVENTS, events_handler, auth_guard_events),
 	API("GET", PATH_API_ALERTS, alerts_api_list, auth_guard_supervisor),
 	API("GET", PATH_API_ADMIN_ALERT_RULES, alerts_api_rules_get,
 	    auth_guard_admin),
@@ -156,6 +164,8 @@ access_of(const struct http_route *rt)
 		return "twilio-signature";
 	if (rt->guard == auth_guard_agent)
 		return "signed-in";
+	if (rt->guard == auth_guard_events)
+		return "signed-in-or-ticket";
 	if (rt->guard == auth_guard_supervisor)
 		return "supervisor";
 	if (rt->guard == auth_guard_admin)
@@ -170,8 +180,9 @@ routes_print(FILE *fp)
 		"cpu" };
 
 	for (size_t i = 0; i < NROUTES; i++)
-		fprintf(fp, "%s\t%s\t%s\t%s%s%s\n", routes[i].method,
+		fprintf(fp, "%s\t%s\t%s\t%s%s%s%s\n", routes[i].method,
 		    routes[i].path, access_of(&routes[i]), runs[routes[i].run],
 		    routes[i].degraded != NULL ? "\tdegraded" : "",
-		    routes[i].replay != NULL ? "\tspooled" : "");
+		    routes[i].replay != NULL ? "\tspooled" : "",
+		    routes[i].cors ? "\tcors" : "");
 }

@@ -66,8 +66,19 @@ int events_clients(void);
  */
 int events_max_clients(const struct config *cfg);
 
-/* GET /api/events */
+/*
+ * GET /api/events (guard auth_guard_events: a session's token, or a
+ * ticket taken once).
+ */
 int events_handler(struct http_req *r);
+
+/*
+ * POST /api/events/ticket: 201 {"ticket": "...", "expires_in": N}, a
+ * single-use ticket of the caller's session for GET /api/events?ticket=
+ * (include/auth/auth.h); 429 with Retry-After when the session holds
+ * AUTH_TICKETS_MAX_LIVE unused ones.
+ */
+int events_ticket(struct http_req *r);
 
 /* ---- pure helpers (unit-tested) ---- */
 

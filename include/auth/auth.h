@@ -137,6 +137,15 @@ enum http_guard_result auth_guard_supervisor(struct http_req *r);
 enum http_guard_result auth_guard_admin(struct http_req *r);
 
 /*
+ * The guard of GET /api/events: a ticket in the query (?ticket=, from
+ * auth_ticket_new) is taken, once, and the request goes on as its
+ * session's, as if that session's Bearer token had been sent; without
+ * ticket=, as auth_guard_agent.  401 for a ticket unknown, already used,
+ * expired, or whose session is over; 503 database.
+ */
+enum http_guard_result auth_guard_events(struct http_req *r);
+
+/*
  * The signed-in user of a request that passed one of the guards above
  * (borrowed for the request); NULL on other routes.
  */
@@ -154,6 +163,43 @@ int auth_require(struct http_req *r, enum auth_role min);
  * checked that user_id is of u->tenant_id.
  */
 int auth_may_act_for(const struct auth_user *u, long long user_id);
+
+/* ---- tickets for live events ---- */
+
+/*
+ * A browser's EventSource cannot send Authorization, and a session token
+ * in a URL would be copied into logs and histories.  So a signed-in page
+ * asks for a ticket: AUTH_TOKEN_LEN random base64url characters, valid
+ * once for at most EVENTS_TICKET_TTL_S (30) seconds, bound to the
+ * session that asked for it, kept in PostgreSQL as its SHA-256 only (any
+ * instance takes it).  A session holds at most AUTH_TICKETS_MAX_LIVE
+ * unused ones.
+ */
+#define AUTH_TICKETS_MAX_LIVE 16
+
+enum auth_ticket_result {
+	AUTH_TICKET_OK,
+	AUTH_TICKET_LIMITED, /* AUTH_TICKETS_MAX_LIVE unused already */
+	AUTH_TICKET_UNAVAILABLE, /* database unreachable */
+	AUTH_TICKET_ERR,
+};
+
+/*
+ * A new ticket of u's session living ttl_s seconds, into out (a secret:
+ * the caller wipes it).  Takes a pool connection itself; expired tickets
+ * of every session are deleted on the way.
+ */
+enum auth_ticket_result auth_ticket_new(const struct auth_user *u, int ttl_s,
+    char out[AUTH_TOKEN_LEN + 1]);
+
+/*
+ * Take ticket: DB_OK with the SHA-256 of its session's token in
+ * session_hash, once; DB_NOTFOUND when it is malformed, unknown, already
+ * taken or expired (it is deleted in every case); DB_UNAVAILABLE or
+ * DB_ERR.  The session itself is not checked here.
+ */
+enum db_result auth_ticket_take(const char *ticket,
+    char session_hash[AUTH_HASH_HEX_LEN + 1]);
 
 /* ---- sign-in ---- */
 

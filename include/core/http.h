@@ -96,7 +96,24 @@ struct http_route {
 	/* How a spooled event of this route is stored later; NULL: never
 	 * spooled.  The spool finds it here by path (spool_start). */
 	http_replay replay;
+	/*
+	 * 1: pages of the origins in CORS_ALLOWED_ORIGINS may call it.  A
+	 * request whose Origin is one of them gets Access-Control-Allow-
+	 * Origin (that origin), Vary: Origin and Access-Control-Expose-
+	 * Headers on every answer, refusals included; a preflight (OPTIONS
+	 * with Access-Control-Request-Method) on the route's path is
+	 * answered 204 by the core, before any guard, with the path's
+	 * methods (HTTP_CORS_* below).  Any other Origin, or none, changes
+	 * nothing.  Never Access-Control-Allow-Credentials: cross-origin
+	 * callers authenticate with a header, not a cookie.
+	 */
+	int cors;
 };
+
+#define HTTP_CORS_ALLOW_HEADERS                                               \
+	"Authorization, Content-Type, X-CSRF-Token, Last-Event-ID"
+#define HTTP_CORS_EXPOSE_HEADERS "X-Request-Id, Retry-After"
+#define HTTP_CORS_MAX_AGE "600" /* seconds a browser keeps a preflight */
 
 /*
  * Start serving routes (array of n, borrowed for the server's lifetime)

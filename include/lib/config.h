@@ -83,6 +83,10 @@ struct config {
 	int session_max_per_user;
 	int trust_proxy;
 	int events_heartbeat_s;
+	int events_ticket_ttl_s;
+	/* CORS_ALLOWED_ORIGINS normalised: "https://a.example,http://b:8080"
+	 * (lower-case scheme and host, no default port); NULL: none. */
+	char *cors_allowed_origins;
 	int session_cache_s;
 	int tenant_cache_s;
 	int tenant_lookup_burst;
@@ -100,6 +104,7 @@ enum config_kind {
 	CFG_DSN, /* a libpq connection URI or keyword string */
 	CFG_WHATSAPP, /* whatsapp:+E164 or +E164 */
 	CFG_E164, /* +<country><number>, 8-15 digits */
+	CFG_ORIGINS, /* comma-separated http(s)://host[:port], no "*" */
 };
 
 #define CFG_SECRET 0x1 /* never logged, wiped at exit */
@@ -126,6 +131,10 @@ struct config_var {
  */
 #define CONFIG_SOFTPHONE_REFRESH_S 60
 #define CONFIG_TOKEN_TTL_MIN_S (3 * CONFIG_SOFTPHONE_REFRESH_S)
+
+/* CORS_ALLOWED_ORIGINS: origins at most, and the longest one. */
+#define CONFIG_ORIGINS_MAX 32
+#define CONFIG_ORIGIN_LEN_MAX 255
 
 /* The table, ending with a NULL name (borrowed, static). */
 const struct config_var *config_vars(void);
@@ -155,6 +164,24 @@ int config_require(const struct config *cfg, const char *name, char *err,
  * the DSN with its password masked.
  */
 void config_log(const struct config *cfg);
+
+/*
+ * 1 when origin (an Origin header's value) is one of
+ * CORS_ALLOWED_ORIGINS, compared without regard to case; 0 otherwise
+ * (also for NULL, "" or "null").  Thread-safe (reads cfg only).
+ */
+int config_origin_allowed(const struct config *cfg, const char *origin);
+
+/*
+ * Normalise a CORS_ALLOWED_ORIGINS value into out[outlen]: each entry
+ * trimmed, scheme and host lower-cased, a default port (:443 for https,
+ * :80 for http) and a lone trailing "/" dropped, empty entries skipped,
+ * joined by ",".  0, or -1 with the reason (without the variable's name)
+ * in why: "*", a scheme other than http or https, a path, query,
+ * fragment or user, a bad host or port, too many or too long.
+ */
+int config_origins_normalise(const char *in, char *out, size_t outlen,
+    char *why, size_t whylen);
 
 /* Free the strings and wipe the secrets. */
 void config_cleanup(struct config *cfg);

@@ -47,6 +47,7 @@
 #define PATH_API_AGENT_STATUS "/api/agents/*/status"
 #define PATH_API_AGENTS "/api/agents"
 #define PATH_API_EVENTS "/api/events"
+#define PATH_API_EVENTS_TICKET "/api/events/ticket"
 /* Alerts and the callback list (docs/alerts.md). */
 #define PATH_API_ALERTS "/api/alerts"
 #define PATH_API_ADMIN_ALERT_RULES "/api/admin/alert-rules"

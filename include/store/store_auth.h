@@ -154,6 +154,23 @@ enum db_result store_auth_session_put(struct db_conn *c, long long user_id,
 enum db_result store_auth_session_get(struct db_conn *c, const char *token_hash,
     struct auth_user **out, char csrf_hash[AUTH_HASH_HEX_LEN + 1]);
 
+/*
+ * A ticket (include/auth/auth.h) of session_id: its SHA-256 ticket_hash,
+ * expiring ttl_s seconds from now, unless the session already holds
+ * max_live unexpired ones (then DB_NOTFOUND).  Expired tickets of every
+ * session are deleted on the way.  A db_result.
+ */
+enum db_result store_auth_ticket_put(struct db_conn *c, const char *ticket_hash,
+    long long session_id, int ttl_s, int max_live);
+
+/*
+ * Delete the ticket whose SHA-256 is ticket_hash; when it had not
+ * expired, DB_OK with its session's token hash in session_hash.
+ * DB_NOTFOUND when there was none or it had expired.
+ */
+enum db_result store_auth_ticket_take(struct db_conn *c,
+    const char *ticket_hash, char session_hash[AUTH_HASH_HEX_LEN + 1]);
+
 /* Revoke one session.  DB_NOTFOUND when it was already revoked. */
 enum db_result store_auth_session_revoke(struct db_conn *c,
     long long session_id);

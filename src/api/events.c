@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
 
 #include "auth.h"
 #include "buf.h"
@@ -730,6 +731,38 @@ replay(struct http_req *r, struct client *c, long long after)
 	store_events_rows_free(rows, total);
 	free(rep);
 	return 0;
+}
+
+int
+events_ticket(struct http_req *r)
+{
+	const struct config *cfg = http_req_config(r);
+	char ticket[AUTH_TOKEN_LEN + 1], retry[16];
+	int rc = -1;
+
+	switch (auth_ticket_new(auth_user_of(r), cfg->events_ticket_ttl_s,
+	    ticket)) {
+	case AUTH_TICKET_OK:
+		rc = http_reply_json(r, 201,
+		    json_pack("{s:s, s:i}", "ticket", ticket, "expires_in",
+			cfg->events_ticket_ttl_s));
+		break;
+	case AUTH_TICKET_LIMITED:
+		snprintf(retry, sizeof(retry), "%d", cfg->events_ticket_ttl_s);
+		http_reply_header(r, "Retry-After", retry);
+		rc = http_reply_error(r, 429,
+		    "this session holds %d unused tickets; use one or wait "
+		    "until they expire",
+		    AUTH_TICKETS_MAX_LIVE);
+		break;
+	case AUTH_TICKET_UNAVAILABLE:
+		rc = http_reply_error(r, 503, "temporarily unavailable");
+		break;
+	case AUTH_TICKET_ERR:
+		break;
+	}
+	OPENSSL_cleanse(ticket, sizeof(ticket));
+	return rc;
 }
 
 int

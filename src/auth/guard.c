@@ -45,6 +45,47 @@ user_free(void *u)
 	auth_user_free(u);
 }
 
+#define SESSION_GONE "session expired or signed out; sign in again"
+#define TICKET_GONE                                                           \
+	"ticket unknown, already used or expired; ask POST "                  \
+	"/api/events/ticket for another"
+
+/*
+ * The live session of a token's hash: from the session cache, else the
+ * database (then cached).  A db_result; DB_OK with a new user in *u.
+ */
+static enum db_result
+session_find(const char *hash, struct auth_user **u,
+    char csrf_hash[AUTH_HASH_HEX_LEN + 1])
+{
+	struct db_conn *c;
+	enum db_result res;
+	uint64_t gen;
+
+	if (session_cache_get(hash, u, csrf_hash) == 1)
+		return DB_OK;
+	gen = session_cache_gen();
+	if ((c = db_acquire()) == NULL)
+		return DB_UNAVAILABLE;
+	res = store_auth_session_get(c, hash, u, csrf_hash);
+	db_release(c);
+	if (res == DB_OK)
+		session_cache_put(hash, *u, csrf_hash, gen);
+	return res;
+}
+
+/* Answer a look-up that found no usable session (gone, or no database). */
+static void
+lookup_refused(struct http_req *r, enum db_result res, const char *gone)
+{
+	if (res == DB_NOTFOUND)
+		unauthorized(r, gone);
+	else
+		http_reply_error(r, res == DB_UNAVAILABLE ? 503 : 500,
+		    res == DB_UNAVAILABLE ? "temporarily unavailable"
+					  : "internal error");
+}
+
 static int
 role_refused(struct http_req *r, enum auth_role min)
 {
@@ -61,9 +102,7 @@ verify(struct http_req *r, enum auth_role need)
 	char token[AUTH_TOKEN_LEN + 2], hash[AUTH_HASH_HEX_LEN + 1];
 	char csrf_hash[AUTH_HASH_HEX_LEN + 1];
 	struct auth_user *u = NULL;
-	struct db_conn *c;
 	enum db_result res;
-	uint64_t gen;
 	int via_cookie = 0;
 	enum http_guard_result result = HTTP_ANSWERED;
 
@@ -85,31 +124,12 @@ verify(struct http_req *r, enum auth_role need)
 		goto out;
 	}
 	if (!auth_token_valid(token)) {
-		unauthorized(r, "session expired or signed out; sign in again");
+		unauthorized(r, SESSION_GONE);
 		goto out;
 	}
 	auth_token_hash(token, hash);
-	if (session_cache_get(hash, &u, csrf_hash) == 1)
-		res = DB_OK;
-	else {
-		gen = session_cache_gen();
-		if ((c = db_acquire()) == NULL) {
-			http_reply_error(r, 503, "temporarily unavailable");
-			goto out;
-		}
-		res = store_auth_session_get(c, hash, &u, csrf_hash);
-		db_release(c);
-		if (res == DB_OK)
-			session_cache_put(hash, u, csrf_hash, gen);
-	}
-	if (res == DB_NOTFOUND) {
-		unauthorized(r, "session expired or signed out; sign in again");
-		goto out;
-	}
-	if (res != DB_OK) {
-		http_reply_error(r, res == DB_UNAVAILABLE ? 503 : 500,
-		    res == DB_UNAVAILABLE ? "temporarily unavailable"
-					  : "internal error");
+	if ((res = session_find(hash, &u, csrf_hash)) != DB_OK) {
+		lookup_refused(r, res, SESSION_GONE);
 		goto out;
 	}
 	u->via_cookie = via_cookie;
@@ -154,6 +174,35 @@ auth_guard_admin(struct http_req *r)
 }
 
 /*
+ * ?ticket=: taken once, then the request is its session's, as with that
+ * session's Bearer token (no CSRF: the route is a GET).  The ticket
+ * itself never reaches a log: the access log has the path only.
+ */
+enum http_guard_result
+auth_guard_events(struct http_req *r)
+{
+	const char *ticket = http_req_query(r, "ticket");
+	char hash[AUTH_HASH_HEX_LEN + 1], csrf_hash[AUTH_HASH_HEX_LEN + 1];
+	struct auth_user *u = NULL;
+	enum db_result res;
+
+	if (ticket == NULL)
+		return verify(r, AUTH_ROLE_AGENT);
+	if ((res = auth_ticket_take(ticket, hash)) != DB_OK) {
+		lookup_refused(r, res, TICKET_GONE);
+		return HTTP_ANSWERED;
+	}
+	if ((res = session_find(hash, &u, csrf_hash)) != DB_OK) {
+		lookup_refused(r, res, SESSION_GONE);
+		return HTTP_ANSWERED;
+	}
+	u->via_cookie = 0;
+	snprintf(u->session_hash, sizeof(u->session_hash), "%s", hash);
+	http_req_set_ctx(r, u, user_free);
+	return HTTP_GO_ON;
+}
+
+/*
  * Only the guards above set a request's context, always to an auth_user:
  * a route without one of them has none.
  */
@@ -162,9 +211,11 @@ auth_user_of(const struct http_req *r)
 {
 	const struct http_route *rt = http_req_route(r);
 
-	if (rt == NULL || (rt->guard != auth_guard_agent &&
-			      rt->guard != auth_guard_supervisor &&
-			      rt->guard != auth_guard_admin))
+	if (rt == NULL ||
+	    (rt->guard != auth_guard_agent &&
+		rt->guard != auth_guard_supervisor &&
+		rt->guard != auth_guard_admin &&
+		rt->guard != auth_guard_events))
 		return NULL;
 	return http_req_ctx(r);
 }

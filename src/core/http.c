@@ -110,6 +110,9 @@ struct http_req {
 	} extra[MAX_EXTRA_HEADERS];
 	int nextra;
 	char peer[INET6_ADDRSTRLEN];
+	/* An allowed Origin of a CORS route ("": no CORS headers). */
+	char cors_origin[CONFIG_ORIGIN_LEN_MAX + 1];
+	char cors_methods[64]; /* a preflight's: the path's methods */
 	void *ctx; /* the guard's, http_req_set_ctx */
 	void (*ctx_free)(void *);
 	/* The reply, kept until it can be queued on MHD's thread. */
@@ -200,14 +203,16 @@ params_clear(struct http_req *r)
 
 /*
  * Find the route for method + path.  Sets r->route, or leaves it NULL and
- * fills allow with the methods the path has (empty: no such path).
+ * fills allow with the methods the path has (empty: no such path).  *cors
+ * is 1 when the route found, or else a route of the path, has .cors.
  */
 static void
-route_find(struct http_req *r, char *allow, size_t allowlen)
+route_find(struct http_req *r, char *allow, size_t allowlen, int *cors)
 {
 	struct http_server *s = r->srv;
 
 	allow[0] = '\0';
+	*cors = 0;
 	r->route_index = (int)s->nroutes;
 	for (size_t i = 0; i < s->nroutes; i++) {
 		const struct http_route *rt = &s->routes[i];
@@ -219,8 +224,10 @@ route_find(struct http_req *r, char *allow, size_t allowlen)
 			path_match(rt->path, r->path, r);
 			r->route = rt;
 			r->route_index = (int)i;
+			*cors = rt->cors;
 			return;
 		}
+		*cors |= rt->cors;
 		if (strstr(allow, rt->method) == NULL) {
 			size_t n = strlen(allow);
 
@@ -235,6 +242,7 @@ route_find(struct http_req *r, char *allow, size_t allowlen)
 		    method_match(s->routes[i].method, r->method)) {
 			r->route = &s->routes[i];
 			r->route_index = (int)i;
+			*cors = r->route->cors;
 			return;
 		}
 }
@@ -249,6 +257,27 @@ http_reply_header(struct http_req *r, const char *name, const char *value)
 	r->extra[r->nextra].name = xstrdup(name);
 	r->extra[r->nextra].value = xstrdup(value);
 	r->nextra++;
+}
+
+/* The CORS headers of an allowed origin's request (see http.h). */
+static void
+cors_headers(const struct http_req *r, struct MHD_Response *resp)
+{
+	if (r->cors_origin[0] == '\0')
+		return;
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin",
+	    r->cors_origin);
+	MHD_add_response_header(resp, "Vary", "Origin");
+	if (r->cors_methods[0] != '\0') {
+		MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+		    r->cors_methods);
+		MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+		    HTTP_CORS_ALLOW_HEADERS);
+		MHD_add_response_header(resp, "Access-Control-Max-Age",
+		    HTTP_CORS_MAX_AGE);
+	} else
+		MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+		    HTTP_CORS_EXPOSE_HEADERS);
 }
 
 static int
@@ -273,6 +302,7 @@ queue(struct http_req *r, unsigned status, const char *ctype,
 	if (!cache_set) /* no-store unless the handler chose otherwise */
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 		    "no-store");
+	cors_headers(r, resp);
 	if (r->pending != NULL) { /* a second reply: keep the first */
 		MHD_destroy_response(resp);
 		return 0;
@@ -782,7 +812,8 @@ static int
 request_begin(struct http_req *r, const char *method)
 {
 	char allow[64];
-	const char *cl, *rid;
+	const char *cl, *rid, *origin, *acrm;
+	int cors;
 
 	r->started = 1;
 	r->method = method; /* MHD keeps it for the connection's request */
@@ -794,9 +825,26 @@ request_begin(struct http_req *r, const char *method)
 		new_request_id(r->id);
 	log_ctx_set(r->id, NULL);
 
-	route_find(r, allow, sizeof(allow));
+	route_find(r, allow, sizeof(allow), &cors);
 	r->body_max = body_cap(r);
 	buf_init(&r->body, r->body_max);
+	origin = http_req_header(r, "Origin");
+	if (cors && config_origin_allowed(r->srv->cfg, origin)) {
+		snprintf(r->cors_origin, sizeof(r->cors_origin), "%s", origin);
+		/*
+		 * A preflight: no route has OPTIONS, so the path's methods
+		 * are in allow.  Answered here, before any guard: a browser
+		 * never sends credentials with it.
+		 */
+		acrm = http_req_header(r, "Access-Control-Request-Method");
+		if (r->route == NULL && allow[0] != '\0' &&
+		    strcmp(method, "OPTIONS") == 0 && acrm != NULL &&
+		    *acrm != '\0') {
+			snprintf(r->cors_methods, sizeof(r->cors_methods), "%s",
+			    allow);
+			return http_reply(r, 204, NULL, "", 0);
+		}
+	}
 	if (r->route == NULL) {
 		if (allow[0] == '\0')
 			return http_reply_error(r, 404, "not found");

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -182,6 +183,13 @@ static const struct config_var vars[] = {
 	    "lifetime of the softphone's Voice access token, seconds" },
 	{ "EVENTS_HEARTBEAT_S", CFG_INT, OFF(events_heartbeat_s), "15", 1, 300,
 	    NULL, 0, "seconds between heartbeats on /api/events streams" },
+	{ "EVENTS_TICKET_TTL_S", CFG_INT, OFF(events_ticket_ttl_s), "30", 1, 30,
+	    NULL, 0,
+	    "seconds a ticket of POST /api/events/ticket may be used (once)" },
+	{ "CORS_ALLOWED_ORIGINS", CFG_ORIGINS, OFF(cors_allowed_origins), NULL,
+	    0, 0, NULL, 0,
+	    "origins (https://host[:port], comma-separated) whose pages may "
+	    "call /token and /api" },
 	{ "SESSION_CACHE_S", CFG_INT, OFF(session_cache_s), "5", 0, 60, NULL, 0,
 	    "seconds a session look-up is cached (0: no cache)" },
 	{ "TENANT_CACHE_S", CFG_INT, OFF(tenant_cache_s), "60", 1, 3600, NULL,
@@ -407,6 +415,172 @@ is_e164(const char *s)
 	return strncmp(s, "whatsapp:", 9) != 0 && is_whatsapp(s);
 }
 
+/* ---- CORS origins ---- */
+
+static int
+host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.';
+}
+
+/*
+ * One origin, s[0..n) already trimmed, appended normalised to b.  0, or
+ * -1 with the reason in why.
+ */
+static int
+origin_add(struct buf *b, const char *s, size_t n, char *why, size_t whylen)
+{
+	const char *p = s, *end = s + n, *host, *hend;
+	int https;
+	long port = 0;
+
+	if (n == 1 && *s == '*') {
+		snprintf(why, whylen,
+		    "\"*\" is refused: the API is called with credentials "
+		    "(Authorization: Bearer), so each origin must be listed, "
+		    "like https://app.example.com");
+		return -1;
+	}
+	if (memchr(s, '*', n) != NULL) {
+		snprintf(why, whylen,
+		    "\"%.*s\": no wildcards; list each origin exactly",
+		    (int)(n > 80 ? 80 : n), s);
+		return -1;
+	}
+	if (n > CONFIG_ORIGIN_LEN_MAX) {
+		snprintf(why, whylen, "an origin is longer than %d characters",
+		    CONFIG_ORIGIN_LEN_MAX);
+		return -1;
+	}
+	if (n >= 8 && strncasecmp(p, "https://", 8) == 0) {
+		https = 1;
+		p += 8;
+	} else if (n >= 7 && strncasecmp(p, "http://", 7) == 0) {
+		https = 0;
+		p += 7;
+	} else {
+		snprintf(why, whylen,
+		    "\"%.*s\" is not an origin: want http:// or "
+		    "https://host[:port]",
+		    (int)(n > 80 ? 80 : n), s);
+		return -1;
+	}
+	host = p;
+	if (p < end && *p == '[') { /* an IPv6 literal */
+		for (p++; p < end &&
+		     (isxdigit((unsigned char)*p) || *p == ':' || *p == '.');)
+			p++;
+		if (p == end || *p != ']' || p == host + 1)
+			goto bad_host;
+		p++;
+	} else {
+		while (p < end && host_char(*p))
+			p++;
+		if (p == host || *host == '.' || *host == '-' || p[-1] == '.')
+			goto bad_host;
+	}
+	hend = p;
+	if (p < end && *p == ':') {
+		const char *d = ++p;
+
+		while (p < end && *p >= '0' && *p <= '9' && p - d < 6)
+			port = port * 10 + (*p++ - '0');
+		if (p == d || port < 1 || port > 65535) {
+			snprintf(why, whylen,
+			    "\"%.*s\": the port must be 1 to 65535",
+			    (int)(n > 80 ? 80 : n), s);
+			return -1;
+		}
+	}
+	if (p < end && *p == '/' && p + 1 == end)
+		p++; /* "https://host/": the origin of that page */
+	if (p != end) {
+		snprintf(why, whylen,
+		    "\"%.*s\" is not an origin: no path, query or user, "
+		    "only scheme://host[:port]",
+		    (int)(n > 80 ? 80 : n), s);
+		return -1;
+	}
+	if (port == (https ? 443 : 80))
+		port = 0;
+	if (b->len > 0)
+		buf_addc(b, ',');
+	buf_addstr(b, https ? "https://" : "http://");
+	for (const char *h = host; h < hend; h++)
+		buf_addc(b, (char)tolower((unsigned char)*h));
+	if (port != 0)
+		buf_printf(b, ":%ld", port);
+	return 0;
+bad_host:
+	snprintf(why, whylen, "\"%.*s\": the host is not a name or address",
+	    (int)(n > 80 ? 80 : n), s);
+	return -1;
+}
+
+int
+config_origins_normalise(const char *in, char *out, size_t outlen, char *why,
+    size_t whylen)
+{
+	struct buf b;
+	const char *p = in;
+	int count = 0, result = -1;
+
+	buf_init(&b, CONFIG_ORIGINS_MAX * (CONFIG_ORIGIN_LEN_MAX + 1));
+	while (*p != '\0') {
+		size_t n = strcspn(p, ",");
+		const char *a = p, *e = p + n;
+
+		while (a < e && (*a == ' ' || *a == '\t'))
+			a++;
+		while (e > a && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e > a) {
+			if (++count > CONFIG_ORIGINS_MAX) {
+				snprintf(why, whylen, "more than %d origins",
+				    CONFIG_ORIGINS_MAX);
+				goto out;
+			}
+			if (origin_add(&b, a, (size_t)(e - a), why, whylen) !=
+			    0)
+				goto out;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (b.len + 1 > outlen) {
+		snprintf(why, whylen, "too long");
+		goto out;
+	}
+	memcpy(out, buf_cstr(&b), b.len + 1);
+	result = 0;
+out:
+	buf_cleanup(&b);
+	return result;
+}
+
+int
+config_origin_allowed(const struct config *cfg, const char *origin)
+{
+	const char *p;
+	size_t n;
+
+	if (cfg->cors_allowed_origins == NULL || origin == NULL ||
+	    (n = strlen(origin)) == 0 || n > CONFIG_ORIGIN_LEN_MAX)
+		return 0;
+	for (p = cfg->cors_allowed_origins; *p != '\0';) {
+		size_t k = strcspn(p, ",");
+
+		if (k == n && strncasecmp(p, origin, n) == 0)
+			return 1;
+		p += k;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 static int
 set_value(struct config *cfg, const struct config_var *v, const char *val,
     char *err, size_t errlen)
@@ -507,6 +681,22 @@ set_value(struct config *cfg, const struct config_var *v, const char *val,
 			return -1;
 		}
 		break;
+	case CFG_ORIGINS: {
+		size_t cap = CONFIG_ORIGINS_MAX * (CONFIG_ORIGIN_LEN_MAX + 1);
+		char *norm = xmalloc(cap), why[200];
+
+		if (config_origins_normalise(val, norm, cap, why,
+			sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s: %s", v->name, why);
+			free(norm);
+			return -1;
+		}
+		if (*norm == '\0') /* only commas and blanks: none */
+			free(norm);
+		else
+			*(char **)field = norm;
+		return 0;
+	}
 	case CFG_STR:
 		break;
 	}

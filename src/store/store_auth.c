@@ -74,6 +74,29 @@ const struct db_stmt store_auth_statements[] = {
 	    "UPDATE sessions SET revoked_at = now()"
 	    " WHERE id = $1::bigint AND revoked_at IS NULL RETURNING id",
 	    1 },
+	/*
+	 * A ticket of a live session, unless it holds $4 unexpired ones;
+	 * expired tickets go first (100 at a time, oldest first).
+	 */
+	{ "auth_ticket_put",
+	    "WITH purge AS (DELETE FROM event_tickets WHERE ticket_hash IN"
+	    " (SELECT ticket_hash FROM event_tickets WHERE expires_at <= now()"
+	    "  ORDER BY expires_at LIMIT 100))"
+	    " INSERT INTO event_tickets (ticket_hash, session_id, expires_at)"
+	    " SELECT $1, $2::bigint,"
+	    " now() + make_interval(secs => $3::integer)"
+	    " WHERE (SELECT count(*) FROM event_tickets"
+	    "  WHERE session_id = $2::bigint AND expires_at > now())"
+	    " < $4::integer"
+	    " RETURNING session_id",
+	    4 },
+	/* Used once: deleted whether it was still valid or not. */
+	{ "auth_ticket_take",
+	    "WITH t AS (DELETE FROM event_tickets WHERE ticket_hash = $1"
+	    " RETURNING session_id, expires_at)"
+	    " SELECT s.token_hash FROM t JOIN sessions s ON s.id = t.session_id"
+	    " WHERE t.expires_at > now()",
+	    1 },
 	{ "auth_set_password",
 	    "WITH u AS (UPDATE users u SET password_hash = $3,"
 	    " password_changed_at = now(), updated_at = now()"
@@ -223,6 +246,42 @@ store_auth_session_get(struct db_conn *c, const char *token_hash,
 	u->status = xstrdup(PQgetvalue(r, 0, 11));
 	*out = u;
 out:
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_auth_ticket_put(struct db_conn *c, const char *ticket_hash,
+    long long session_id, int ttl_s, int max_live)
+{
+	char id[24], ttl[16], max[16];
+	const char *params[4] = { ticket_hash, id, ttl, max };
+	enum db_result res;
+
+	snprintf(id, sizeof(id), "%lld", session_id);
+	snprintf(ttl, sizeof(ttl), "%d", ttl_s);
+	snprintf(max, sizeof(max), "%d", max_live);
+	PQclear(db_exec(c, "auth_ticket_put", 4, params, &res));
+	return res;
+}
+
+enum db_result
+store_auth_ticket_take(struct db_conn *c, const char *ticket_hash,
+    char session_hash[AUTH_HASH_HEX_LEN + 1])
+{
+	const char *params[1] = { ticket_hash };
+	PGresult *r;
+	enum db_result res;
+
+	session_hash[0] = '\0';
+	r = db_exec(c, "auth_ticket_take", 1, params, &res);
+	if (res == DB_OK) {
+		if (strlen(PQgetvalue(r, 0, 0)) == AUTH_HASH_HEX_LEN)
+			memcpy(session_hash, PQgetvalue(r, 0, 0),
+			    AUTH_HASH_HEX_LEN + 1);
+		else
+			res = DB_ERR;
+	}
 	PQclear(r);
 	return res;
 }

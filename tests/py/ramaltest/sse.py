@@ -12,9 +12,10 @@ class SSE:
     """GET /api/events on its own connection; events arrive on a queue as
     dicts {id, event, data} or {"comment": text}."""
 
-    def __init__(self, srv, token=None, cookie=None, last_event_id=None, query=""):
+    def __init__(self, srv, token=None, cookie=None, last_event_id=None, query="", headers=None):
         self.conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
         h = {"Accept": "text/event-stream"}
+        h.update(headers or {})
         if token:
             h["Authorization"] = "Bearer " + token
         if cookie:

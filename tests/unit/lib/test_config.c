@@ -274,6 +274,94 @@ test_token_ttl_floor(void **state)
 }
 
 static void
+origins_ok(const char *in, const char *want)
+{
+	char out[CONFIG_ORIGINS_MAX * (CONFIG_ORIGIN_LEN_MAX + 1)], why[200];
+
+	if (config_origins_normalise(in, out, sizeof(out), why, sizeof(why)) !=
+	    0)
+		fail_msg("\"%s\" refused: %s", in, why);
+	assert_string_equal(out, want);
+}
+
+static void
+origins_refused(const char *in, const char *reason)
+{
+	char out[CONFIG_ORIGINS_MAX * (CONFIG_ORIGIN_LEN_MAX + 1)], why[200];
+
+	if (config_origins_normalise(in, out, sizeof(out), why, sizeof(why)) ==
+	    0)
+		fail_msg("\"%s\" accepted as \"%s\"", in, out);
+	if (strstr(why, reason) == NULL)
+		fail_msg("\"%s\": reason \"%s\" lacks \"%s\"", in, why, reason);
+}
+
+/* CORS_ALLOWED_ORIGINS: normalised, and the values start-up refuses. */
+static void
+test_cors_origins(void **state)
+{
+	struct config cfg;
+	char err[256], many[40 * 24] = "";
+
+	(void)state;
+	origins_ok("https://app.example.com", "https://app.example.com");
+	origins_ok(" HTTPS://App.Example.COM:443/ , http://LOCALHOST:5173,,",
+	    "https://app.example.com,http://localhost:5173");
+	origins_ok("http://x.test:80,https://x.test:8443",
+	    "http://x.test,https://x.test:8443");
+	origins_ok("http://[::1]:8080", "http://[::1]:8080");
+	origins_ok(" , ", "");
+	origins_refused("*", "\"*\" is refused");
+	origins_refused("https://a.test,*", "credentials");
+	origins_refused("https://*.lovable.app", "no wildcards");
+	origins_refused("https://a.test/app", "no path");
+	origins_refused("https://a.test/?x=1", "no path");
+	origins_refused("https://a.test#f", "no path");
+	origins_refused("https://u@a.test", "no path");
+	origins_refused("a.test", "want http:// or https://");
+	origins_refused("null", "not an origin");
+	origins_refused("ftp://a.test", "not an origin");
+	origins_refused("https://", "host");
+	origins_refused("https://.a.test", "host");
+	origins_refused("https://[zz]", "host");
+	origins_refused("https://a.test:0", "port");
+	origins_refused("https://a.test:65536", "port");
+	origins_refused("https://a.test:", "port");
+	for (int i = 0; i <= CONFIG_ORIGINS_MAX; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+		    "https://h%d.test,", i);
+	origins_refused(many, "more than 32 origins");
+
+	clear_env();
+	expect_error("CORS_ALLOWED_ORIGINS", "*",
+	    "CORS_ALLOWED_ORIGINS: \"*\"");
+	expect_error("CORS_ALLOWED_ORIGINS", "https://a.test/x",
+	    "CORS_ALLOWED_ORIGINS: \"https://a.test/x\" is not an origin");
+	expect_error("EVENTS_TICKET_TTL_S", "31",
+	    "EVENTS_TICKET_TTL_S: must be an integer from 1 to 30");
+	clear_env();
+	assert_int_equal(config_load(&cfg, err, sizeof(err)), 0);
+	assert_null(cfg.cors_allowed_origins);
+	assert_int_equal(cfg.events_ticket_ttl_s, 30);
+	assert_false(config_origin_allowed(&cfg, "https://a.test"));
+	config_cleanup(&cfg);
+	setenv("CORS_ALLOWED_ORIGINS", "https://A.test, http://b.test:8080", 1);
+	assert_int_equal(config_load(&cfg, err, sizeof(err)), 0);
+	assert_true(config_origin_allowed(&cfg, "https://a.test"));
+	assert_true(config_origin_allowed(&cfg, "https://A.TEST"));
+	assert_true(config_origin_allowed(&cfg, "http://b.test:8080"));
+	assert_false(config_origin_allowed(&cfg, "http://b.test"));
+	assert_false(config_origin_allowed(&cfg, "https://a.test.evil"));
+	assert_false(config_origin_allowed(&cfg, "https://a.tes"));
+	assert_false(config_origin_allowed(&cfg, "http://a.test"));
+	assert_false(config_origin_allowed(&cfg, "null"));
+	assert_false(config_origin_allowed(&cfg, ""));
+	assert_false(config_origin_allowed(&cfg, NULL));
+	config_cleanup(&cfg);
+	unsetenv("CORS_ALLOWED_ORIGINS");
+}
+
+static void
 test_redact(void **state)
 {
 	char *s;
@@ -306,6 +394,7 @@ main(void)
 		cmocka_unit_test(test_good_values),
 		cmocka_unit_test(test_dotenv),
 		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_cors_origins),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -743,6 +743,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A single-use ticket that opens GET /api/events once (for EventSource on another origin).
+         * @description 32 random bytes (base64url, 43 characters); the server keeps only
+         *     its SHA-256. Valid once, for expires_in seconds
+         *     (EVENTS_TICKET_TTL_S, at most 30), bound to this session: the
+         *     stream it opens is this session's and ends with it. A session holds
+         *     at most 16 unused tickets. With the cookie session, X-CSRF-Token is
+         *     needed as for any POST.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required with the cookie session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The ticket; open /api/events?ticket=<ticket> before it expires. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ticket: string;
+                            /** @description Seconds the ticket may be used. */
+                            expires_in: number;
+                        };
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                /** @description Missing or wrong X-CSRF-Token. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description This session holds 16 unused tickets; see the Retry-After header. */
+                429: {
+                    headers: {
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Database unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -763,6 +843,8 @@ export interface paths {
                 query?: {
                     /** @description The same */
                     last_event_id?: number;
+                    /** @description A ticket from POST /api/events/ticket, taken once: the stream is then its session's (instead of the cookie or Bearer). 401 when it is unknown, used, expired, or its session is over. */
+                    ticket?: string;
                 };
                 header?: {
                     /** @description Replay the events after this id. */
@@ -791,8 +873,16 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                401: components["responses"]["Unauthorized"];
-                /** @description The server is shutting down. */
+                /** @description No session, or it expired or was revoked; or the ticket is unknown, already used or expired. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The server is shutting down */
                 503: {
                     headers: {
                         [name: string]: unknown;
