@@ -1,6 +1,8 @@
 #ifndef RAMAL_STORE_CALLBACKS_H
 #define RAMAL_STORE_CALLBACKS_H
 
+#include <stddef.h>
+
 #include <jansson.h>
 
 #include "db.h"
@@ -64,5 +66,14 @@ enum db_result store_callbacks_assign(struct db_conn *c, long long tenant_id,
 enum db_result store_callbacks_close(struct db_conn *c, long long tenant_id,
     long long id, const char *result, long long user_id, int any,
     json_t **out);
+
+/*
+ * The number of the line of callback id (decimal text, from the
+ * softphone's Callback parameter) when it is an open callback of the
+ * tenant of account_sid for caller (E.164): the caller ID of the call
+ * back, into out.  DB_NOTFOUND otherwise.
+ */
+enum db_result store_callbacks_line(struct db_conn *c, const char *account_sid,
+    const char *id, const char *caller, char *out, size_t outlen);
 
 #endif

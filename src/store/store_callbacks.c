@@ -93,6 +93,17 @@ const struct db_stmt store_callbacks_statements[] = {
 	    "  LEFT JOIN users u ON u.id = up.assigned_user_id),"
 	    " (SELECT state FROM cur)",
 	    5 },
+	/*
+	 * The line number of an open callback of the tenant of $1 whose
+	 * caller is $3, for the call back's caller ID.
+	 */
+	{ "cb_line",
+	    "SELECT p.e164 FROM callbacks c JOIN tenants t ON t.id = c.tenant_id"
+	    " JOIN phone_numbers p ON p.id = c.phone_number_id"
+	    " AND p.tenant_id = c.tenant_id"
+	    " WHERE t.account_sid = $1 AND c.id = $2::bigint AND c.caller = $3"
+	    " AND c.state IN ('open', 'in-progress')",
+	    3 },
 	{ NULL, NULL, 0 },
 };
 
@@ -221,6 +232,28 @@ store_callbacks_close(struct db_conn *c, long long tenant_id, long long id,
 			res = DB_FOREIGN;
 		else
 			res = DB_CONFLICT;
+	}
+	PQclear(r);
+	return res;
+}
+
+enum db_result
+store_callbacks_line(struct db_conn *c, const char *account_sid,
+    const char *id, const char *caller, char *out, size_t outlen)
+{
+	const char *p[3] = { account_sid, id, caller };
+	enum db_result res;
+	PGresult *r;
+
+	out[0] = '\0';
+	if (id == NULL || *id == '\0' || strlen(id) > 18 ||
+	    strspn(id, "0123456789") != strlen(id))
+		return DB_NOTFOUND;
+	r = db_exec(c, "cb_line", 3, p, &res);
+	if (res == DB_OK &&
+	    snprintf(out, outlen, "%s", PQgetvalue(r, 0, 0)) >= (int)outlen) {
+		out[0] = '\0';
+		res = DB_INVALID;
 	}
 	PQclear(r);
 	return res;

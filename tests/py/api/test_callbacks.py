@@ -12,7 +12,9 @@ import pytest
 from ramaltest.agents import User
 from ramaltest.alerts import abandon, caller_leg_status, inbound_call, leave_voicemail, status, wait_until
 from ramaltest.harness import sid
-from ramaltest.voice import WORKFLOW_SID, follow, with_params
+from ramaltest.voice import WORKFLOW_SID, follow, twiml, with_params
+
+OUTBOUND = "/twilio/voice/outbound"
 
 RAMAL_ENV = dict(TWILIO_WORKFLOW_SID=WORKFLOW_SID, JOB_WORKERS="2", LOG_LEVEL="info")
 
@@ -218,3 +220,33 @@ def test_a_returning_caller_who_reaches_an_agent_closes_the_callback(clean, peop
     assert db.one("SELECT state FROM callbacks WHERE id = %s", (other,))[0] == "open"
     r = people["ana"].request("GET", "/api/callbacks", params={"state": "closed"})
     assert [c for c in r.json()["callbacks"] if c["id"] == cb][0]["closed_reason"] == "caller-called-again"
+
+
+def outbound(srv, webhook, identity, to, **extra):
+    """The TwiML App's VoiceUrl for device.connect({params: {To, Callback}})."""
+    p = {"AccountSid": srv.account_sid, "ApiVersion": "2010-04-01", "ApplicationSid": "AP" + "cd" * 16,
+         "CallSid": sid("CA"), "CallStatus": "ringing", "Called": "", "Caller": "client:" + identity,
+         "Direction": "inbound", "From": "client:" + identity, "To": to}
+    p.update(extra)
+    return twiml(webhook, srv, OUTBOUND, sorted(p.items()))
+
+
+def test_calling_back_shows_the_number_the_caller_called(clean, people, webhook):
+    """The softphone's call back passes Callback=<id>: the caller ID is the
+    line the caller called, not the agent's own DID (nor no caller ID)."""
+    srv, db = clean
+    ana = people["ana"]
+    nid, did = db.add_number(label="Linha chamada")
+    caller = new_caller()
+    cb, _ = abandoned_callback(srv, db, webhook, did, caller=caller)
+    assert ana.request("POST", "/api/callbacks/next").json()["callback"]["id"] == cb
+    root = outbound(srv, webhook, ana.identity, caller, Callback=str(cb))
+    assert root[0].tag == "Dial" and root[0].get("callerId") == did
+    assert root.find("Dial/Number").text == caller
+    # the Callback of another number, or of a closed callback, is not used:
+    # Ana has no DID and the server no TWILIO_CALLER_ID, so she hears why
+    refused = outbound(srv, webhook, ana.identity, new_caller(), Callback=str(cb))
+    assert refused.find("Dial") is None
+    ana.request("POST", "/api/callbacks/%d/close" % cb, json={"result": "done"})
+    refused = outbound(srv, webhook, ana.identity, caller, Callback=str(cb))
+    assert refused.find("Dial") is None
