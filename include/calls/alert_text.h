@@ -60,8 +60,7 @@ const char *alert_title(const char *event);
  * "duração 23 s", the dead job's kind, attempts and scrubbed error...
  * Written to out (always NUL-terminated); returns out.
  */
-const char *alert_detail(const struct alert_view *a, char *out,
-    size_t outlen);
+const char *alert_detail(const struct alert_view *a, char *out, size_t outlen);
 
 /*
  * One line for plain text (Slack's fallback, the digest):
@@ -99,8 +98,8 @@ json_t *alert_slack_digest(const struct alert_view *items, size_t n,
  */
 char *alert_whatsapp_variables(const struct alert_view *a,
     const char *base_url);
-char *alert_whatsapp_digest_variables(const struct alert_view *items,
-    size_t n, size_t total, const char *base_url);
+char *alert_whatsapp_digest_variables(const struct alert_view *items, size_t n,
+    size_t total, const char *base_url);
 
 /*
  * The JSON body of the signed webhook for one alert (or for a digest:
@@ -118,7 +117,6 @@ json_t *alert_webhook_digest(const struct alert_view *items, size_t n,
  * ALERT_SIGNATURE_LEN + 1 bytes.  0, or -1 on a library failure.
  */
 #define ALERT_SIGNATURE_LEN (7 + 64)
-int alert_signature(const char *key, const char *body, size_t len,
-    char *out);
+int alert_signature(const char *key, const char *body, size_t len, char *out);
 
 #endif

@@ -72,31 +72,32 @@ enum db_result store_alerts_lock(PGconn *pg, long long id,
  * advisory lock on (tenant, event, scope) first, so two dispatches of
  * the same kind never both pass.
  */
-int store_alerts_cooldown(PGconn *pg, const struct store_alert *a,
-    double now, int cooldown_s);
+int store_alerts_cooldown(PGconn *pg, const struct store_alert *a, double now,
+    int cooldown_s);
 
 /*
  * The minute of the day (0..1439) and the second within it at now
  * (epoch seconds) in time zone tz.  0 / -1.
  */
-int store_alerts_local_time(PGconn *pg, double now, const char *tz,
-    int *minute, int *second);
+int store_alerts_local_time(PGconn *pg, double now, const char *tz, int *minute,
+    int *second);
 
 /*
  * Set the alert's state (notified, held, cooldown, suppressed), reason
  * (NULL: none), decided_at = now (epoch seconds) and callback_id (0:
  * none).  A db_result.
  */
-enum db_result store_alerts_decide(PGconn *pg, long long id,
-    const char *state, const char *reason, double now, long long callback_id);
+enum db_result store_alerts_decide(PGconn *pg, long long id, const char *state,
+    const char *reason, double now, long long callback_id);
 
 /*
  * A delivery row of the alert on channel in state (queued, held,
  * skipped; note: its last_error, NULL: none); *id the new row's id, or 0
  * when the alert had one for that channel already.
  */
-enum db_result store_alerts_delivery_add(PGconn *pg, const struct store_alert *a,
-    const char *channel, const char *state, const char *note, long long *id);
+enum db_result store_alerts_delivery_add(PGconn *pg,
+    const struct store_alert *a, const char *channel, const char *state,
+    const char *note, long long *id);
 
 /*
  * The callback the alert owes (abandoned, missed-dedicated, voicemail):

@@ -64,8 +64,7 @@ enum db_result store_callbacks_assign(struct db_conn *c, long long tenant_id,
  * another agent's (or nobody's) callback.
  */
 enum db_result store_callbacks_close(struct db_conn *c, long long tenant_id,
-    long long id, const char *result, long long user_id, int any,
-    json_t **out);
+    long long id, const char *result, long long user_id, int any, json_t **out);
 
 /*
  * The number of the line of callback id (decimal text, from the

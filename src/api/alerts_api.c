@@ -24,15 +24,16 @@
 
 /* A positive count of at most max from the query, def when absent. */
 static long long
-query_count(struct http_req *r, const char *name, long long def,
-    long long max, int *bad)
+query_count(struct http_req *r, const char *name, long long def, long long max,
+    int *bad)
 {
 	const char *s = http_req_query(r, name);
 	long long v;
 
 	if (s == NULL)
 		return def;
-	if (*s == '\0' || strlen(s) > 18 || strspn(s, "0123456789") != strlen(s) ||
+	if (*s == '\0' || strlen(s) > 18 ||
+	    strspn(s, "0123456789") != strlen(s) ||
 	    (v = strtoll(s, NULL, 10)) < 1 || v > max) {
 		*bad = 1;
 		return def;
@@ -54,8 +55,9 @@ details_shown(const char *text)
 		{
 			if (json_is_string(v))
 				json_object_set_new(out, key,
-				    json_string(alert_scrub(json_string_value(v),
-					buf, sizeof(buf))));
+				    json_string(
+					alert_scrub(json_string_value(v), buf,
+					    sizeof(buf))));
 			else if (json_is_integer(v) || json_is_null(v))
 				json_object_set(out, key, v);
 		}
@@ -148,7 +150,8 @@ static json_t *
 source(int tenant, int deflt)
 {
 	return tenant ? json_string("tenant")
-		      : deflt ? json_string("default") : json_null();
+	    : deflt   ? json_string("default")
+		      : json_null();
 }
 
 /* The GET answer: the rules and what each channel has to work with. */
@@ -163,7 +166,8 @@ rules_answer(const struct config *cfg, const struct alert_rules *rules,
 
 	for (int e = 0; e < ALERT_EVENTS_N; e++)
 		json_object_set_new(tpl, alert_events[e],
-		    json_boolean(alerts_template(cfg, alert_events[e]) != NULL));
+		    json_boolean(
+			alerts_template(cfg, alert_events[e]) != NULL));
 	json_object_set_new(tpl, "digest",
 	    json_boolean(alerts_template(cfg, "digest") != NULL));
 	wa = cfg->whatsapp_from != NULL && cfg->twilio_account_sid != NULL &&
@@ -178,8 +182,10 @@ rules_answer(const struct config *cfg, const struct alert_rules *rules,
 		"webhook", "configured",
 		row->webhook_url != NULL || cfg->alert_webhook_url != NULL,
 		"source",
-		source(row->webhook_url != NULL, cfg->alert_webhook_url != NULL),
-		"url", row->webhook_url ? row->webhook_url : cfg->alert_webhook_url,
+		source(row->webhook_url != NULL,
+		    cfg->alert_webhook_url != NULL),
+		"url",
+		row->webhook_url ? row->webhook_url : cfg->alert_webhook_url,
 		"signed",
 		row->webhook_url ? row->webhook_secret_enc != NULL
 				 : cfg->alert_webhook_secret != NULL,
@@ -290,8 +296,8 @@ alerts_api_rules_put(struct http_req *r)
 		 &slack)) < 0)
 		return http_reply_error(r, 400,
 		    "slack_webhook_url must be null or an https:// URL");
-	if ((put.set_webhook_url = optional_string(body, "webhook_url", url_ok,
-		 &hook)) < 0)
+	if ((put.set_webhook_url =
+		    optional_string(body, "webhook_url", url_ok, &hook)) < 0)
 		return http_reply_error(r, 400,
 		    "webhook_url must be null or an https:// URL");
 	if ((put.set_webhook_secret = optional_string(body, "webhook_secret",

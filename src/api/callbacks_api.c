@@ -65,8 +65,8 @@ callbacks_api_list(struct http_req *r)
 		if (*lim == '\0' || strlen(lim) > 4 ||
 		    strspn(lim, "0123456789") != strlen(lim) ||
 		    (limit = atol(lim)) < 1 || limit > LIST_MAX)
-			return http_reply_error(r, 400,
-			    "limit must be 1 to %d", LIST_MAX);
+			return http_reply_error(r, 400, "limit must be 1 to %d",
+			    LIST_MAX);
 	}
 	if ((c = db_acquire()) == NULL)
 		return http_reply_error(r, 503, "temporarily unavailable");
@@ -152,8 +152,7 @@ callbacks_api_close(struct http_req *r)
 		"canceled" };
 	const struct auth_user *u = auth_user_of(r);
 	json_t *body = http_req_json(r), *cb = NULL;
-	const char *result =
-	    json_string_value(json_object_get(body, "result"));
+	const char *result = json_string_value(json_object_get(body, "result"));
 	long long id = path_id(r);
 	struct db_conn *c;
 	enum db_result res;

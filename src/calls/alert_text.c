@@ -211,7 +211,7 @@ alert_detail(const struct alert_view *a, char *out, size_t outlen)
 		v = detail_int(a, "sip_response_code");
 		snprintf(out, outlen, "%s%s%.0lld",
 		    s != NULL && strcmp(s, "inbound") == 0 ? "entrada"
-							    : "saída",
+							   : "saída",
 		    v > 0 ? ", código SIP " : "", v > 0 ? v : 0);
 		break;
 	case 4: /* dead-job */
@@ -262,8 +262,8 @@ alert_line(const struct alert_view *a)
 }
 
 const char *
-alert_callback_link(const struct alert_view *a, const char *base_url,
-    char *out, size_t outlen)
+alert_callback_link(const struct alert_view *a, const char *base_url, char *out,
+    size_t outlen)
 {
 	out[0] = '\0';
 	if (a->callback_id > 0 && base_url != NULL)
@@ -331,10 +331,10 @@ alert_slack_body(const struct alert_view *a, const char *base_url)
 	buf_cleanup(&b);
 	if (alert_callback_link(a, base_url, link, sizeof(link))[0] != '\0')
 		json_array_append_new(blocks,
-		    json_pack("{s:s, s:[{s:s, s:{s:s, s:s}, s:s, s:s}]}", "type",
-			"actions", "elements", "type", "button", "text", "type",
-			"plain_text", "text", "Ligar de volta", "url", link,
-			"style", "primary"));
+		    json_pack("{s:s, s:[{s:s, s:{s:s, s:s}, s:s, s:s}]}",
+			"type", "actions", "elements", "type", "button", "text",
+			"type", "plain_text", "text", "Ligar de volta", "url",
+			link, "style", "primary"));
 	body = json_pack("{s:s, s:o}", "text", text, "blocks", blocks);
 	free(text);
 	return body;
@@ -469,13 +469,13 @@ webhook_alert(const struct alert_view *a, const char *base_url)
 	free(line);
 	json_object_set_new(o, "caller",
 	    masked_caller(a, who, sizeof(who)) ? json_string(who)
-						: json_null());
+					       : json_null());
 	if (a->callback_id > 0) {
 		json_object_set_new(o, "callback_id",
 		    json_integer(a->callback_id));
 		json_object_set_new(o, "callback_url",
-		    json_string(alert_callback_link(a, base_url, link,
-			sizeof(link))));
+		    json_string(
+			alert_callback_link(a, base_url, link, sizeof(link))));
 	}
 	return o;
 }
@@ -484,9 +484,8 @@ json_t *
 alert_webhook_body(const struct alert_view *a, long long delivery,
     const char *base_url)
 {
-	return json_pack("{s:I, s:s, s:o}", "delivery_id",
-	    (json_int_t)delivery, "type", "alert", "alert",
-	    webhook_alert(a, base_url));
+	return json_pack("{s:I, s:s, s:o}", "delivery_id", (json_int_t)delivery,
+	    "type", "alert", "alert", webhook_alert(a, base_url));
 }
 
 json_t *
@@ -498,8 +497,8 @@ alert_webhook_digest(const struct alert_view *items, size_t n, size_t total,
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(list, webhook_alert(&items[i], base_url));
 	return json_pack("{s:I, s:s, s:I, s:o}", "delivery_id",
-	    (json_int_t)delivery, "type", "digest", "total",
-	    (json_int_t)total, "alerts", list);
+	    (json_int_t)delivery, "type", "digest", "total", (json_int_t)total,
+	    "alerts", list);
 }
 
 int

@@ -107,10 +107,10 @@ whatsapp_plausible(const char *s)
 	return n >= 8 && n <= 15 && strspn(d, "0123456789") == n;
 }
 
-#define FAIL(...)                                    \
-	do {                                         \
+#define FAIL(...) \
+	do { \
 		snprintf(err, errlen, __VA_ARGS__); \
-		return -1;                           \
+		return -1; \
 	} while (0)
 
 static int
@@ -196,8 +196,8 @@ alert_rules_apply(struct alert_rules *r, const json_t *j, char *err,
 			if (!json_is_object(quiet))
 				FAIL("quiet_hours must be null or {\"start\": "
 				     "\"HH:MM\", \"end\": \"HH:MM\"}");
-			s = parse_hhmm(json_string_value(
-			    json_object_get(quiet, "start")));
+			s = parse_hhmm(
+			    json_string_value(json_object_get(quiet, "start")));
 			t = parse_hhmm(
 			    json_string_value(json_object_get(quiet, "end")));
 			if (s < 0 || t < 0)
@@ -259,8 +259,7 @@ alert_rules_json(const struct alert_rules *r)
 		    json_pack("{s:o, s:i}", "channels", ch, "cooldown_s",
 			r->cooldown_s[e]));
 	}
-	o = json_pack("{s:o, s:s}", "events", events, "timezone",
-	    r->timezone);
+	o = json_pack("{s:o, s:s}", "events", events, "timezone", r->timezone);
 	if (r->quiet) {
 		hhmm(s, r->quiet_start);
 		hhmm(t, r->quiet_end);
@@ -340,8 +339,8 @@ aad_of(char *out, size_t outlen, const char *what, const char *account)
 }
 
 char *
-alerts_seal(const struct config *cfg, const char *what,
-    const char *account_sid, const char *plaintext)
+alerts_seal(const struct config *cfg, const char *what, const char *account_sid,
+    const char *plaintext)
 {
 	char aad[96];
 
@@ -352,8 +351,8 @@ alerts_seal(const struct config *cfg, const char *what,
 }
 
 char *
-alerts_open(const struct config *cfg, const char *what,
-    const char *account_sid, const char *sealed)
+alerts_open(const struct config *cfg, const char *what, const char *account_sid,
+    const char *sealed)
 {
 	char aad[96];
 
@@ -382,8 +381,9 @@ alerts_clock_now(void)
 		v = strtod(text, &end);
 		if (errno == 0 && end != text && v > 0)
 			return v;
-		log_kv(LOG_WARN, "RAMAL_TEST_ALERTS_CLOCK unreadable; the "
-				 "system clock is used",
+		log_kv(LOG_WARN,
+		    "RAMAL_TEST_ALERTS_CLOCK unreadable; the "
+		    "system clock is used",
 		    NULL);
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -474,8 +474,10 @@ hold(PGconn *pg, const struct config *cfg, const struct store_alert *a,
 		if ((1 << i) == ALERT_CH_WHATSAPP &&
 		    alerts_template(cfg, "digest") == NULL) {
 			res = store_alerts_delivery_add(pg, a, channel_names[i],
-			    "skipped", "no WhatsApp template for the digest "
-			    "(WHATSAPP_TEMPLATE_DIGEST)", &id);
+			    "skipped",
+			    "no WhatsApp template for the digest "
+			    "(WHATSAPP_TEMPLATE_DIGEST)",
+			    &id);
 			continue;
 		}
 		res = store_alerts_delivery_add(pg, a, channel_names[i], "held",
@@ -682,12 +684,13 @@ judge_http(struct attempt *at, enum httpc_result hr,
 	at->retry_after_s = resp->retry_after_s;
 	if (hr != HTTPC_OK) {
 		at->transient = 1;
-		snprintf(at->why, sizeof(at->why), "no answer: %s", resp->error);
+		snprintf(at->why, sizeof(at->why), "no answer: %s",
+		    resp->error);
 		return;
 	}
 	at->ok = resp->status >= 200 && resp->status < 300;
-	at->transient = resp->status == 429 || resp->status >= 500 ||
-	    resp->status == 408;
+	at->transient =
+	    resp->status == 429 || resp->status >= 500 || resp->status == 408;
 	if (!at->ok)
 		snprintf(at->why, sizeof(at->why), "HTTP %ld", resp->status);
 }
@@ -707,8 +710,8 @@ post_json(const struct job *j, const char *url, const char *body,
 	req.user_agent = "ramal-alerts";
 	req.timeout_ms = budget_ms(j);
 	req.body_max = 64 * 1024;
-	for (int i = 0; headers != NULL && headers[i] != NULL &&
-	     i < HTTPC_HEADERS_MAX;
+	for (int i = 0;
+	     headers != NULL && headers[i] != NULL && i < HTTPC_HEADERS_MAX;
 	     i++)
 		req.headers[i] = headers[i];
 	hr = httpc_request(&req, &resp);
@@ -764,8 +767,8 @@ static void
 send_slack(const struct job *j, const struct store_alert_delivery *d,
     const struct rendered *r, struct attempt *at)
 {
-	char *url = alerts_open(j->cfg, "slack", d->account_sid,
-	    d->rules.slack_enc);
+	char *url =
+	    alerts_open(j->cfg, "slack", d->account_sid, d->rules.slack_enc);
 	const char *target = url ? url : j->cfg->slack_webhook_url;
 	json_t *body;
 	char *text;
@@ -778,9 +781,9 @@ send_slack(const struct job *j, const struct store_alert_delivery *d,
 		util_free_secret(url);
 		return;
 	}
-	body = d->alert_id ? alert_slack_body(&r->one, j->cfg->base_url)
-			   : alert_slack_digest(r->views, r->n, r->total,
-				 j->cfg->base_url);
+	body = d->alert_id
+	    ? alert_slack_body(&r->one, j->cfg->base_url)
+	    : alert_slack_digest(r->views, r->n, r->total, j->cfg->base_url);
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	if (text != NULL)
@@ -796,8 +799,8 @@ send_webhook(const struct job *j, const struct store_alert_delivery *d,
 	char *secret = alerts_open(j->cfg, "webhook-secret", d->account_sid,
 	    d->rules.webhook_secret_enc);
 	const char *key = secret ? secret : j->cfg->alert_webhook_secret;
-	const char *url =
-	    d->rules.webhook_url ? d->rules.webhook_url : j->cfg->alert_webhook_url;
+	const char *url = d->rules.webhook_url ? d->rules.webhook_url
+					       : j->cfg->alert_webhook_url;
 	char sig[ALERT_SIGNATURE_LEN + 1], h_sig[128], h_id[64], h_ev[96];
 	const char *headers[4] = { NULL, NULL, NULL, NULL };
 	json_t *body;
@@ -808,10 +811,10 @@ send_webhook(const struct job *j, const struct store_alert_delivery *d,
 		util_free_secret(secret);
 		return;
 	}
-	body = d->alert_id ? alert_webhook_body(&r->one, d->id,
-				 j->cfg->base_url)
-			   : alert_webhook_digest(r->views, r->n, r->total,
-				 d->id, j->cfg->base_url);
+	body = d->alert_id
+	    ? alert_webhook_body(&r->one, d->id, j->cfg->base_url)
+	    : alert_webhook_digest(r->views, r->n, r->total, d->id,
+		  j->cfg->base_url);
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	snprintf(h_id, sizeof(h_id), "X-Ramal-Delivery: %lld", d->id);
@@ -837,8 +840,8 @@ send_whatsapp(const struct job *j, const struct store_alert_delivery *d,
 {
 	const char *event = d->alert_id ? r->one.event : "digest";
 	const char *tpl = alerts_template(j->cfg, event);
-	const char *to = rules->whatsapp_to[0] ? rules->whatsapp_to
-					       : j->cfg->whatsapp_to;
+	const char *to =
+	    rules->whatsapp_to[0] ? rules->whatsapp_to : j->cfg->whatsapp_to;
 	struct twapi_client cl;
 	struct twapi_resp resp;
 	enum twapi_result tr;
@@ -857,8 +860,7 @@ send_whatsapp(const struct job *j, const struct store_alert_delivery *d,
 		return;
 	}
 	cl.timeout_ms = budget_ms(j);
-	vars = d->alert_id ? alert_whatsapp_variables(&r->one,
-				 j->cfg->base_url)
+	vars = d->alert_id ? alert_whatsapp_variables(&r->one, j->cfg->base_url)
 			   : alert_whatsapp_digest_variables(r->views, r->n,
 				 r->total, j->cfg->base_url);
 	snprintf(to_buf, sizeof(to_buf), "%s%s",
@@ -956,8 +958,8 @@ alerts_job_deliver(const struct job *j, char *err, size_t errlen)
 			next = RETRY_MAX_S;
 	} else
 		state = "dead";
-	res = store_alerts_delivery_done(j->pg, d.id, state, attempt,
-	    at.status, at.ok ? NULL : at.why, next);
+	res = store_alerts_delivery_done(j->pg, d.id, state, attempt, at.status,
+	    at.ok ? NULL : at.why, next);
 	if (res == DB_OK && next > 0) {
 		p = json_pack("{s:I}", "delivery_id", (json_int_t)d.id);
 		snprintf(dedupe, sizeof(dedupe), "%s:%lld:%d",

@@ -27,10 +27,12 @@
 	" a.reason, a.scope, coalesce(a.caller, (SELECT c.from_number" \
 	"  FROM calls c WHERE c.call_sid = a.call_sid" \
 	"  AND c.tenant_id = a.tenant_id)), a.call_sid, a.recording_sid," \
-	" a.line, a.details::text, " UTC_MS("a.occurred_at") "," \
-	" to_char(a.occurred_at AT TIME ZONE " TZ_OF("r") ", 'DD/MM HH24:MI')," \
-	" r.rules::text, coalesce(r.slack_webhook_url_enc IS NOT NULL, false)," \
-	" coalesce(r.webhook_url IS NOT NULL, false)"
+	" a.line, a.details::text, " UTC_MS( \
+	    "a.occurred_at") "," \
+			     " to_char(a.occurred_at AT TIME ZONE " TZ_OF( \
+				 "r") ", 'DD/MM HH24:MI')," \
+				      " r.rules::text, coalesce(r.slack_webhook_url_enc IS NOT NULL, false)," \
+				      " coalesce(r.webhook_url IS NOT NULL, false)"
 #define ALERT_NCOLS 19
 #define ALERT_FROM \
 	" FROM alerts a JOIN tenants t ON t.id = a.tenant_id" \
@@ -42,16 +44,18 @@ const struct db_stmt store_alerts_statements[] = {
 	    " (SELECT coalesce(json_agg(json_build_object('channel', d.channel,"
 	    "  'state', d.state, 'attempts', d.attempts, 'last_status',"
 	    "  d.last_status, 'error', d.last_error,"
-	    "  'sent_at', " UTC_TEXT("coalesce(d.sent_at, g.sent_at)") ","
-	    "  'next_at', " UTC_TEXT("d.next_at") ","
-	    "  'digest_id', d.digest_id, 'digest_state', g.state)"
-	    "  ORDER BY d.channel), '[]')::text"
-	    "  FROM alert_deliveries d"
-	    "  LEFT JOIN alert_deliveries g ON g.id = d.digest_id"
-	    "  WHERE d.alert_id = a.id)" ALERT_FROM
-	    " WHERE a.tenant_id = $1::bigint"
-	    " AND ($2::bigint = 0 OR a.id < $2::bigint)"
-	    " ORDER BY a.id DESC LIMIT $3::integer",
+	    "  'sent_at', " UTC_TEXT(
+		"coalesce(d.sent_at, g.sent_at)") ","
+						  "  'next_at', " UTC_TEXT(
+						      "d.next_at") ","
+								   "  'digest_id', d.digest_id, 'digest_state', g.state)"
+								   "  ORDER BY d.channel), '[]')::text"
+								   "  FROM alert_deliveries d"
+								   "  LEFT JOIN alert_deliveries g ON g.id = d.digest_id"
+								   "  WHERE d.alert_id = a.id)" ALERT_FROM
+								   " WHERE a.tenant_id = $1::bigint"
+								   " AND ($2::bigint = 0 OR a.id < $2::bigint)"
+								   " ORDER BY a.id DESC LIMIT $3::integer",
 	    3 },
 	{ "alerts_rules_get",
 	    "SELECT rules::text, slack_webhook_url_enc, webhook_url,"
@@ -119,7 +123,8 @@ run(PGconn *pg, const char *what, const char *sql, int n,
 	*res = db_classify(r);
 	if (*res != DB_OK && *res != DB_NOTFOUND)
 		log_kv(LOG_ERROR, "alerts: query failed", "stmt", what,
-		    "sqlstate", r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL,
+		    "sqlstate",
+		    r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL,
 		    "detail",
 		    r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL,
 		    NULL);
@@ -577,7 +582,8 @@ store_alerts_list(struct db_conn *c, long long tenant_id, long long before,
 		*out = xcalloc(*n, sizeof(**out));
 		for (size_t i = 0; i < *n; i++) {
 			alert_from_row(r, (int)i, &(*out)[i]);
-			(*out)[i].deliveries = dup_field(r, (int)i, ALERT_NCOLS);
+			(*out)[i].deliveries =
+			    dup_field(r, (int)i, ALERT_NCOLS);
 		}
 	}
 	PQclear(r);

@@ -18,33 +18,42 @@
 	" 'reason', " c ".reason, 'call_sid', " c ".call_sid," \
 	" 'recording_sid', " c ".recording_sid," \
 	" 'missed_calls', " c ".missed_calls," \
-	" 'created_at', " UTC_TEXT(c ".created_at") "," \
-	" 'state', " c ".state, 'attempts', " c ".attempts," \
-	" 'assigned_to', CASE WHEN " u ".id IS NULL THEN NULL" \
-	"  ELSE json_build_object('id', " u ".id, 'name', " u ".name," \
-	"  'identity', " u ".identity) END," \
-	" 'assigned_at', " UTC_TEXT(c ".assigned_at") "," \
-	" 'closed_at', " UTC_TEXT(c ".closed_at") "," \
-	" 'closed_reason', " c ".closed_reason)"
+	" 'created_at', " UTC_TEXT(c \
+	    ".created_at") "," \
+			   " 'state', " c ".state, 'attempts', " c \
+			   ".attempts," \
+			   " 'assigned_to', CASE WHEN " u \
+			   ".id IS NULL THEN NULL" \
+			   "  ELSE json_build_object('id', " u \
+			   ".id, 'name', " u ".name," \
+			   "  'identity', " u ".identity) END," \
+			   " 'assigned_at', " UTC_TEXT(c \
+			       ".assigned_at") "," \
+					       " 'closed_at', " UTC_TEXT(c \
+						   ".closed_at") "," \
+								 " 'closed_reason', " c \
+								 ".closed_reason)"
 
 const struct db_stmt store_callbacks_statements[] = {
 	{ "cb_list",
 	    "SELECT coalesce((SELECT json_agg(x.o ORDER BY x.k1, x.k2, x.k3 DESC)"
-	    " FROM (SELECT " CB_JSON("c", "u") " AS o,"
-	    "  CASE WHEN $2 = 'open' THEN c.created_at END AS k1,"
-	    "  CASE WHEN $2 = 'open' THEN c.id END AS k2, c.id AS k3"
-	    "  FROM callbacks c LEFT JOIN users u ON u.id = c.assigned_user_id"
-	    "  WHERE c.tenant_id = $1::bigint AND CASE $2"
-	    "   WHEN 'open' THEN c.state IN ('open', 'in-progress')"
-	    "   WHEN 'closed' THEN c.state IN ('done', 'no-answer', 'canceled')"
-	    "   ELSE true END"
-	    "  ORDER BY k1, k2, k3 DESC LIMIT $3::integer) x), '[]')::text,"
-	    " (SELECT count(*) FROM callbacks WHERE tenant_id = $1::bigint"
-	    "  AND state = 'open'),"
-	    " (SELECT count(*) FROM callbacks WHERE tenant_id = $1::bigint"
-	    "  AND state = 'in-progress'),"
-	    " (SELECT " UTC_TEXT("min(created_at)") " FROM callbacks"
-	    "  WHERE tenant_id = $1::bigint AND state = 'open')",
+	    " FROM (SELECT " CB_JSON("c",
+		"u") " AS o,"
+		     "  CASE WHEN $2 = 'open' THEN c.created_at END AS k1,"
+		     "  CASE WHEN $2 = 'open' THEN c.id END AS k2, c.id AS k3"
+		     "  FROM callbacks c LEFT JOIN users u ON u.id = c.assigned_user_id"
+		     "  WHERE c.tenant_id = $1::bigint AND CASE $2"
+		     "   WHEN 'open' THEN c.state IN ('open', 'in-progress')"
+		     "   WHEN 'closed' THEN c.state IN ('done', 'no-answer', 'canceled')"
+		     "   ELSE true END"
+		     "  ORDER BY k1, k2, k3 DESC LIMIT $3::integer) x), '[]')::text,"
+		     " (SELECT count(*) FROM callbacks WHERE tenant_id = $1::bigint"
+		     "  AND state = 'open'),"
+		     " (SELECT count(*) FROM callbacks WHERE tenant_id = $1::bigint"
+		     "  AND state = 'in-progress'),"
+		     " (SELECT " UTC_TEXT(
+			 "min(created_at)") " FROM callbacks"
+					    "  WHERE tenant_id = $1::bigint AND state = 'open')",
 	    3 },
 	{ "cb_next",
 	    "WITH pick AS (SELECT id FROM callbacks"
@@ -57,8 +66,9 @@ const struct db_stmt store_callbacks_statements[] = {
 	    "   THEN c.assigned_at ELSE now() END,"
 	    "  assigned_user_id = $2::bigint, attempts = c.attempts + 1,"
 	    "  updated_at = now() FROM pick WHERE c.id = pick.id RETURNING c.*)"
-	    " SELECT " CB_JSON("up", "u") "::text FROM up"
-	    " LEFT JOIN users u ON u.id = up.assigned_user_id",
+	    " SELECT " CB_JSON("up",
+		"u") "::text FROM up"
+		     " LEFT JOIN users u ON u.id = up.assigned_user_id",
 	    2 },
 	/* $3 NULL: nobody.  Back to open, for the new assignee to take. */
 	{ "cb_assign",
@@ -74,10 +84,11 @@ const struct db_stmt store_callbacks_statements[] = {
 	    "  AND c.state IN ('open', 'in-progress')"
 	    "  AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM who))"
 	    "  RETURNING c.*)"
-	    " SELECT (SELECT " CB_JSON("up", "u") "::text FROM up"
-	    "  LEFT JOIN users u ON u.id = up.assigned_user_id),"
-	    " (SELECT state FROM cur),"
-	    " $3::bigint IS NULL OR EXISTS (SELECT 1 FROM who)",
+	    " SELECT (SELECT " CB_JSON("up",
+		"u") "::text FROM up"
+		     "  LEFT JOIN users u ON u.id = up.assigned_user_id),"
+		     " (SELECT state FROM cur),"
+		     " $3::bigint IS NULL OR EXISTS (SELECT 1 FROM who)",
 	    3 },
 	{ "cb_close",
 	    "WITH cur AS (SELECT id, state, assigned_user_id FROM callbacks"
@@ -89,9 +100,10 @@ const struct db_stmt store_callbacks_statements[] = {
 	    "  AND c.state IN ('open', 'in-progress')"
 	    "  AND ($5::boolean OR c.assigned_user_id = $4::bigint)"
 	    "  RETURNING c.*)"
-	    " SELECT (SELECT " CB_JSON("up", "u") "::text FROM up"
-	    "  LEFT JOIN users u ON u.id = up.assigned_user_id),"
-	    " (SELECT state FROM cur)",
+	    " SELECT (SELECT " CB_JSON("up",
+		"u") "::text FROM up"
+		     "  LEFT JOIN users u ON u.id = up.assigned_user_id),"
+		     " (SELECT state FROM cur)",
 	    5 },
 	/*
 	 * The line number of an open callback of the tenant of $1 whose
@@ -143,9 +155,8 @@ store_callbacks_list(struct db_conn *c, long long tenant_id,
 		*out = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
 		counts->open = atol(PQgetvalue(r, 0, 1));
 		counts->in_progress = atol(PQgetvalue(r, 0, 2));
-		snprintf(counts->oldest_open_at,
-		    sizeof(counts->oldest_open_at), "%s",
-		    PQgetisnull(r, 0, 3) ? "" : PQgetvalue(r, 0, 3));
+		snprintf(counts->oldest_open_at, sizeof(counts->oldest_open_at),
+		    "%s", PQgetisnull(r, 0, 3) ? "" : PQgetvalue(r, 0, 3));
 		if (!json_is_array(*out)) {
 			json_decref(*out);
 			*out = NULL;
@@ -157,8 +168,8 @@ store_callbacks_list(struct db_conn *c, long long tenant_id,
 }
 
 enum db_result
-store_callbacks_next(struct db_conn *c, long long tenant_id,
-    long long user_id, json_t **out)
+store_callbacks_next(struct db_conn *c, long long tenant_id, long long user_id,
+    json_t **out)
 {
 	char tenant[24], user[24];
 	const char *p[2] = { tenant, user };
@@ -238,8 +249,8 @@ store_callbacks_close(struct db_conn *c, long long tenant_id, long long id,
 }
 
 enum db_result
-store_callbacks_line(struct db_conn *c, const char *account_sid,
-    const char *id, const char *caller, char *out, size_t outlen)
+store_callbacks_line(struct db_conn *c, const char *account_sid, const char *id,
+    const char *caller, char *out, size_t outlen)
 {
 	const char *p[3] = { account_sid, id, caller };
 	enum db_result res;

@@ -84,10 +84,14 @@ static void
 test_lines_and_slack(void **state)
 {
 	json_t *details = json_pack("{s:i}", "queue_time_s", 42);
-	struct alert_view v = { .id = 7, .event = "abandoned",
-		.line = "Vendas <SP> & cia", .caller = "+5511987654321",
-		.when = "23/11 14:32", .occurred_at = "2026-11-23T17:32:00Z",
-		.details = details, .callback_id = 12 };
+	struct alert_view v = { .id = 7,
+		.event = "abandoned",
+		.line = "Vendas <SP> & cia",
+		.caller = "+5511987654321",
+		.when = "23/11 14:32",
+		.occurred_at = "2026-11-23T17:32:00Z",
+		.details = details,
+		.callback_id = 12 };
 	json_t *body;
 	char *line, *text, link[128];
 
@@ -97,17 +101,19 @@ test_lines_and_slack(void **state)
 	    "Chamada abandonada na fila · Vendas <SP> & cia · +55 11 "
 	    "9****-4321 · esperou 42 s na fila · 23/11 14:32");
 	free(line);
-	assert_string_equal(alert_callback_link(&v, "https://r.example",
-				link, sizeof(link)),
+	assert_string_equal(alert_callback_link(&v, "https://r.example", link,
+				sizeof(link)),
 	    "https://r.example/?callback=12");
 	body = alert_slack_body(&v, "https://r.example");
 	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
 	/* mrkdwn escapes &, < and >; the fallback text stays plain */
 	assert_non_null(strstr(text, "Vendas &lt;SP&gt; &amp; cia"));
-	assert_non_null(strstr(text, "\"text\":\"Chamada abandonada na fila"
-				     " · Vendas <SP> & cia"));
-	assert_non_null(strstr(text, "\"url\":\"https://r.example/?callback="
-				     "12\""));
+	assert_non_null(strstr(text,
+	    "\"text\":\"Chamada abandonada na fila"
+	    " · Vendas <SP> & cia"));
+	assert_non_null(strstr(text,
+	    "\"url\":\"https://r.example/?callback="
+	    "12\""));
 	assert_null(strstr(text, "987654321"));
 	free(text);
 	json_decref(body);
@@ -123,9 +129,9 @@ test_lines_and_slack(void **state)
 static void
 test_dead_job_detail(void **state)
 {
-	json_t *details = json_pack("{s:s, s:i, s:s}", "kind",
-	    "recording.archive", "attempts", 8, "error",
-	    "upload refused for +5511987654321");
+	json_t *details =
+	    json_pack("{s:s, s:i, s:s}", "kind", "recording.archive",
+		"attempts", 8, "error", "upload refused for +5511987654321");
 	struct alert_view v = { .event = "dead-job", .details = details };
 	char out[256];
 	char *line;
@@ -149,8 +155,8 @@ test_signature(void **state)
 
 	(void)state;
 	/* RFC 4231, test case 2 */
-	assert_int_equal(alert_signature("Jefe",
-			     "what do ya want for nothing?", 28, sig),
+	assert_int_equal(alert_signature("Jefe", "what do ya want for nothing?",
+			     28, sig),
 	    0);
 	assert_string_equal(sig,
 	    "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b9"
@@ -184,8 +190,8 @@ test_rules(void **state)
 	assert_string_equal(text,
 	    "{\"channels\":[\"whatsapp\"],\"cooldown_s\":30}");
 	free(text);
-	assert_string_equal(json_string_value(json_object_get(out,
-				"whatsapp_to")),
+	assert_string_equal(json_string_value(
+				json_object_get(out, "whatsapp_to")),
 	    "whatsapp:+5511912345678");
 	json_decref(out);
 	in = json_loads("{\"events\": {\"abandoned\": {\"channels\": "
