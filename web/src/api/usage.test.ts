@@ -387,6 +387,15 @@ describe('what the client sends and reads', () => {
     render(ctl);
     ctl.dispatch({ type: 'hangup' });
 
+    // The callback list (components/Callbacks.tsx reads these fields):
+    // listed, the next one taken, closed.
+    const list = await ctl.callbacks();
+    for (const c of list.callbacks)
+      void [c.id, c.caller, c.line, c.reason, c.state, c.created_at, c.missed_calls, c.assigned_to?.id, c.assigned_to?.name];
+    void [list.open, list.oldest_open_at];
+    await ctl.nextCallback();
+    await ctl.closeCallback(1, 'done');
+
     // Token refresh, sign-out.
     control.tokenWillExpire();
     await until(() => control.calls('device.updateToken').length > 0, 'the token refresh');
@@ -425,6 +434,8 @@ describe('what the client sends and reads', () => {
       'event call.incoming.from',
       'event queue.size',
       'event agent.since',
+      'GET /api/callbacks 200.callbacks[].caller',
+      'GET /api/callbacks 200.oldest_open_at',
     ])
       expect(reads).toContain(r);
   });

@@ -8,6 +8,7 @@ import { isObject } from '../api/events';
 import type {
   AgentStatus,
   ApiPath,
+  CloseResult,
   LoginReply,
   MethodOf,
   PathParams,
@@ -95,6 +96,10 @@ export const api = {
       ? call('post', '/api/calls/{sid}/hold', { params: { sid }, csrf })
       : call('post', '/api/calls/{sid}/unhold', { params: { sid }, csrf }),
   agents: () => call('get', '/api/agents', {}),
+  callbacks: () => call('get', '/api/callbacks', {}),
+  nextCallback: (csrf: string | null) => call('post', '/api/callbacks/next', { csrf }),
+  closeCallback: (id: number, result: CloseResult, csrf: string | null) =>
+    call('post', '/api/callbacks/{id}/close', { params: { id }, body: { result }, csrf }),
 };
 
 export type Api = typeof api;

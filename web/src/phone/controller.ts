@@ -4,6 +4,7 @@
  * back as events.  Framework-free; the React layer subscribes to it.
  */
 import { isObject, parseData, readEvent, type EventView } from '../api/events';
+import type { CloseResult } from '../api/types';
 import { ApiError, type Api } from './api';
 import { initialState, reduce, type Effect, type Event, type State } from './machine';
 import type { VoiceCall, VoiceDevice } from './voice';
@@ -64,6 +65,11 @@ export class Controller {
     for (const fn of this.listeners) fn();
     for (const fx of effects) this.run(fx);
   };
+
+  /* The callback list (docs/alerts.md), for the Callbacks panel. */
+  callbacks = () => this.deps.api.callbacks();
+  nextCallback = () => this.deps.api.nextCallback(this.state.csrf);
+  closeCallback = (id: number, result: CloseResult) => this.deps.api.closeCallback(id, result, this.state.csrf);
 
   private run(fx: Effect): void {
     const d = this.deps;
@@ -157,7 +163,9 @@ export class Controller {
           this.dispatch({ type: 'call.failed', message: 'dial.notready' });
           return;
         }
-        dev.connect({ params: { To: fx.to } }).then(
+        const params: Record<string, string> = { To: fx.to };
+        if (fx.callback) params.Callback = String(fx.callback);
+        dev.connect({ params }).then(
           (c) => {
             this.call = c;
             this.wireCall(c);
