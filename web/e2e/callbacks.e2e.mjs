@@ -6,7 +6,8 @@
 // E.164), and plays Twilio's side when asked (one JSON line each way, as
 // in softphone.e2e.mjs): {"need": "outbound", "params": {...}} is the
 // TwiML App's webhook of the softphone's call back; {"need": "closed"}
-// checks the callback's row.
+// checks the callback's row; then an admin (E2E_ADMIN_EMAIL) changes the
+// alert rules and {"need": "rules"} checks what was stored.
 import { chromium } from 'playwright-core';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -45,6 +46,7 @@ const url = process.env.E2E_URL;
 const email = process.env.E2E_EMAIL;
 const password = process.env.E2E_PASSWORD;
 const caller = process.env.E2E_CALLER;
+const adminEmail = process.env.E2E_ADMIN_EMAIL || '';
 const shots = process.env.E2E_ARTIFACTS || '.';
 const T = 10_000;
 if (!url || !email || !password || !caller) throw new Error('E2E_URL, E2E_EMAIL, E2E_PASSWORD and E2E_CALLER must be set');
@@ -117,6 +119,25 @@ try {
   await panel.getByRole('button', { name: 'Pegar o próximo' }).click();
   await page.getByTestId('callbacks-note').filter({ hasText: 'Nenhum retorno esperando' }).waitFor({ timeout: T });
   await shot('03-done');
+
+  // ---- an admin sets the alert rules: voicemails to WhatsApp too, quiet hours
+  await page.getByRole('button', { name: 'Sair' }).click();
+  await page.getByLabel('E-mail').fill(adminEmail);
+  await page.getByLabel('Senha').fill(password);
+  await page.getByRole('button', { name: 'Entrar' }).click();
+  const rules = page.getByTestId('alert-rules');
+  await rules.getByRole('heading', { name: 'Alertas' }).waitFor({ timeout: T });
+  check(await rules.getByLabel('Recado: Slack').isChecked(), 'voicemails go to Slack by default');
+  check(!(await rules.getByLabel('Recado: WhatsApp').isChecked()), 'not to WhatsApp by default');
+  await rules.getByLabel('Recado: WhatsApp').check();
+  await rules.getByLabel('Abandono na fila: Intervalo (s)').fill('120');
+  await rules.getByText('Horário silencioso').click();
+  await rules.getByLabel('Das').fill('22:30');
+  await rules.getByLabel('às').fill('06:45');
+  await rules.getByRole('button', { name: 'Salvar alertas' }).click();
+  await page.getByTestId('rules-note').filter({ hasText: 'Alertas salvos.' }).waitFor({ timeout: T });
+  await shot('04-alert-rules');
+  await ask('rules');
 
   check(problems.length === 0, problems.join('; '));
   console.log(JSON.stringify({ ok: true }));

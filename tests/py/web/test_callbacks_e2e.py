@@ -49,6 +49,9 @@ def srv(module_factory):
     r = harness.run_cli(["create-user", "--email", "bia@example.com", "--name", "Bia Lima", "--role", "agent",
                          "--identity", IDENTITY, "--password-stdin"], s.env, input=PASSWORD + "\n")
     assert r.returncode == 0, r.stderr
+    r = harness.run_cli(["create-user", "--email", "admin@example.com", "--name", "Dona Admin", "--role", "admin",
+                         "--identity", "dona_admin", "--password-stdin"], s.env, input=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
     return s
 
 
@@ -78,6 +81,13 @@ class Twilio:
         assert row == ("done", "agent", 1, IDENTITY), row
         return {}
 
+    def rules(self, msg):
+        stored = self.db.one("SELECT rules FROM alert_rules")[0]
+        assert stored["events"]["voicemail"]["channels"] == ["slack", "whatsapp", "webhook"], stored
+        assert stored["events"]["abandoned"]["cooldown_s"] == 120, stored
+        assert stored["quiet_hours"] == {"start": "22:30", "end": "06:45"}, stored
+        return {}
+
 
 @pytest.mark.e2e
 @pytest.mark.slow
@@ -92,7 +102,8 @@ def test_the_agent_calls_a_caller_back_from_the_list(srv, pg, webhook):
     finally:
         db.close()
     log = srv.log()
-    for route in ("/api/callbacks", "/api/callbacks/next", "/api/callbacks/*/close", "/twilio/voice/outbound"):
+    for route in ("/api/callbacks", "/api/callbacks/next", "/api/callbacks/*/close", "/twilio/voice/outbound",
+                  "/api/admin/alert-rules"):
         assert "route=" + route in log, route
 
 
@@ -101,7 +112,8 @@ def run_browser(srv, tw):
     os.makedirs(ARTIFACTS)
     env = dict(os.environ)
     env.update({"E2E_URL": srv.url, "E2E_EMAIL": "bia@example.com", "E2E_PASSWORD": PASSWORD,
-                "E2E_ARTIFACTS": ARTIFACTS, "CHROMIUM": CHROMIUM, "E2E_CALLER": CALLER})
+                "E2E_ARTIFACTS": ARTIFACTS, "CHROMIUM": CHROMIUM, "E2E_CALLER": CALLER,
+                "E2E_ADMIN_EMAIL": "admin@example.com"})
     for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         env.pop(k, None)
     err = open(os.path.join(ARTIFACTS, "browser.stderr"), "w+")
@@ -133,7 +145,7 @@ def run_browser(srv, tw):
         stderr = err.read()
         err.close()
     assert rc == 0, "browser run failed (screenshots in %s):\n%s" % (ARTIFACTS, stderr)
-    assert steps == ["outbound", "closed"], steps
+    assert steps == ["outbound", "closed", "rules"], steps
     assert last == {"ok": True}
-    for name in ("01-callbacks", "02-calling-back", "03-done"):
+    for name in ("01-callbacks", "02-calling-back", "03-done", "04-alert-rules"):
         assert os.path.getsize(os.path.join(ARTIFACTS, name + ".png")) > 1000

@@ -1593,10 +1593,6 @@ export interface components {
             channels: ("slack" | "whatsapp" | "webhook")[];
             cooldown_s: number;
         };
-        QuietHours: {
-            start: string;
-            end: string;
-        };
         AlertEventRules: {
             abandoned: components["schemas"]["AlertEventRule"];
             "missed-dedicated": components["schemas"]["AlertEventRule"];
@@ -1606,7 +1602,11 @@ export interface components {
         };
         AlertRules: {
             events: components["schemas"]["AlertEventRules"];
-            quiet_hours: components["schemas"]["QuietHours"] | null;
+            /** @description Local times (timezone); may wrap midnight. */
+            quiet_hours: {
+                start: string;
+                end: string;
+            } | null;
             /** @description IANA name; the quiet hours' and the messages' time zone. */
             timezone: string;
             /** @description The tenant's WhatsApp recipient (null: WHATSAPP_TO). */
@@ -1647,7 +1647,11 @@ export interface components {
                     cooldown_s?: number;
                 };
             };
-            quiet_hours?: components["schemas"]["QuietHours"] | null;
+            /** @description Local times (timezone); may wrap midnight. */
+            quiet_hours?: {
+                start: string;
+                end: string;
+            } | null;
             timezone?: string;
             whatsapp_to?: string | null;
             /** @description Write-only, stored sealed; null clears it (SLACK_WEBHOOK_URL then). */

@@ -7,6 +7,7 @@
 import { isObject } from '../api/events';
 import type {
   AgentStatus,
+  AlertRulesUpdate,
   ApiPath,
   CloseResult,
   LoginReply,
@@ -100,6 +101,9 @@ export const api = {
   nextCallback: (csrf: string | null) => call('post', '/api/callbacks/next', { csrf }),
   closeCallback: (id: number, result: CloseResult, csrf: string | null) =>
     call('post', '/api/callbacks/{id}/close', { params: { id }, body: { result }, csrf }),
+  alertRules: () => call('get', '/api/admin/alert-rules', {}),
+  saveAlertRules: (body: AlertRulesUpdate, csrf: string | null) =>
+    call('put', '/api/admin/alert-rules', { body, csrf }),
 };
 
 export type Api = typeof api;

@@ -4,7 +4,7 @@
  * back as events.  Framework-free; the React layer subscribes to it.
  */
 import { isObject, parseData, readEvent, type EventView } from '../api/events';
-import type { CloseResult } from '../api/types';
+import type { AlertRulesUpdate, CloseResult } from '../api/types';
 import { ApiError, type Api } from './api';
 import { initialState, reduce, type Effect, type Event, type State } from './machine';
 import type { VoiceCall, VoiceDevice } from './voice';
@@ -70,6 +70,9 @@ export class Controller {
   callbacks = () => this.deps.api.callbacks();
   nextCallback = () => this.deps.api.nextCallback(this.state.csrf);
   closeCallback = (id: number, result: CloseResult) => this.deps.api.closeCallback(id, result, this.state.csrf);
+  /* The tenant's alert rules, for the admins' section. */
+  alertRules = () => this.deps.api.alertRules();
+  saveAlertRules = (body: AlertRulesUpdate) => this.deps.api.saveAlertRules(body, this.state.csrf);
 
   private run(fx: Effect): void {
     const d = this.deps;

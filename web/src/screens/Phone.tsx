@@ -1,4 +1,5 @@
 import { AgentList } from '../components/AgentList';
+import { AlertRules } from '../components/AlertRules';
 import { Banners } from '../components/Banners';
 import { Callbacks } from '../components/Callbacks';
 import { Dialer } from '../components/Dialer';
@@ -30,6 +31,7 @@ export function Phone({ s, ctl, lang }: ViewProps) {
       {s.call === 'idle' && <Dialer s={s} ctl={ctl} lang={lang} />}
       <Callbacks s={s} ctl={ctl} lang={lang} />
       {s.user && s.user.role !== 'agent' && <AgentList s={s} lang={lang} />}
+      {s.user && s.user.role === 'admin' && <AlertRules ctl={ctl} lang={lang} />}
     </main>
   );
 }
