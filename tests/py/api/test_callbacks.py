@@ -20,7 +20,8 @@ RAMAL_ENV = dict(TWILIO_WORKFLOW_SID=WORKFLOW_SID, JOB_WORKERS="2", LOG_LEVEL="i
 
 
 def new_caller():
-    return "+55119%08d" % random.randrange(10 ** 8)
+    """A mobile number: 9, then 1-9 (a 0 there is no Brazilian mobile)."""
+    return "+55119%d" % random.randrange(10 ** 7, 10 ** 8)
 
 
 def callback_of(db, call_sid=None, recording_sid=None, within=10.0):
