@@ -69,7 +69,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 PYTEST   := /usr/bin/python3 -m pytest
 
-.PHONY: all run test unit pytest asan fuzz format format-check bench clean deps web web-e2e webtest tools layers test-fast
+.PHONY: all run test unit pytest asan fuzz format format-check bench clean deps web web-e2e webtest client tools layers test-fast
 
 # The softphone first: the binary embeds web/dist as it is when it links.
 all: web
@@ -80,8 +80,13 @@ all: web
 # file does.  web/dist is the production build (built into ramal);
 # web/dist-e2e is the test build with the fake Voice SDK (tests only).
 NPM      ?= npm
+# The typed client (clients/ts) is compiled into the softphone.
+CLIENT_SRC := $(shell find clients/ts/src clients/ts/scripts -type f 2>/dev/null) \
+	clients/ts/package.json $(wildcard clients/ts/tsconfig*.json)
+CLIENT_STAMP := clients/ts/node_modules/.ramal-npm-ci
 WEB_SRC  := $(shell find web/src web/public web/e2e -type f 2>/dev/null) \
-	web/index.html web/vite.config.ts web/tsconfig.json web/package.json
+	web/index.html web/vite.config.ts web/tsconfig.json web/package.json \
+	$(filter clients/ts/src/%,$(CLIENT_SRC))
 WEB_STAMP := web/node_modules/.ramal-npm-ci
 
 $(WEB_STAMP): web/package-lock.json web/package.json
@@ -101,7 +106,21 @@ web: web/dist/index.html
 
 web-e2e: web/dist-e2e/index.html
 
-webtest: $(WEB_STAMP)
+# The client on its own: npm ci from its lockfile, tsc's ES modules in
+# clients/ts/dist (what the cross-origin browser test serves).
+$(CLIENT_STAMP): clients/ts/package-lock.json clients/ts/package.json
+	@command -v $(NPM) >/dev/null 2>&1 || sh scripts/deps.sh web
+	cd clients/ts && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+clients/ts/dist/index.js: $(CLIENT_STAMP) $(CLIENT_SRC)
+	cd clients/ts && $(NPM) run build
+	@touch $@
+
+client: clients/ts/dist/index.js
+
+webtest: $(WEB_STAMP) $(CLIENT_STAMP)
+	cd clients/ts && $(NPM) run typecheck && $(NPM) test
 	cd web && $(NPM) test
 
 # ---- the server ----
@@ -203,7 +222,7 @@ test-fast: unit $(BIN) $(TOOL_BIN)
 
 test:
 	@sh scripts/deps.sh test
-	@$(MAKE) --no-print-directory web web-e2e
+	@$(MAKE) --no-print-directory web web-e2e client
 	@$(MAKE) --no-print-directory $(BIN) tools $(UNIT_BIN)
 	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory unit
@@ -240,4 +259,4 @@ format-check:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf build build-asan ramal web/dist web/dist-e2e
+	rm -rf build build-asan ramal web/dist web/dist-e2e clients/ts/dist

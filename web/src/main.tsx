@@ -18,9 +18,10 @@ const ctl = new Controller({
   micCheck,
   ringer,
   notifier,
-  openEvents: () => new EventSource('/api/events', { withCredentials: true }),
+  openEvents: (url) => new EventSource(url, { withCredentials: true }),
   now: () => Date.now(),
   setTimeout: (fn, ms) => window.setTimeout(fn, ms),
+  clearTimeout: (h) => window.clearTimeout(h as number),
 });
 
 window.addEventListener('online', () => ctl.dispatch({ type: 'net.online' }));

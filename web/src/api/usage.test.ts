@@ -2,8 +2,9 @@
  * Every API path, method and JSON field the softphone uses is in
  * docs/openapi.yaml, read here as YAML (not through the generated types).
  *
- * - Statically: every '/api/...' or '/token' string in src/ (not tests) is a
- *   path of the YAML.
+ * - Statically: every '/api/...' or '/token' string in src/ and in the
+ *   typed client it is built with (clients/ts/src), tests aside, is a path
+ *   of the YAML.
  * - By running the client: the real `api` (fetch replaced by a fake), the Controller
  *   with the fake Voice SDK, and the screens rendered to HTML go through
  *   sign-in (a refused one first), a restored session, token, status,
@@ -28,6 +29,7 @@ import { Phone } from '../screens/Phone';
 import { Device, control } from '../testing/fake-voice-sdk';
 
 const SRC = fileURLToPath(new URL('..', import.meta.url));
+const CLIENT = fileURLToPath(new URL('../../../clients/ts/src', import.meta.url));
 const SPEC = fileURLToPath(new URL('../../../docs/openapi.yaml', import.meta.url));
 
 type Obj = Record<string, unknown>;
@@ -290,7 +292,7 @@ function render(ctl: Controller): string {
 }
 
 describe('the paths in the source', () => {
-  it('every "/api/..." and "/token" string in src/ is a path of docs/openapi.yaml', () => {
+  it('every "/api/..." and "/token" string in src/ and the client is a path of docs/openapi.yaml', () => {
     const files: string[] = [];
     const walk = (dir: string) => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -300,6 +302,7 @@ describe('the paths in the source', () => {
       }
     };
     walk(SRC);
+    walk(CLIENT);
     const found: string[] = [];
     for (const f of files) {
       const sf = ts.createSourceFile(f, readFileSync(f, 'utf8'), ts.ScriptTarget.Latest, true);

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { AlertRules as Rules, AlertRulesUpdate } from '../api/types';
+import type { AlertRules as Rules, AlertRulesUpdate } from '@ramal/client';
 import { t, type Key } from '../phone/i18n';
 import type { ViewProps } from './props';
 

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { Callback, CallbacksReply } from '../api/types';
+import type { Callback, CallbacksReply } from '@ramal/client';
 import { formatPhone } from '../phone/format';
 import { t, type Key } from '../phone/i18n';
 import type { ViewProps } from './props';

@@ -1,81 +1,33 @@
 /*
- * ramal's HTTP API as the softphone uses it (docs/api.md).  The session is
- * the HttpOnly cookie; state-changing requests carry X-CSRF-Token.  Paths,
- * bodies and answers are the types generated from docs/openapi.yaml
- * (src/api/openapi.d.ts): a path or field the YAML lacks does not compile.
+ * ramal's HTTP API as the softphone uses it: the typed client of
+ * clients/ts (@ramal/client) signed in by the session cookie, since ramal
+ * serves this page itself.  The session is the HttpOnly cookie;
+ * state-changing requests carry X-CSRF-Token (the machine's csrf, passed
+ * in).  Refusals are the client's ApiError, with the messages the
+ * screens translate (i18n.ts): 'login.network' when no answer came,
+ * 'error.server:<status>' when the answer had no JSON message.
  */
-import { isObject } from '../api/events';
-import type {
-  AgentStatus,
-  AlertRulesUpdate,
-  ApiPath,
-  CloseResult,
-  LoginReply,
-  MethodOf,
-  PathParams,
-  RequestBody,
-  StatusRequest,
-  SuccessBody,
-} from '../api/types';
+import { ApiError, RamalClient, type AlertRulesUpdate, type CloseResult, type StatusRequest } from '@ramal/client';
 
-export type { LoginReply } from '../api/types';
+export { ApiError } from '@ramal/client';
+export type { AgentStatus, LoginReply } from '@ramal/client';
 
-export class ApiError extends Error {
-  status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
+export const client = new RamalClient({ baseUrl: '', auth: 'cookie' });
+
+/* The client's error, its message made one the screens know. */
+function local(err: unknown): unknown {
+  if (!(err instanceof ApiError)) return err;
+  if (err.status === 0) return new ApiError(0, 'login.network', { kind: 'network', method: err.method, path: err.path, cause: err });
+  if (err.body === null)
+    return new ApiError(err.status, `error.server:${err.status}`, { method: err.method, path: err.path, requestId: err.requestId, retryAfter: err.retryAfter });
+  return err;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, csrf?: string | null): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (csrf) headers['X-CSRF-Token'] = csrf;
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method,
-      headers,
-      credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
+function mapped<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return (...args) =>
+    fn(...args).catch((e: unknown) => {
+      throw local(e);
     });
-  } catch {
-    throw new ApiError(0, 'login.network');
-  }
-  let data: unknown = null;
-  try {
-    data = await res.json();
-  } catch {
-    data = null;
-  }
-  if (!res.ok) {
-    const msg = isObject(data) && typeof data.error === 'string' ? data.error : `error.server:${res.status}`;
-    throw new ApiError(res.status, msg);
-  }
-  // The server's word (docs/openapi.yaml) is taken for the shape of a 2xx.
-  return data as T;
-}
-
-type Options<P extends ApiPath, M extends MethodOf<P>> = (PathParams<P, M> extends undefined
-  ? { params?: undefined }
-  : { params: PathParams<P, M> }) &
-  (RequestBody<P, M> extends undefined ? { body?: undefined } : { body: RequestBody<P, M> }) & {
-    csrf?: string | null;
-  };
-
-/** "/api/calls/{sid}/hold" with {sid} filled in (URI-encoded). */
-export function expandPath(template: string, params: Record<string, string | number> | undefined): string {
-  return template.replace(/\{([^}]+)\}/g, (_, name: string) => {
-    const v = params?.[name];
-    if (v === undefined) throw new Error(`no value for {${name}} in ${template}`);
-    return encodeURIComponent(String(v));
-  });
-}
-
-/** One operation of docs/openapi.yaml, by method and path template. */
-function call<P extends ApiPath, M extends MethodOf<P>>(method: M, path: P, opts: Options<P, M>): Promise<SuccessBody<P, M>> {
-  return request<SuccessBody<P, M>>(method.toUpperCase(), expandPath(path, opts.params), opts.body, opts.csrf);
 }
 
 export function csrfFromCookie(cookie: string): string | null {
@@ -84,27 +36,23 @@ export function csrfFromCookie(cookie: string): string | null {
 }
 
 export const api = {
-  login: (email: string, password: string): Promise<LoginReply> =>
-    call('post', '/api/login', { body: { email, password } }),
-  logout: (csrf: string | null) => call('post', '/api/logout', { csrf }),
-  me: () => call('get', '/api/me', {}),
-  token: () => call('get', '/token', {}),
-  setStatus: (status: StatusRequest['status'], csrf: string | null) =>
-    call('put', '/api/agents/me/status', { body: { status }, csrf }),
-  endWrapup: (csrf: string | null) => call('post', '/api/agents/me/wrapup/end', { csrf }),
-  hold: (sid: string, hold: boolean, csrf: string | null) =>
-    hold
-      ? call('post', '/api/calls/{sid}/hold', { params: { sid }, csrf })
-      : call('post', '/api/calls/{sid}/unhold', { params: { sid }, csrf }),
-  agents: () => call('get', '/api/agents', {}),
-  callbacks: () => call('get', '/api/callbacks', {}),
-  nextCallback: (csrf: string | null) => call('post', '/api/callbacks/next', { csrf }),
-  closeCallback: (id: number, result: CloseResult, csrf: string | null) =>
-    call('post', '/api/callbacks/{id}/close', { params: { id }, body: { result }, csrf }),
-  alertRules: () => call('get', '/api/admin/alert-rules', {}),
-  saveAlertRules: (body: AlertRulesUpdate, csrf: string | null) =>
-    call('put', '/api/admin/alert-rules', { body, csrf }),
+  login: mapped((email: string, password: string) => client.login(email, password)),
+  logout: mapped((csrf: string | null) => client.logout({ csrf })),
+  me: mapped(() => client.me()),
+  token: mapped(() => client.token()),
+  setStatus: mapped((status: StatusRequest['status'], csrf: string | null) => client.setStatus(status, { csrf })),
+  endWrapup: mapped((csrf: string | null) => client.endWrapup({ csrf })),
+  hold: mapped((sid: string, hold: boolean, csrf: string | null) =>
+    hold ? client.hold(sid, { csrf }) : client.unhold(sid, { csrf }),
+  ),
+  agents: mapped(() => client.agents()),
+  /** The /api/events URL (the cookie goes with it; last_event_id to carry on). */
+  eventsUrl: mapped((lastEventId: string | null) => client.eventsUrl(lastEventId)),
+  callbacks: mapped(() => client.callbacks()),
+  nextCallback: mapped((csrf: string | null) => client.nextCallback({ csrf })),
+  closeCallback: mapped((id: number, result: CloseResult, csrf: string | null) => client.closeCallback(id, result, { csrf })),
+  alertRules: mapped(() => client.alertRules()),
+  saveAlertRules: mapped((body: AlertRulesUpdate, csrf: string | null) => client.saveAlertRules(body, { csrf })),
 };
 
 export type Api = typeof api;
-export type { AgentStatus };

@@ -78,9 +78,8 @@ describe('controller with the fake Voice SDK', () => {
     const { ctl } = await signedIn({
       logout: async (csrf: string | null) => {
         sent.push(csrf);
-        return {};
       },
-    } as Partial<Api>);
+    });
     ctl.dispatch({ type: 'logout' });
     await tick();
     expect(ctl.state.screen).toBe('login');
@@ -155,5 +154,74 @@ describe('controller with the fake Voice SDK', () => {
     await ctl.nextCallback();
     await ctl.closeCallback(7, 'no-answer');
     expect(seen).toEqual(['next csrf1', 'close 7 no-answer csrf1']);
+  });
+});
+
+describe('live events through the typed client', () => {
+  class Stream {
+    readyState = 0;
+    onopen: ((ev: Event) => void) | null = null;
+    onerror: ((ev: Event) => void) | null = null;
+    closed = false;
+    fns = new Map<string, ((ev: { data: unknown; lastEventId?: string }) => void)[]>();
+    constructor(readonly url: string) {}
+    addEventListener(type: string, fn: (ev: { data: unknown; lastEventId?: string }) => void) {
+      this.fns.set(type, [...(this.fns.get(type) ?? []), fn]);
+    }
+    close() {
+      this.closed = true;
+      this.readyState = 2;
+    }
+    emit(type: string, data: object, id: string) {
+      for (const fn of this.fns.get(type) ?? []) fn({ data: JSON.stringify(data), lastEventId: id });
+    }
+  }
+
+  it('opens /api/events, shows it down on failure, reopens after the last event id, stops on sign-out', async () => {
+    const streams: Stream[] = [];
+    const timers: (() => void)[] = [];
+    const cleared: unknown[] = [];
+    const api = {
+      login: async () => ({ token: 't', csrf_token: 'csrf1', expires_at: '', user }),
+      logout: async () => undefined,
+      token: async () => ({ token: 'tok', identity: 'ana', expires_at: '' }),
+      agents: async () => ({ agents: [] }),
+      eventsUrl: async (last: string | null) => '/api/events' + (last ? '?last_event_id=' + last : ''),
+    } as unknown as Api;
+    const ctl = new Controller({
+      api,
+      createDevice: (token) => new Device(token, {}),
+      micCheck: async () => 'granted',
+      ringer: { start: () => undefined, stop: () => undefined },
+      notifier: { show: () => undefined, close: () => undefined },
+      openEvents: (url) => {
+        const s = new Stream(url);
+        streams.push(s);
+        return s;
+      },
+      now: () => 1000,
+      setTimeout: (fn) => timers.push(fn),
+      clearTimeout: (h) => cleared.push(h),
+    });
+    ctl.dispatch({ type: 'login.submit', email: 'ana@example.com', password: 'pw' });
+    for (let i = 0; i < 10 && ctl.state.device !== 'ready'; i++) await tick();
+    expect(streams.map((s) => s.url)).toEqual(['/api/events']);
+    streams[0].onopen?.(new Event('open'));
+    expect(ctl.state.events).toBe('open');
+    streams[0].emit('status', { user_id: 1, status: 'busy', since: 't' }, '31');
+    expect(ctl.state.status).toBe('busy');
+    streams[0].onerror?.(new Event('error'));
+    expect(ctl.state.events).toBe('down');
+    expect(streams[0].closed).toBe(true);
+    expect(timers).toHaveLength(1);
+    timers[0]();
+    await tick();
+    expect(streams.map((s) => s.url)).toEqual(['/api/events', '/api/events?last_event_id=31']);
+    streams[1].onopen?.(new Event('open'));
+    expect(ctl.state.events).toBe('open');
+    ctl.dispatch({ type: 'logout' });
+    expect(streams[1].closed).toBe(true);
+    streams[1].onerror?.(new Event('error'));
+    expect(timers).toHaveLength(1);
   });
 });

@@ -3,8 +3,8 @@
  * microphone, ringtone, notifications, event stream) and feeds outcomes
  * back as events.  Framework-free; the React layer subscribes to it.
  */
-import { isObject, parseData, readEvent, type EventView } from '../api/events';
-import type { AlertRulesUpdate, CloseResult } from '../api/types';
+import { LiveEvents, isObject, refreshDeviceToken, type EventSourceLike } from '@ramal/client';
+import type { AlertRulesUpdate, CloseResult } from '@ramal/client';
 import { ApiError, type Api } from './api';
 import { initialState, reduce, type Effect, type Event, type State } from './machine';
 import type { VoiceCall, VoiceDevice } from './voice';
@@ -18,13 +18,7 @@ export interface Notifier {
   close(): void;
 }
 /** The part of EventSource the controller uses (a fake in tests). */
-export interface EventStreamLike {
-  readyState: number;
-  addEventListener(type: string, fn: (ev: { data: unknown }) => void): void;
-  onopen: ((ev: globalThis.Event) => void) | null;
-  onerror: ((ev: globalThis.Event) => void) | null;
-  close(): void;
-}
+export type EventStreamLike = EventSourceLike;
 
 export interface Deps {
   api: Api;
@@ -32,9 +26,11 @@ export interface Deps {
   micCheck(): Promise<'granted' | 'denied' | 'unsupported'>;
   ringer: Ringer;
   notifier: Notifier;
-  openEvents?: () => EventStreamLike;
+  /** An EventSource on url (the live events; none: no live events). */
+  openEvents?: (url: string) => EventStreamLike;
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout?(handle: unknown): void;
 }
 
 function message(err: unknown): string {
@@ -48,7 +44,7 @@ export class Controller {
   private listeners = new Set<() => void>();
   private device: VoiceDevice | null = null;
   private call: VoiceCall | null = null;
-  private events: EventStreamLike | null = null;
+  private events: LiveEvents | null = null;
   private gen = 0; // bumps on logout/device reset so stale callbacks are ignored
 
   constructor(private deps: Deps) {}
@@ -116,15 +112,15 @@ export class Controller {
         }
         this.device = null;
         return;
-      case 'token.refresh':
-        d.api.token().then(
-          (r) => {
-            this.device?.updateToken(r.token);
-            this.dispatch({ type: 'token.refreshed' });
-          },
+      case 'token.refresh': {
+        const dev = this.device;
+        if (!dev) return;
+        refreshDeviceToken(dev, d.api).then(
+          () => this.dispatch({ type: 'token.refreshed' }),
           (err) => this.dispatch({ type: 'token.failed', message: message(err) }),
         );
         return;
+      }
       case 'api.status':
         d.api.setStatus(fx.status, csrf).then(
           (r) => this.dispatch({ type: 'status.ok', status: (r && r.status) || fx.status }),
@@ -193,7 +189,7 @@ export class Controller {
         this.openEvents();
         return;
       case 'events.stop':
-        this.events?.close();
+        this.events?.stop();
         this.events = null;
         return;
       case 'agents.load':
@@ -266,34 +262,33 @@ export class Controller {
     });
   }
 
+  /* The live events, kept open by the client's LiveEvents: it reconnects
+   * with a backoff and carries on after the last event id. */
   private openEvents(): void {
     const open = this.deps.openEvents;
     if (!open || this.events) return;
-    const es = open();
-    this.events = es;
-    /* Listen to one event type; its data, narrowed, or nothing. */
-    const on = <K extends keyof EventView>(type: K, fn: (d: EventView[K]) => void): void =>
-      es.addEventListener(type, (ev) => {
-        const d = readEvent[type](parseData(ev.data));
-        if (d) fn(d);
-      });
-    es.onopen = () => this.dispatch({ type: 'events.open' });
-    es.onerror = () => {
-      if (this.events !== es) return;
-      this.dispatch({ type: 'events.down' });
-      if (es.readyState === 2 /* CLOSED: the browser gave up */) {
-        this.events = null;
-        this.deps.setTimeout(() => {
-          if (this.state.screen === 'phone' && !this.events) this.openEvents();
-        }, 5000);
-      }
-    };
-    on('status', (d) => this.dispatch({ type: 'status.remote', status: d.status }));
-    on('call.incoming', (d) =>
-      this.dispatch({ type: 'sse.incoming', from: d.from, line: d.line, reason: d.reason, now: this.deps.now() }),
-    );
-    on('queue', (d) => this.dispatch({ type: 'queue.size', size: d.size }));
-    on('agent', (d) => this.dispatch({ type: 'agent.update', id: d.id, status: d.status, since: d.since }));
-    on('session.ended', (d) => this.dispatch({ type: 'session.ended', reason: d.reason }));
+    const api = this.deps.api;
+    const live = new LiveEvents({
+      endpoint: { eventsUrl: (last) => api.eventsUrl(last) },
+      open,
+      setTimeout: (fn, ms) => this.deps.setTimeout(fn, ms),
+      clearTimeout: (h) => this.deps.clearTimeout?.(h),
+    });
+    this.events = live;
+    const mine = () => this.events === live;
+    live
+      .onState((st) => {
+        if (!mine()) return;
+        if (st === 'open') this.dispatch({ type: 'events.open' });
+        else if (st === 'down') this.dispatch({ type: 'events.down' });
+      })
+      .on('status', (d) => this.dispatch({ type: 'status.remote', status: d.status }))
+      .on('call.incoming', (d) =>
+        this.dispatch({ type: 'sse.incoming', from: d.from, line: d.line, reason: d.reason, now: this.deps.now() }),
+      )
+      .on('queue', (d) => this.dispatch({ type: 'queue.size', size: d.size }))
+      .on('agent', (d) => this.dispatch({ type: 'agent.update', id: d.id, status: d.status, since: d.since }))
+      .on('session.ended', (d) => this.dispatch({ type: 'session.ended', reason: d.reason }));
+    live.start();
   }
 }

@@ -7,7 +7,7 @@
  * React components only render the state and dispatch user events.
  * Messages are i18n keys (see i18n.ts), never display text.
  */
-import type { Agent, Schemas, User as ApiUser } from '../api/types';
+import type { Agent, Schemas, User as ApiUser } from '@ramal/client';
 import { normalizeDial } from './format';
 
 /* Statuses, users and agents are the API's (docs/openapi.yaml), narrowed

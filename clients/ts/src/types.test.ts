@@ -3,7 +3,7 @@
  * by tsc -p tsconfig.node.json; the test body runs nothing of note).
  */
 import { describe, expectTypeOf, it } from 'vitest';
-import type * as T from './types';
+import type * as T from './types.js';
 
 describe('types.ts', () => {
   it('reads methods, bodies, path parameters and answers by path', () => {
@@ -18,5 +18,6 @@ describe('types.ts', () => {
     expectTypeOf<T.AgentStatus>().toEqualTypeOf<'available' | 'busy' | 'wrapup' | 'offline'>();
     expectTypeOf<T.TokenReply>().toEqualTypeOf<{ token: string; identity: string; expires_at: string }>();
     expectTypeOf<T.ServerEvents['queue']>().toEqualTypeOf<{ size: number }>();
+    expectTypeOf<T.TicketReply>().toEqualTypeOf<{ ticket: string; expires_in: number }>();
   });
 });

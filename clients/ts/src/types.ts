@@ -1,10 +1,12 @@
 /*
- * Names for the parts of the generated openapi.d.ts (docs/openapi.yaml) the
+ * Names for the parts of the generated openapi.d.ts (docs/openapi.yaml) a
  * softphone uses, and helpers that read an operation's request body, path
  * parameters and success body by path and method.  Nothing here is
  * written by hand that the YAML already says.
  */
-import type { components, paths } from './openapi';
+import type { components, paths } from './openapi.js';
+
+export type { components, paths };
 
 export type Schemas = components['schemas'];
 export type ApiPath = keyof paths;
@@ -55,6 +57,7 @@ export type CallbacksReply = SuccessBody<'/api/callbacks', 'get'>;
 export type AlertRules = Schemas['AlertRules'];
 export type AlertRulesUpdate = Schemas['AlertRulesUpdate'];
 export type CloseResult = RequestBody<'/api/callbacks/{id}/close', 'post'>['result'];
+export type AlertsReply = SuccessBody<'/api/alerts', 'get'>;
 
 /** The /api/events records: event type → its data (x-events in the YAML). */
 export interface ServerEvents {
@@ -66,3 +69,12 @@ export interface ServerEvents {
   'session.ended': Schemas['SessionEndedEvent'];
 }
 export type ServerEventType = keyof ServerEvents;
+export type CallReply = SuccessBody<'/api/calls/{sid}', 'get'>;
+export type UnholdReply = SuccessBody<'/api/calls/{sid}/unhold', 'post'>;
+export type WrapupEndReply = SuccessBody<'/api/agents/me/wrapup/end', 'post'>;
+export type AgentStatusRequest = RequestBody<'/api/agents/{id}/status', 'put'>;
+export type AgentStatusReply = SuccessBody<'/api/agents/{id}/status', 'put'>;
+export type LogoutReply = SuccessBody<'/api/logout', 'post'>;
+export type MeReply = SuccessBody<'/api/me', 'get'>;
+/** POST /api/events/ticket's answer: a single-use ticket for GET /api/events. */
+export type TicketReply = SuccessBody<'/api/events/ticket', 'post'>;

@@ -1,19 +1,21 @@
 // @ts-check
 /*
- * src/api/openapi.d.ts from docs/openapi.yaml, with openapi-typescript.
+ * src/openapi.d.ts from docs/openapi.yaml, with openapi-typescript: the one
+ * copy of the API's types, used by this client and, through it, by web/.
  *
- *   node scripts/gen-api-types.mjs          write the file (npm run gen:api)
+ *   node scripts/gen-api-types.mjs          write the file (npm run gen:api,
+ *                                           here or in web/)
  *   node scripts/gen-api-types.mjs --check  exit 1 when the file is stale
  *
- * src/api/openapi.test.ts calls generate() too and fails when the committed
+ * src/openapi.test.ts calls generate() too and fails when the committed
  * file differs from what docs/openapi.yaml makes now.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import openapiTS, { COMMENT_HEADER, astToString } from 'openapi-typescript';
 
-export const SPEC = new URL('../../docs/openapi.yaml', import.meta.url);
-export const OUTPUT = new URL('../src/api/openapi.d.ts', import.meta.url);
+export const SPEC = new URL('../../../docs/openapi.yaml', import.meta.url);
+export const OUTPUT = new URL('../src/openapi.d.ts', import.meta.url);
 
 /** The generated TypeScript for the current docs/openapi.yaml. */
 export async function generate() {
@@ -33,7 +35,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const text = await generate();
   if (process.argv.includes('--check')) {
     if (committed() !== text) {
-      console.error('web/src/api/openapi.d.ts is stale: run `npm run gen:api` in web/');
+      console.error('clients/ts/src/openapi.d.ts is stale: run `npm run gen:api` in clients/ts/ (or web/)');
       process.exitCode = 1;
     }
   } else {
