@@ -4,6 +4,7 @@
  */
 #include "agents.h"
 #include "bundles.h"
+#include "alerts.h"
 #include "hold.h"
 #include "jobkinds.h"
 #include "taskrouter.h"
@@ -15,6 +16,9 @@ static const struct job_handler handlers[] = {
 	{ AGENTS_JOB_ACTIVITY, agents_job_activity, 30 },
 	{ TASKROUTER_JOB_COMPLETE, taskrouter_job_complete, 30 },
 	{ BUNDLES_JOB_KIND, bundles_job, BUNDLES_JOB_TIMEOUT_S },
+	{ ALERTS_JOB_DISPATCH, alerts_job_dispatch, 30 },
+	{ ALERTS_JOB_DELIVER, alerts_job_deliver, 30 },
+	{ ALERTS_JOB_DIGEST, alerts_job_digest, 30 },
 	{ NULL, NULL, 0 },
 };
 

@@ -9,10 +9,12 @@
 
 #include "admin_numbers.h"
 #include "agents.h"
+#include "alerts_api.h"
 #include "api_auth.h"
 #include "api_calls.h"
 #include "api_token.h"
 #include "auth.h"
+#include "callbacks_api.h"
 #include "events.h"
 #include "hold.h"
 #include "ops.h"
@@ -127,6 +129,18 @@ static const struct http_route routes[] = {
 	    auth_guard_admin),
 	API("DELETE", PATH_API_ADMIN_NUMBER, admin_numbers_release,
 	    auth_guard_admin),
+	API("GET", PATH_API_ALERTS, alerts_api_list, auth_guard_supervisor),
+	API("GET", PATH_API_ADMIN_ALERT_RULES, alerts_api_rules_get,
+	    auth_guard_admin),
+	API("PUT", PATH_API_ADMIN_ALERT_RULES, alerts_api_rules_put,
+	    auth_guard_admin),
+	API("GET", PATH_API_CALLBACKS, callbacks_api_list, auth_guard_agent),
+	API("POST", PATH_API_CALLBACKS_NEXT, callbacks_api_next,
+	    auth_guard_agent),
+	API("POST", PATH_API_CALLBACK_ASSIGN, callbacks_api_assign,
+	    auth_guard_supervisor),
+	API("POST", PATH_API_CALLBACK_CLOSE, callbacks_api_close,
+	    auth_guard_agent),
 
 	/* Last: the softphone's files and page paths (webui.h). */
 	{ .method = "GET", .path = HTTP_FALLBACK, .handler = webui_serve },

@@ -44,6 +44,17 @@ struct config {
 	char *slack_webhook_url;
 	char *whatsapp_from;
 	char *whatsapp_to;
+	/* alerts (docs/alerts.md) */
+	int alert_short_abandon_s;
+	int alert_max_attempts;
+	char *alert_webhook_url;
+	char *alert_webhook_secret;
+	char *whatsapp_template_abandoned;
+	char *whatsapp_template_missed_dedicated;
+	char *whatsapp_template_voicemail;
+	char *whatsapp_template_failed;
+	char *whatsapp_template_dead_job;
+	char *whatsapp_template_digest;
 
 	int http_threads;
 	int http_workers;

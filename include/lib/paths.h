@@ -51,5 +51,12 @@
 #define PATH_API_ADMIN_NUMBERS "/api/admin/numbers"
 #define PATH_API_ADMIN_NUMBERS_SEARCH "/api/admin/numbers/search"
 #define PATH_API_ADMIN_NUMBER "/api/admin/numbers/*"
+/* Alerts and the callback list (docs/alerts.md). */
+#define PATH_API_ALERTS "/api/alerts"
+#define PATH_API_ADMIN_ALERT_RULES "/api/admin/alert-rules"
+#define PATH_API_CALLBACKS "/api/callbacks"
+#define PATH_API_CALLBACKS_NEXT "/api/callbacks/next"
+#define PATH_API_CALLBACK_ASSIGN "/api/callbacks/*/assign"
+#define PATH_API_CALLBACK_CLOSE "/api/callbacks/*/close"
 
 #endif

@@ -54,6 +54,12 @@ struct httpc_resp {
 	struct buf body; /* the body read so far (NUL-terminated) */
 	char error[160]; /* why, when the result is not HTTPC_OK */
 	long duration_ms;
+	/*
+	 * The answer's Retry-After in seconds (delta-seconds, or an HTTP
+	 * date turned into the seconds left, at least 0); -1 when absent
+	 * or unreadable.
+	 */
+	long retry_after_s;
 };
 
 /*

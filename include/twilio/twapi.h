@@ -66,6 +66,7 @@ struct twapi_resp {
 	struct twapi_error err; /* filled on TWAPI_HTTP_ERROR */
 	char transport[160]; /* what went wrong on TWAPI_TRANSPORT */
 	long duration_ms;
+	long retry_after_s; /* the answer's Retry-After (httpc.h), or -1 */
 };
 
 /*

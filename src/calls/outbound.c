@@ -16,6 +16,7 @@
 #include "phone.h"
 #include "status.h"
 #include "store_call.h"
+#include "store_callbacks.h"
 #include "store_outbound.h"
 #include "twiml.h"
 #include "twparam.h"
@@ -109,7 +110,7 @@ outbound_voice(struct http_req *r)
 	const char *identity = NULL, *callee = NULL, *why = NULL, *caller_id;
 	char e164[PHONE_E164_MAX], action[URL_MAX], rec[URL_MAX],
 	    status_cb[URL_MAX], disc[URL_MAX], q[64], received_at[32],
-	    speech[256], client_from[140];
+	    speech[256], client_from[140], line[PHONE_E164_MAX];
 	struct store_outbound_agent a;
 	struct store_outbound_call oc;
 	struct db_conn *c = NULL;
@@ -192,7 +193,12 @@ outbound_voice(struct http_req *r)
 	}
 
 	caller_id = NULL;
-	if (callee == NULL) {
+	/* A call back (docs/alerts.md): the number the caller had called. */
+	if (callee == NULL &&
+	    store_callbacks_line(c, account, form_get(f, "Callback"), e164,
+		line, sizeof(line)) == DB_OK)
+		caller_id = line;
+	else if (callee == NULL) {
 		if (a.did[0] != '\0')
 			caller_id = a.did;
 		else if (a.caller_id[0] != '\0')

@@ -10,12 +10,14 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "alerts.h"
 #include "auth.h"
 #include "db.h"
 #include "doctor.h"
 #include "form.h"
 #include "paths.h"
 #include "store.h"
+#include "store_alerts.h"
 #include "store_number.h"
 #include "store_tenant.h"
 #include "store_tr.h"
@@ -1074,6 +1076,88 @@ check_taskrouter(struct doctor *d)
 	check_workers(d, &tr);
 }
 
+/* ---- alerts ---- */
+
+/* What the tenants' rules ask of WhatsApp. */
+struct wa_use {
+	int events; /* bit e: some tenant sends alert_events[e] there */
+	int digest; /* some tenant with quiet hours sends something there */
+	int no_recipient; /* ... and it has no whatsapp_to, nor WHATSAPP_TO */
+	const struct config *cfg;
+};
+
+static void
+collect_wa(void *arg, const char *account, const char *stored)
+{
+	struct wa_use *u = arg;
+	struct alert_rules r;
+	int any = 0;
+
+	(void)account;
+	alert_rules_load(&r, stored);
+	for (int e = 0; e < ALERT_EVENTS_N; e++)
+		if (r.channels[e] & ALERT_CH_WHATSAPP) {
+			u->events |= 1 << e;
+			any = 1;
+		}
+	if (any && r.quiet)
+		u->digest = 1;
+	if (any && r.whatsapp_to[0] == '\0' && u->cfg->whatsapp_to == NULL)
+		u->no_recipient = 1;
+}
+
+static void
+check_template(struct doctor *d, const char *event, const char *what)
+{
+	const char *tpl = alerts_template(d->cfg, event);
+	char line[160];
+
+	snprintf(line, sizeof(line), "WhatsApp template for %s", what);
+	if (tpl != NULL) {
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+		    " %.6s… (%s)", tpl, alerts_template_var(event));
+		pass(d, line);
+	} else
+		fail(d, line,
+		    "%s is not set, so %s alerts are not sent on WhatsApp: set "
+		    "it to the Content SID (HX...) of a template WhatsApp "
+		    "approved (docs/alerts.md lists its variables)",
+		    alerts_template_var(event), what);
+}
+
+/*
+ * WhatsApp carries only approved templates: every event some tenant's
+ * rules send there needs one (and the digest, with quiet hours).
+ */
+static void
+check_alerts(struct doctor *d)
+{
+	struct wa_use u;
+
+	memset(&u, 0, sizeof(u));
+	u.cfg = d->cfg;
+	if (store_alerts_rules_each(d->db, collect_wa, &u) != DB_OK) {
+		fail(d, "alert rules", "could not be read (see the log above)");
+		return;
+	}
+	if (u.events == 0)
+		return;
+	if (d->cfg->whatsapp_from == NULL)
+		fail(d, "WhatsApp alerts",
+		    "the alert rules send events to WhatsApp but WHATSAPP_FROM "
+		    "is not set: set it to your WhatsApp sender "
+		    "(whatsapp:+E164)");
+	if (u.no_recipient)
+		fail(d, "WhatsApp alerts",
+		    "a tenant sends events to WhatsApp without a recipient: set "
+		    "WHATSAPP_TO or its whatsapp_to (PUT /api/admin/alert-rules)");
+	for (int e = 0; e < ALERT_EVENTS_N; e++)
+		if (u.events & (1 << e))
+			check_template(d, alert_events[e], alert_events[e]);
+	if (u.digest)
+		check_template(d, "digest", "the quiet hours' digest");
+}
+
 /* ---- the command ---- */
 
 /* The settings every check needs; 0, or -1 after reporting them. */
@@ -1175,6 +1259,7 @@ doctor_run(const struct config *cfg)
 	if (d.db != NULL) {
 		check_numbers(&d);
 		check_taskrouter(&d);
+		check_alerts(&d);
 	}
 
 	for (size_t i = 0; i < d.ntenants; i++)

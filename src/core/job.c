@@ -640,10 +640,10 @@ stopped:
 
 /*
  * A job went dead.  Called inside the transaction that marks it so,
- * before COMMIT, with w->pg.  Alerting is to be added here: queue the
- * alert job with job_enqueue_pg(w->pg, ...) (dedupe key "job-dead:<id>")
- * and it commits atomically with the dead state.  Until then the error
- * line below is the only signal.
+ * before COMMIT, with w->pg.  The alert (dead-job:<id>) needs nothing
+ * here: the trigger jobs_dead_alerts (sql/025_alerts.sql) writes it in
+ * this same transaction, except for the alerts' own jobs, whose death is
+ * only this line.
  */
 static void
 job_dead_alert(struct worker *w, const struct claim *c, const char *err)

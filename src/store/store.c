@@ -4,8 +4,10 @@
 #include <stddef.h>
 
 #include "store.h"
+#include "store_alerts.h"
 #include "store_auth.h"
 #include "store_call.h"
+#include "store_callbacks.h"
 #include "store_events.h"
 #include "store_hold.h"
 #include "store_number.h"
@@ -21,7 +23,8 @@ static const struct db_stmt *const tables[] = { store_tenant_statements,
 	store_user_statements, store_number_statements, store_call_statements,
 	store_tr_statements, store_auth_statements, store_hold_statements,
 	store_outbound_statements, store_events_statements,
-	store_scope_statements };
+	store_scope_statements, store_alerts_statements,
+	store_callbacks_statements };
 
 const struct db_stmt *
 store_statements(void)

@@ -1,8 +1,12 @@
 /*
  * A small blocking HTTP client over libcurl.  See include/twilio/httpc.h.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -55,6 +59,39 @@ on_body(char *data, size_t size, size_t nmemb, void *userp)
 	return buf_add(b, data, n) == 0 ? n : 0;
 }
 
+/* Retry-After (RFC 9110 10.2.3): delta-seconds or an HTTP date. */
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	static const char name[] = "retry-after:";
+	struct httpc_resp *resp = userp;
+	size_t n = size * nmemb, k = sizeof(name) - 1;
+	char value[64], *end;
+	time_t when;
+	long v;
+
+	if (n <= k || n - k >= sizeof(value) || strncasecmp(data, name, k) != 0)
+		return n;
+	memcpy(value, data + k, n - k);
+	value[n - k] = '\0';
+	value[strcspn(value, "\r\n")] = '\0';
+	for (end = value; *end == ' ' || *end == '\t'; end++)
+		;
+	memmove(value, end, strlen(end) + 1);
+	if (value[0] >= '0' && value[0] <= '9') {
+		errno = 0;
+		v = strtol(value, &end, 10);
+		if (errno == 0 && (*end == '\0' || *end == ' ') && v >= 0)
+			resp->retry_after_s = v;
+		return n;
+	}
+	when = curl_getdate(value, NULL);
+	if (when != -1)
+		resp->retry_after_s =
+		    when > time(NULL) ? (long)(when - time(NULL)) : 0;
+	return n;
+}
+
 /* Append line to *list: 0, or -1 (out of memory; *list is kept). */
 static int
 header_add(struct curl_slist **list, const char *line)
@@ -95,6 +132,7 @@ httpc_request(const struct httpc_req *req, struct httpc_resp *resp)
 	CURLcode cc;
 
 	memset(resp, 0, sizeof(*resp));
+	resp->retry_after_s = -1;
 	buf_init(&resp->body, req->body_max ? req->body_max : HTTPC_BODY_MAX);
 	buf_init(&form, FORM_MAX);
 	errbuf[0] = '\0';
@@ -131,6 +169,8 @@ httpc_request(const struct httpc_req *req, struct httpc_resp *resp)
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	if (strcmp(method, "GET") == 0)
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);

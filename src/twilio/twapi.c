@@ -179,6 +179,7 @@ twapi_request(const struct twapi_client *c, enum twapi_host host,
 	json_error_t jerr;
 
 	memset(out, 0, sizeof(*out));
+	out->retry_after_s = -1;
 	form_init(&none);
 	buf_init(&url, URL_MAX);
 	if (base == NULL || c->user == NULL || c->secret == NULL) {
@@ -213,6 +214,7 @@ twapi_request(const struct twapi_client *c, enum twapi_host host,
 	}
 	out->duration_ms = hr.duration_ms;
 	out->status = hr.status;
+	out->retry_after_s = hr.retry_after_s;
 	if (hr.body.len > 0) {
 		out->body = json_loadb(hr.body.ptr, hr.body.len, 0, &jerr);
 		if (out->body == NULL && out->status >= 200 &&

@@ -19,7 +19,11 @@ import { LiveEvents, type LiveEventsOptions } from './events.js';
 import { memoryStore, type StoredSession, type TokenStore } from './session.js';
 import type {
   AgentStatusRequest,
+  AlertRulesUpdate,
+  AlertsReply,
   ApiPath,
+  CallbacksReply,
+  CloseResult,
   ErrorBody,
   LoginReply,
   MethodOf,
@@ -29,6 +33,17 @@ import type {
   SuccessBody,
   TicketReply,
 } from './types.js';
+
+/** The query of GET /api/admin/numbers/search. */
+export interface NumberSearch {
+  ddd?: string;
+  type?: 'local' | 'mobile' | 'toll-free';
+  contains?: string;
+  limit?: number;
+  country?: 'BR';
+}
+
+export type NumberSearchReply = SuccessBody<'/api/admin/numbers/search', 'get'>;
 
 /** The part of a fetch Response the client reads. */
 export interface ResponseLike {
@@ -219,6 +234,73 @@ export class RamalClient {
   /** PUT /api/agents/{id}/status (supervisors and admins). */
   setAgentStatus(id: number, status: AgentStatusRequest['status'], opts: CallOptions = {}) {
     return this.request('put', '/api/agents/{id}/status', { params: { id }, body: { status }, ...opts });
+  }
+
+  /* ---- alerts and the callback list (docs/alerts.md) ---- */
+
+  /** GET /api/callbacks: open (default), closed or all; with the open count and the oldest. */
+  callbacks(state: 'open' | 'closed' | 'all' = 'open', opts: CallOptions = {}): Promise<CallbacksReply> {
+    return this.send('GET', '/api/callbacks' + (state === 'open' ? '' : '?state=' + state), opts);
+  }
+
+  /** POST /api/callbacks/next: take the next open callback (404 when none waits). */
+  nextCallback(opts: CallOptions = {}) {
+    return this.request('post', '/api/callbacks/next', opts);
+  }
+
+  /** POST /api/callbacks/{id}/assign (supervisors): to an agent, or null for nobody. */
+  assignCallback(id: number, userId: number | null, opts: CallOptions = {}) {
+    return this.request('post', '/api/callbacks/{id}/assign', { params: { id }, body: { user_id: userId }, ...opts });
+  }
+
+  /** POST /api/callbacks/{id}/close: done, no-answer or canceled. */
+  closeCallback(id: number, result: CloseResult, opts: CallOptions = {}) {
+    return this.request('post', '/api/callbacks/{id}/close', { params: { id }, body: { result }, ...opts });
+  }
+
+  /** GET /api/alerts (supervisors): recent alerts with their deliveries; before: the previous page's next_before. */
+  alerts(before: number | null = null, opts: CallOptions = {}): Promise<AlertsReply> {
+    return this.send('GET', '/api/alerts' + (before ? '?before=' + before : ''), opts);
+  }
+
+  /** GET /api/admin/alert-rules (admins). */
+  alertRules(opts: CallOptions = {}) {
+    return this.request('get', '/api/admin/alert-rules', opts);
+  }
+
+  /** PUT /api/admin/alert-rules (admins): members left out stay as they are. */
+  saveAlertRules(body: AlertRulesUpdate, opts: CallOptions = {}) {
+    return this.request('put', '/api/admin/alert-rules', { body, ...opts });
+  }
+
+  /* ---- numbers (admins; docs/numbers.md) ---- */
+
+  /** GET /api/admin/numbers: the tenant's numbers as ramal last read them. */
+  numbers(opts: CallOptions = {}) {
+    return this.request('get', '/api/admin/numbers', opts);
+  }
+
+  /** GET /api/admin/numbers/search: what Twilio sells in a DDD (and, when none, in the rest of its state). */
+  searchNumbers(q: NumberSearch, opts: CallOptions = {}): Promise<NumberSearchReply> {
+    const u = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null) u.set(k, String(v));
+    const qs = u.toString();
+    return this.send('GET', '/api/admin/numbers/search' + (qs ? '?' + qs : ''), opts);
+  }
+
+  /** POST /api/admin/numbers: buy a number (idempotent by number: a second call finds it). */
+  buyNumber(body: RequestBody<'/api/admin/numbers', 'post'>, opts: CallOptions = {}) {
+    return this.request('post', '/api/admin/numbers', { body, ...opts });
+  }
+
+  /** PATCH /api/admin/numbers/{sid}: its owner (null: nobody) or label. */
+  updateNumber(sid: string, body: RequestBody<'/api/admin/numbers/{sid}', 'patch'>, opts: CallOptions = {}) {
+    return this.request('patch', '/api/admin/numbers/{sid}', { params: { sid }, body, ...opts });
+  }
+
+  /** DELETE /api/admin/numbers/{sid}: release it at Twilio; force also releases an agent's dedicated line. */
+  releaseNumber(sid: string, force = false, opts: CallOptions = {}): Promise<SuccessBody<'/api/admin/numbers/{sid}', 'delete'>> {
+    return this.send('DELETE', expandPath('/api/admin/numbers/{sid}', { sid }) + (force ? '?force=true' : ''), opts);
   }
 
   /** POST /api/events/ticket: a single-use ticket, valid expires_in seconds, for GET /api/events. */

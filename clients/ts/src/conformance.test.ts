@@ -126,6 +126,19 @@ const CALLS: Record<string, (c: RamalClient) => Promise<unknown>> = {
   eventsTicket: (c) => c.eventsTicket(),
   eventsUrl: (c) => c.eventsUrl('12'),
   logout: (c) => c.logout(),
+  callbacks: (c) => c.callbacks('closed'),
+  nextCallback: (c) => c.nextCallback(),
+  assignCallback: (c) => c.assignCallback(3, 5),
+  closeCallback: (c) => c.closeCallback(3, 'no-answer'),
+  alerts: (c) => c.alerts(40),
+  numbers: (c) => c.numbers(),
+  searchNumbers: (c) => c.searchNumbers({ ddd: '11', type: 'mobile', contains: '3003', limit: 5 }),
+  buyNumber: (c) => c.buyNumber({ phone_number: '+551130030001', bundle_sid: 'BU' + '0123456789abcdef'.repeat(2), label: 'Vendas' }),
+  updateNumber: (c) => c.updateNumber('PN' + '0123456789abcdef'.repeat(2), { owner: null }),
+  releaseNumber: (c) => c.releaseNumber('PN' + '0123456789abcdef'.repeat(2), true),
+  alertRules: (c) => c.alertRules(),
+  saveAlertRules: (c) =>
+    c.saveAlertRules({ events: { voicemail: { channels: ['slack', 'whatsapp'], cooldown_s: 60 } }, quiet_hours: null }),
 };
 /* The methods that make no request of their own. */
 const LOCAL = ['constructor', 'url', 'session', 'expiresAt', 'isSignedIn', 'events', 'request', 'send'];
@@ -141,6 +154,10 @@ function run(auth: AuthMode) {
     }
     reached.add(f.key);
     const declared = parametersOf(f);
+    const query = url.split('?')[1];
+    if (query)
+      for (const k of new URLSearchParams(query).keys())
+        if (!declared.some((d) => d.in === 'query' && d.name === k)) problems.push(`${f.key}: query ?${k}= is not declared`);
     for (const [name, value] of Object.entries(f.params)) {
       const p = declared.find((d) => d.in === 'path' && d.name === name);
       const pattern = p && isObj(p.schema) ? deref(p.schema, name).pattern : undefined;

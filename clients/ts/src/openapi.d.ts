@@ -1330,6 +1330,507 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's recent alerts, newest first, with their delivery per channel (supervisor or admin). */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description Alerts with a smaller id (the previous page's next_before). */
+                    before?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The alerts. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alerts: components["schemas"]["Alert"][];
+                            /** @description The before of the next page; null on the last. */
+                            next_before: number | null;
+                        };
+                    };
+                };
+                /** @description A bad query parameter. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                /** @description Not a supervisor or admin (or a missing X-CSRF-Token). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Database unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/alert-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's alert rules, defaults filled in, and what each channel has to work with (admin). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The rules. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertRules"];
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                /** @description Not an admin (or a missing X-CSRF-Token). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Database unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /** Change the tenant's alert rules (admin); answers the rules as GET does. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required with the cookie session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AlertRulesUpdate"];
+                };
+            };
+            responses: {
+                /** @description Stored. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertRules"];
+                    };
+                };
+                /** @description A rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                /** @description Not an admin (or a missing X-CSRF-Token). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Database unreachable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/callbacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's callback list, with its open count and oldest open callback. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description open: open and in-progress, oldest first; closed and all: newest first. */
+                    state?: "open" | "closed" | "all";
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The callbacks. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            callbacks: components["schemas"]["Callback"][];
+                            open: number;
+                            in_progress: number;
+                            /** Format: date-time */
+                            oldest_open_at: string | null;
+                        };
+                    };
+                };
+                /** @description A bad query parameter. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                /** @description Database unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/callbacks/next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take the next open callback (those assigned to the caller first, then the oldest unassigned); two agents never get the same one. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required with the cookie session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Taken (in-progress, assigned to the caller). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CallbackOne"];
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                /** @description Missing or wrong X-CSRF-Token. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No callback is waiting. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Database unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/callbacks/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Assign a callback to an agent, or to nobody (supervisor or admin); it is open again. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required with the cookie session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        user_id: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Assigned. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CallbackOne"];
+                    };
+                };
+                /** @description No user_id member */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                /** @description Not a supervisor or admin (or a missing X-CSRF-Token). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such callback in this tenant. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The callback is closed. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Database unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/callbacks/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close a callback with its result (its agent, or a supervisor or admin). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required with the cookie session. */
+                    "X-CSRF-Token"?: string;
+                };
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        result: "done" | "no-answer" | "canceled";
+                    };
+                };
+            };
+            responses: {
+                /** @description Closed. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CallbackOne"];
+                    };
+                };
+                /** @description No result member of done */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                /** @description Another agent's callback (or a missing X-CSRF-Token). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such callback in this tenant. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The callback is closed. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Database unreachable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1509,6 +2010,167 @@ export interface components {
             address_requirements: string | null;
             voice: boolean;
             sms: boolean;
+        };
+        AlertDelivery: {
+            /** @enum {string} */
+            channel: "slack" | "whatsapp" | "webhook";
+            /**
+             * @description held: waits for the digest after quiet hours; digested: went out in digest_id; skipped: the channel cannot carry the event (no WhatsApp template); dead: given up (logged, never alerted about).
+             * @enum {string}
+             */
+            state: "queued" | "retrying" | "sent" | "dead" | "held" | "digested" | "skipped";
+            attempts: number;
+            /** @description The last attempt's HTTP status. */
+            last_status: number | null;
+            error: string | null;
+            /**
+             * Format: date-time
+             * @description When it (or its digest) was sent.
+             */
+            sent_at: string | null;
+            /**
+             * Format: date-time
+             * @description The next try of a retrying delivery.
+             */
+            next_at: string | null;
+            digest_id: number | null;
+            digest_state: string | null;
+        };
+        Alert: {
+            id: number;
+            /** @enum {string} */
+            event: "abandoned" | "missed-dedicated" | "voicemail" | "failed" | "dead-job";
+            /** @description The event in pt-BR. */
+            title: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description The line's label (or number) when it happened. */
+            line: string | null;
+            /** @description Masked: +55 11 9****-4321 (docs/alerts.md). */
+            caller: string | null;
+            /** @enum {string} */
+            state: "new" | "notified" | "held" | "cooldown" | "suppressed";
+            /** @description Why held or suppressed (short abandon, quiet hours...). */
+            reason: string | null;
+            call_sid: string | null;
+            recording_sid: string | null;
+            /** @description The callback it opened. */
+            callback_id: number | null;
+            /** @description What happened, in pt-BR (esperou 42 s na fila). */
+            detail: string;
+            /** @description The one-line text the channels send. */
+            text: string;
+            /** @description queue_time_s, duration_s, kind, attempts, error (scrubbed)... */
+            details: {
+                [key: string]: unknown;
+            };
+            deliveries: components["schemas"]["AlertDelivery"][];
+        };
+        AlertEventRule: {
+            channels: ("slack" | "whatsapp" | "webhook")[];
+            cooldown_s: number;
+        };
+        AlertEventRules: {
+            abandoned: components["schemas"]["AlertEventRule"];
+            "missed-dedicated": components["schemas"]["AlertEventRule"];
+            voicemail: components["schemas"]["AlertEventRule"];
+            failed: components["schemas"]["AlertEventRule"];
+            "dead-job": components["schemas"]["AlertEventRule"];
+        };
+        AlertRules: {
+            events: components["schemas"]["AlertEventRules"];
+            /** @description Local times (timezone); may wrap midnight. */
+            quiet_hours: {
+                start: string;
+                end: string;
+            } | null;
+            /** @description IANA name; the quiet hours' and the messages' time zone. */
+            timezone: string;
+            /** @description The tenant's WhatsApp recipient (null: WHATSAPP_TO). */
+            whatsapp_to: string | null;
+            /** @description What each channel has to work with (never a secret). */
+            channels: {
+                slack: {
+                    configured: boolean;
+                    /** @enum {string|null} */
+                    source: "tenant" | "default" | null;
+                };
+                webhook: {
+                    configured: boolean;
+                    /** @enum {string|null} */
+                    source: "tenant" | "default" | null;
+                    url?: string;
+                    signed: boolean;
+                };
+                whatsapp: {
+                    configured: boolean;
+                    from?: string;
+                    to?: string;
+                    /** @description Per event (and digest), whether its template is configured. */
+                    templates: {
+                        [key: string]: boolean;
+                    };
+                };
+            };
+            short_abandon_s: number;
+            max_attempts: number;
+        };
+        /** @description Members left out stay as they are. */
+        AlertRulesUpdate: {
+            /** @description Per event, channels and/or cooldown_s. */
+            events?: {
+                [key: string]: {
+                    channels?: ("slack" | "whatsapp" | "webhook")[];
+                    cooldown_s?: number;
+                };
+            };
+            /** @description Local times (timezone); may wrap midnight. */
+            quiet_hours?: {
+                start: string;
+                end: string;
+            } | null;
+            timezone?: string;
+            whatsapp_to?: string | null;
+            /** @description Write-only, stored sealed; null clears it (SLACK_WEBHOOK_URL then). */
+            slack_webhook_url?: string | null;
+            webhook_url?: string | null;
+            /** @description Write-only; the HMAC key of X-Ramal-Signature. */
+            webhook_secret?: string | null;
+        };
+        Callback: {
+            id: number;
+            /** @description The caller's number, whole (E.164): the agent calls it. */
+            caller: string;
+            line: string | null;
+            /** @description The line's number: the caller ID of the call back. */
+            line_number: string | null;
+            /** @enum {string} */
+            reason: "abandoned" | "missed-dedicated" | "voicemail";
+            call_sid: string | null;
+            /** @description The voicemail */
+            recording_sid: string | null;
+            /** @description Missed calls of this caller while the callback was open. */
+            missed_calls: number;
+            /** Format: date-time */
+            created_at: string;
+            /** @enum {string} */
+            state: "open" | "in-progress" | "done" | "no-answer" | "canceled";
+            /** @description Times an agent took it. */
+            attempts: number;
+            assigned_to: {
+                id: number;
+                name: string;
+                identity: string;
+            } | null;
+            /** Format: date-time */
+            assigned_at: string | null;
+            /** Format: date-time */
+            closed_at: string | null;
+            /** @enum {string|null} */
+            closed_reason: "agent" | "caller-called-again" | null;
+        };
+        CallbackOne: {
+            callback: components["schemas"]["Callback"];
         };
     };
     responses: {

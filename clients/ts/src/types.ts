@@ -52,6 +52,12 @@ export type StatusRequest = RequestBody<'/api/agents/me/status', 'put'>;
 export type StatusReply = SuccessBody<'/api/agents/me/status', 'put'>;
 export type HoldReply = SuccessBody<'/api/calls/{sid}/hold', 'post'>;
 export type AgentsReply = SuccessBody<'/api/agents', 'get'>;
+export type Callback = Schemas['Callback'];
+export type CallbacksReply = SuccessBody<'/api/callbacks', 'get'>;
+export type AlertRules = Schemas['AlertRules'];
+export type AlertRulesUpdate = Schemas['AlertRulesUpdate'];
+export type CloseResult = RequestBody<'/api/callbacks/{id}/close', 'post'>['result'];
+export type AlertsReply = SuccessBody<'/api/alerts', 'get'>;
 
 /** The /api/events records: event type → its data (x-events in the YAML). */
 export interface ServerEvents {

@@ -430,3 +430,29 @@ def test_help_and_usage(dep):
     assert r.returncode == 2 and "usage: ramal doctor" in r.stderr and r.stdout == ""
     r = harness.run_cli(["help"], {})
     assert re.search(r"^\s+doctor\b", r.stdout, re.M)
+
+
+def test_whatsapp_events_without_a_template_fail(dep):
+    """An event the alert rules send to WhatsApp needs an approved template
+    (docs/alerts.md); doctor names the variable to set for each missing."""
+    dep.sql("INSERT INTO alert_rules (tenant_id, rules) SELECT id, %s FROM tenants WHERE account_sid = %s",
+            '{"events": {"voicemail": {"channels": ["whatsapp"]}, "abandoned": {"channels": ["slack",'
+            ' "whatsapp"]}}, "quiet_hours": {"start": "22:00", "end": "07:00"}}', dep.account)
+    tpl = "HX" + "a" * 32
+    env = dict(dep.env, WHATSAPP_FROM="whatsapp:+14155238886", WHATSAPP_TO="whatsapp:+5511912345678",
+               WHATSAPP_TEMPLATE_VOICEMAIL=tpl)
+    r = doctor(env)
+    assert r.returncode == 1, explain(r)
+    assert "WhatsApp template for voicemail HXaaaa… (WHATSAPP_TEMPLATE_VOICEMAIL)" in r.ok
+    assert r.fail == [
+        "WhatsApp template for abandoned: WHATSAPP_TEMPLATE_ABANDONED is not set, so abandoned alerts are not sent"
+        " on WhatsApp: set it to the Content SID (HX...) of a template WhatsApp approved (docs/alerts.md lists"
+        " its variables)",
+        "WhatsApp template for the quiet hours' digest: WHATSAPP_TEMPLATE_DIGEST is not set, so the quiet hours'"
+        " digest alerts are not sent on WhatsApp: set it to the Content SID (HX...) of a template WhatsApp"
+        " approved (docs/alerts.md lists its variables)",
+    ]
+    # without WhatsApp in any rule, doctor says nothing about it
+    dep.sql("DELETE FROM alert_rules")
+    r = doctor(dep.env)
+    assert r.returncode == 0 and not [ln for ln in r.stdout.splitlines() if "WhatsApp" in ln]

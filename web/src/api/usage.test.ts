@@ -390,6 +390,28 @@ describe('what the client sends and reads', () => {
     render(ctl);
     ctl.dispatch({ type: 'hangup' });
 
+    // The callback list (components/Callbacks.tsx reads these fields):
+    // listed, the next one taken, closed.
+    const list = await ctl.callbacks();
+    for (const c of list.callbacks)
+      void [c.id, c.caller, c.line, c.reason, c.state, c.created_at, c.missed_calls, c.assigned_to?.id, c.assigned_to?.name];
+    void [list.open, list.oldest_open_at];
+    await ctl.nextCallback();
+    await ctl.closeCallback(1, 'done');
+    // The admins' alert rules (components/AlertRules.tsx).
+    const rules = await ctl.alertRules();
+    for (const e of ['abandoned', 'missed-dedicated', 'voicemail', 'failed', 'dead-job'] as const)
+      void [rules.events[e].channels, rules.events[e].cooldown_s];
+    void [rules.quiet_hours?.start, rules.quiet_hours?.end, rules.timezone];
+    for (const c of ['slack', 'whatsapp', 'webhook'] as const) void rules.channels[c].configured;
+    void rules.channels.slack.source;
+    await ctl.saveAlertRules({
+      events: { voicemail: { channels: ['slack', 'whatsapp'], cooldown_s: 0 } },
+      quiet_hours: { start: '22:00', end: '07:00' },
+      timezone: 'America/Sao_Paulo',
+      slack_webhook_url: 'https://hooks.slack.com/services/T/B/x',
+    });
+
     // Token refresh, sign-out.
     control.tokenWillExpire();
     await until(() => control.calls('device.updateToken').length > 0, 'the token refresh');
@@ -428,6 +450,10 @@ describe('what the client sends and reads', () => {
       'event call.incoming.from',
       'event queue.size',
       'event agent.since',
+      'GET /api/callbacks 200.callbacks[].caller',
+      'GET /api/callbacks 200.oldest_open_at',
+      'GET /api/admin/alert-rules 200.events',
+      'GET /api/admin/alert-rules 200.quiet_hours.start',
     ])
       expect(reads).toContain(r);
   });

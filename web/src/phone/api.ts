@@ -7,7 +7,7 @@
  * screens translate (i18n.ts): 'login.network' when no answer came,
  * 'error.server:<status>' when the answer had no JSON message.
  */
-import { ApiError, RamalClient, type StatusRequest } from '@ramal/client';
+import { ApiError, RamalClient, type AlertRulesUpdate, type CloseResult, type StatusRequest } from '@ramal/client';
 
 export { ApiError } from '@ramal/client';
 export type { AgentStatus, LoginReply } from '@ramal/client';
@@ -48,6 +48,11 @@ export const api = {
   agents: mapped(() => client.agents()),
   /** The /api/events URL (the cookie goes with it; last_event_id to carry on). */
   eventsUrl: mapped((lastEventId: string | null) => client.eventsUrl(lastEventId)),
+  callbacks: mapped(() => client.callbacks()),
+  nextCallback: mapped((csrf: string | null) => client.nextCallback({ csrf })),
+  closeCallback: mapped((id: number, result: CloseResult, csrf: string | null) => client.closeCallback(id, result, { csrf })),
+  alertRules: mapped(() => client.alertRules()),
+  saveAlertRules: mapped((body: AlertRulesUpdate, csrf: string | null) => client.saveAlertRules(body, { csrf })),
 };
 
 export type Api = typeof api;

@@ -128,6 +128,33 @@ describe('controller with the fake Voice SDK', () => {
     control.dropRegistration();
     expect(ctl.state.device).toBe('unregistered');
   });
+
+  it('a call back carries the callback id, so the server shows the line the caller called', async () => {
+    const { ctl } = await signedIn();
+    ctl.dispatch({ type: 'dial', input: '+5511987654321', callback: 42 });
+    await tick();
+    expect(control.calls('device.connect').at(-1)).toEqual([{ params: { To: '+5511987654321', Callback: '42' } }]);
+    expect(ctl.state.current?.peer).toBe('+5511987654321');
+  });
+
+  it('the callback list goes through the API with the session CSRF token', async () => {
+    const seen: string[] = [];
+    const { ctl } = await signedIn({
+      callbacks: async () => ({ callbacks: [], open: 0, in_progress: 0, oldest_open_at: null }),
+      nextCallback: async (csrf: string | null) => {
+        seen.push('next ' + csrf);
+        return { callback: null };
+      },
+      closeCallback: async (id: number, result: string, csrf: string | null) => {
+        seen.push(`close ${id} ${result} ${csrf}`);
+        return { callback: null };
+      },
+    } as unknown as Partial<Api>);
+    expect((await ctl.callbacks()).open).toBe(0);
+    await ctl.nextCallback();
+    await ctl.closeCallback(7, 'no-answer');
+    expect(seen).toEqual(['next csrf1', 'close 7 no-answer csrf1']);
+  });
 });
 
 describe('live events through the typed client', () => {

@@ -4,6 +4,7 @@
  * back as events.  Framework-free; the React layer subscribes to it.
  */
 import { LiveEvents, isObject, refreshDeviceToken, type EventSourceLike } from '@ramal/client';
+import type { AlertRulesUpdate, CloseResult } from '@ramal/client';
 import { ApiError, type Api } from './api';
 import { initialState, reduce, type Effect, type Event, type State } from './machine';
 import type { VoiceCall, VoiceDevice } from './voice';
@@ -60,6 +61,14 @@ export class Controller {
     for (const fn of this.listeners) fn();
     for (const fx of effects) this.run(fx);
   };
+
+  /* The callback list (docs/alerts.md), for the Callbacks panel. */
+  callbacks = () => this.deps.api.callbacks();
+  nextCallback = () => this.deps.api.nextCallback(this.state.csrf);
+  closeCallback = (id: number, result: CloseResult) => this.deps.api.closeCallback(id, result, this.state.csrf);
+  /* The tenant's alert rules, for the admins' section. */
+  alertRules = () => this.deps.api.alertRules();
+  saveAlertRules = (body: AlertRulesUpdate) => this.deps.api.saveAlertRules(body, this.state.csrf);
 
   private run(fx: Effect): void {
     const d = this.deps;
@@ -153,7 +162,9 @@ export class Controller {
           this.dispatch({ type: 'call.failed', message: 'dial.notready' });
           return;
         }
-        dev.connect({ params: { To: fx.to } }).then(
+        const params: Record<string, string> = { To: fx.to };
+        if (fx.callback) params.Callback = String(fx.callback);
+        dev.connect({ params }).then(
           (c) => {
             this.call = c;
             this.wireCall(c);

@@ -133,7 +133,7 @@ export type Event =
   | { type: 'hold.fail'; message: string }
   | { type: 'hangup' }
   | { type: 'digits'; digits: string }
-  | { type: 'dial'; input: string }
+  | { type: 'dial'; input: string; callback?: number }
   | { type: 'net.online' }
   | { type: 'net.offline' }
   | { type: 'events.open' }
@@ -157,7 +157,7 @@ export type Effect =
   | { type: 'call.mute'; muted: boolean }
   | { type: 'call.digits'; digits: string }
   | { type: 'api.hold'; sid: string; hold: boolean }
-  | { type: 'device.connect'; to: string }
+  | { type: 'device.connect'; to: string; callback?: number }
   | { type: 'ring.start' }
   | { type: 'ring.stop' }
   | { type: 'notify'; caller: string; line: string | null }
@@ -417,7 +417,9 @@ export function reduce(s: State, e: Event): Step {
             hold: 'off',
           },
         },
-        effects: [{ type: 'device.connect', to }],
+        // a call back (docs/alerts.md): the server shows the caller the
+        // number they had called
+        effects: [e.callback ? { type: 'device.connect', to, callback: e.callback } : { type: 'device.connect', to }],
       };
     }
 

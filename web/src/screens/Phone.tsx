@@ -1,5 +1,7 @@
 import { AgentList } from '../components/AgentList';
+import { AlertRules } from '../components/AlertRules';
 import { Banners } from '../components/Banners';
+import { Callbacks } from '../components/Callbacks';
 import { Dialer } from '../components/Dialer';
 import { InCall } from '../components/InCall';
 import { IncomingCall } from '../components/IncomingCall';
@@ -8,7 +10,8 @@ import { StatusSelector } from '../components/StatusSelector';
 import { tMsg } from '../phone/i18n';
 
 /* The signed-in screen: who and status, banners, the incoming-call popup,
- * the call in progress or the dialer, and (supervisors) the agents. */
+ * the call in progress or the dialer, the callback list, and (supervisors)
+ * the agents. */
 export function Phone({ s, ctl, lang }: ViewProps) {
   return (
     <main className="phone">
@@ -26,7 +29,9 @@ export function Phone({ s, ctl, lang }: ViewProps) {
         </p>
       )}
       {s.call === 'idle' && <Dialer s={s} ctl={ctl} lang={lang} />}
+      <Callbacks s={s} ctl={ctl} lang={lang} />
       {s.user && s.user.role !== 'agent' && <AgentList s={s} lang={lang} />}
+      {s.user && s.user.role === 'admin' && <AlertRules ctl={ctl} lang={lang} />}
     </main>
   );
 }
