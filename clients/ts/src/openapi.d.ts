@@ -222,7 +222,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description API key not configured */
+                /** @description API key not configured, or a subaccount user. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -338,7 +338,7 @@ export interface paths {
             responses: {
                 202: components["responses"]["HoldAccepted"];
                 401: components["responses"]["Unauthorized"];
-                /** @description Another agent's call */
+                /** @description Another agent's call, or a missing X-CSRF-Token. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -356,7 +356,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The call is ending or ended */
+                /** @description The call is ending or ended, or not connected to an agent yet. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -409,7 +409,7 @@ export interface paths {
             responses: {
                 202: components["responses"]["HoldAccepted"];
                 401: components["responses"]["Unauthorized"];
-                /** @description Another agent's call */
+                /** @description Another agent's call, or a missing X-CSRF-Token. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -427,7 +427,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The call is ending or ended */
+                /** @description The call is ending or ended, or not connected to an agent yet. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -650,7 +650,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description An agent acting on another user */
+                /** @description An agent acting on another user, or a missing X-CSRF-Token. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -841,7 +841,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description The same */
+                    /** @description The same, for clients that cannot set headers. */
                     last_event_id?: number;
                     /** @description A ticket from POST /api/events/ticket, taken once: the stream is then its session's (instead of the cookie or Bearer). 401 when it is unknown, used, expired, or its session is over. */
                     ticket?: string;
@@ -882,7 +882,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The server is shutting down */
+                /** @description The server is shutting down, or too many streams (Retry-After). */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1014,7 +1014,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description Not an admin */
+                /** @description Not an admin, or a missing X-CSRF-Token. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1207,7 +1207,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description Not an admin */
+                /** @description Not an admin, or a missing X-CSRF-Token. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1289,7 +1289,7 @@ export interface paths {
                         "application/json": components["schemas"]["Number"];
                     };
                 };
-                /** @description Neither owner nor label */
+                /** @description Neither owner nor label, or an unknown owner. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1299,7 +1299,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description Not an admin */
+                /** @description Not an admin, or a missing X-CSRF-Token. */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1475,7 +1475,7 @@ export interface paths {
                         "application/json": components["schemas"]["AlertRules"];
                     };
                 };
-                /** @description A rule */
+                /** @description A rule, URL, secret or time zone that is not valid (the message says which). */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1494,7 +1494,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Database unreachable */
+                /** @description Database unreachable, or RAMAL_SECRET_KEY unset for a secret. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1683,7 +1683,7 @@ export interface paths {
                         "application/json": components["schemas"]["CallbackOne"];
                     };
                 };
-                /** @description No user_id member */
+                /** @description No user_id member, or no such enabled user in this tenant. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1777,7 +1777,7 @@ export interface paths {
                         "application/json": components["schemas"]["CallbackOne"];
                     };
                 };
-                /** @description No result member of done */
+                /** @description No result member of done, no-answer or canceled. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2147,7 +2147,7 @@ export interface components {
             /** @enum {string} */
             reason: "abandoned" | "missed-dedicated" | "voicemail";
             call_sid: string | null;
-            /** @description The voicemail */
+            /** @description The voicemail, when one was left. */
             recording_sid: string | null;
             /** @description Missed calls of this caller while the callback was open. */
             missed_calls: number;
